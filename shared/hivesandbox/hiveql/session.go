@@ -1,0 +1,258 @@
+package hiveql
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Session is one client session: its current database, its SET properties and its hivevar
+// variables. A Session runs one statement at a time, as a HiveServer2 session does; its
+// settings may be read and changed concurrently.
+type Session struct {
+	w    *Warehouse
+	user string
+
+	mu   sync.Mutex
+	db   string
+	conf map[string]string
+	vars map[string]string
+}
+
+// NewSession opens a session for user on the default database.
+func (w *Warehouse) NewSession(user string) *Session {
+	if user == "" {
+		user = "anonymous"
+	}
+	return &Session{w: w, user: user, db: defaultDB, conf: map[string]string{}, vars: map[string]string{}}
+}
+
+// Set sets a session property, as OpenSession's configuration map or SET k=v does. Keys with
+// the hivevar: prefix define variables, "use:database" selects the current database.
+func (s *Session) Set(key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setLocked(key, value)
+}
+
+func (s *Session) setLocked(key, value string) {
+	switch {
+	case strings.HasPrefix(key, "hivevar:"):
+		s.vars[strings.TrimPrefix(key, "hivevar:")] = value
+	case strings.HasPrefix(key, "hiveconf:"):
+		s.conf[strings.TrimPrefix(key, "hiveconf:")] = value
+	case key == "use:database":
+		s.db = strings.ToLower(value)
+	default:
+		s.conf[key] = value
+	}
+}
+
+// Database is the session's current database.
+func (s *Session) Database() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.db
+}
+
+func (s *Session) setDatabase(db string) {
+	s.mu.Lock()
+	s.db = db
+	s.mu.Unlock()
+}
+
+// confDefaults are the Hive defaults the sandbox honours; SET k prints them when unset.
+var confDefaults = map[string]string{
+	"hive.execution.engine":                         "mr",
+	"hive.merge.mapfiles":                           "true",
+	"hive.merge.mapredfiles":                        "false",
+	"hive.merge.tezfiles":                           "false",
+	"hive.merge.smallfiles.avgsize":                 "16000000",
+	"hive.merge.size.per.task":                      "256000000",
+	"mapreduce.input.fileinputformat.split.maxsize": "256000000",
+	"hive.exec.dynamic.partition":                   "true",
+	"hive.exec.dynamic.partition.mode":              "strict",
+	"hive.variable.substitute":                      "true",
+	"hive.variable.substitute.depth":                "40",
+	"hive.exec.compress.output":                     "false",
+	"hive.stats.autogather":                         "true",
+	"hive.default.fileformat":                       "TextFile",
+	"hive.support.concurrency":                      "false",
+}
+
+// conf returns the effective value of a property.
+func (s *Session) conf1(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.conf[key]; ok {
+		return v
+	}
+	return confDefaults[key]
+}
+
+// snapshotConf copies the effective configuration for one statement, so a concurrent Set does
+// not change a statement halfway.
+func (s *Session) snapshotConf() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := maps.Clone(confDefaults)
+	maps.Copy(c, s.conf)
+	return c
+}
+
+var varPattern = regexp.MustCompile(`\$\{[^{}$]+\}`)
+
+// substitute expands ${hiveconf:x}, ${hivevar:x} and ${x} like Hive's VariableSubstitution:
+// unknown variables are left as written, and expansion repeats up to
+// hive.variable.substitute.depth times so variables may refer to variables.
+func (s *Session) substitute(stmt string, conf map[string]string) string {
+	if !strings.EqualFold(strings.TrimSpace(conf["hive.variable.substitute"]), "true") {
+		return stmt
+	}
+	s.mu.Lock()
+	vars := maps.Clone(s.vars)
+	s.mu.Unlock()
+	depth := 40
+	fmt.Sscan(conf["hive.variable.substitute.depth"], &depth)
+	for range depth {
+		changed := false
+		stmt = varPattern.ReplaceAllStringFunc(stmt, func(m string) string {
+			name := m[2 : len(m)-1]
+			var (
+				v  string
+				ok bool
+			)
+			switch {
+			case strings.HasPrefix(name, "hiveconf:"):
+				v, ok = conf[strings.TrimPrefix(name, "hiveconf:")]
+			case strings.HasPrefix(name, "hivevar:"):
+				v, ok = vars[strings.TrimPrefix(name, "hivevar:")]
+			case strings.HasPrefix(name, "system:"), strings.HasPrefix(name, "env:"):
+				// The sandbox does not expose its process environment.
+			default:
+				if v, ok = vars[name]; !ok {
+					v, ok = conf[name]
+				}
+			}
+			if !ok {
+				return m
+			}
+			changed = true
+			return v
+		})
+		if !changed {
+			break
+		}
+	}
+	return stmt
+}
+
+// exec carries one statement's execution state.
+type exec struct {
+	s    *Session
+	w    *Warehouse
+	ctx  context.Context
+	ev   Events
+	conf map[string]string
+	db   string
+	sql  string
+	qid  string
+}
+
+func (x *exec) log(format string, args ...any) {
+	if x.ev.Log != nil {
+		x.ev.Log(fmt.Sprintf(format, args...))
+	}
+}
+
+func (x *exec) progress(done, total int) {
+	if x.ev.Progress != nil {
+		x.ev.Progress(done, total)
+	}
+}
+
+// Execute runs one HiveQL statement. It returns a nil Result for statements without a result
+// set, an *Error for anything Hive would refuse, and ctx.Err() when ctx ends first, in which
+// case any output the statement had written is discarded.
+func (s *Session) Execute(ctx context.Context, stmt string, ev Events) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	conf := s.snapshotConf()
+	sql := strings.TrimSpace(s.substitute(stmt, conf))
+	for strings.HasSuffix(sql, ";") {
+		sql = strings.TrimSpace(strings.TrimSuffix(sql, ";"))
+	}
+	x := &exec{s: s, w: s.w, ctx: ctx, ev: ev, conf: conf, db: s.Database(), sql: sql, qid: newQueryID(s.user, s.w)}
+	if first := firstWord(sql); strings.EqualFold(first, "set") {
+		return x.set(strings.TrimSpace(sql[len(first):]))
+	}
+	toks, err := lex(sql)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{toks: toks}
+	st, err := p.statement()
+	if err != nil {
+		return nil, err
+	}
+	return st.run(x)
+}
+
+func firstWord(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' })
+	if i < 0 {
+		return s
+	}
+	return s[:i]
+}
+
+func newQueryID(user string, w *Warehouse) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s_%s_%s", user, w.now().Format("20060102150405"), hex.EncodeToString(b[:]))
+}
+
+// set implements Hive's SetProcessor: "SET k=v" assigns, "SET k" prints k's value, "SET"
+// prints every property the session changed plus the sandbox's defaults.
+func (x *exec) set(arg string) (*Result, error) {
+	cols := []Column{{Name: "set", Type: "STRING"}}
+	if arg == "" || arg == "-v" {
+		keys := slices.Sorted(maps.Keys(x.conf))
+		res := &Result{Columns: cols}
+		for _, k := range keys {
+			res.Rows = append(res.Rows, []any{k + "=" + x.conf[k]})
+		}
+		return res, nil
+	}
+	if k, v, ok := strings.Cut(arg, "="); ok {
+		key := strings.TrimSpace(k)
+		x.s.Set(key, strings.TrimSpace(v))
+		return nil, nil
+	}
+	key := strings.TrimSpace(arg)
+	var line string
+	x.s.mu.Lock()
+	switch {
+	case strings.HasPrefix(key, "hivevar:"):
+		if v, ok := x.s.vars[strings.TrimPrefix(key, "hivevar:")]; ok {
+			line = key + "=" + v
+		}
+	default:
+		k := strings.TrimPrefix(key, "hiveconf:")
+		if v, ok := x.conf[k]; ok {
+			line = key + "=" + v
+		}
+	}
+	x.s.mu.Unlock()
+	if line == "" {
+		line = key + " is undefined"
+	}
+	return &Result{Columns: cols, Rows: [][]any{{line}}}, nil
+}
