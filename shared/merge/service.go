@@ -393,3 +393,54 @@ func (s *Service) DeleteCluster(ctx context.Context, id string) error {
 	}
 	return s.clusters.DeleteCluster(ctx, id)
 }
+
+// RequeueExpired finds running tasks whose worker stopped renewing its lease and puts them back
+// to pending, so the next execute resumes them from their recorded step; a task whose cancel was
+// requested is finished as cancelled instead. It returns how many tasks it changed.
+func (s *Service) RequeueExpired(ctx context.Context) (int, error) {
+	var expired []string
+	f := TaskFilter{Status: StatusRunning, Limit: MaxListLimit}
+	for {
+		page, err := s.tasks.ListTasks(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		now := s.clock()
+		for _, t := range page.Tasks {
+			if now.After(t.LeaseExpires) {
+				expired = append(expired, t.ID)
+			}
+		}
+		if page.NextPageToken == "" {
+			break
+		}
+		f.PageToken = page.NextPageToken
+	}
+	changed := 0
+	for _, id := range expired {
+		errStale := errors.New("lease renewed meanwhile")
+		_, err := s.tasks.UpdateTask(ctx, id, func(t *Task) error {
+			now := s.clock()
+			if t.Status != StatusRunning || !now.After(t.LeaseExpires) {
+				return errStale
+			}
+			if t.CancelRequested {
+				t.Status = StatusCancelled
+				t.FinishedAt = now
+			} else {
+				t.Status = StatusPending
+			}
+			t.LeaseOwner, t.LeaseExpires = "", time.Time{}
+			t.UpdatedAt = now
+			return nil
+		})
+		switch {
+		case errors.Is(err, errStale) || errors.Is(err, ErrNotFound):
+			continue
+		case err != nil:
+			return changed, err
+		}
+		changed++
+	}
+	return changed, nil
+}
