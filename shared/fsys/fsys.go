@@ -1,0 +1,140 @@
+// Package fsys is the filesystem port: a small interface over the local disk, HDFS and Google
+// Cloud Storage that lists, measures and moves the files behind Hive tables.
+package fsys
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+)
+
+// FS is a hierarchical filesystem addressed by absolute, slash-separated paths ("/warehouse/t").
+// Implementations are safe for concurrent use and translate backend failures into the errors
+// below (ErrNotExist, ErrExist, ErrUnsupported, ErrUnavailable) so callers can branch with
+// errors.Is without knowing the backend.
+type FS interface {
+	// Stat describes the file or directory at name.
+	Stat(ctx context.Context, name string) (Entry, error)
+
+	// List streams the entries of directory dir, in pages, to fn. The page slice is only valid
+	// during the call (adapters reuse it). Listing stops at the first error fn returns, and
+	// List returns that error. Adapters may hold a backend connection while fn runs, so fn
+	// should be quick and must not wait on other calls to the same FS. Order is unspecified.
+	List(ctx context.Context, dir string, fn func(page []Entry) error) error
+
+	// Summary counts the files, bytes and directories of the tree at root, root included,
+	// without any filtering (hidden files count).
+	Summary(ctx context.Context, root string) (Summary, error)
+
+	// MkdirAll creates directory dir and any missing parents. It is not an error if dir
+	// already exists as a directory; it is ErrExist if a file is in the way.
+	MkdirAll(ctx context.Context, dir string) error
+
+	// Rename moves oldpath to newpath, which must not exist (ErrExist) and whose parent must
+	// exist (ErrNotExist). Only filesystems whose Capabilities report AtomicRename implement
+	// it; the others return ErrUnsupported rather than emulate it with copies.
+	Rename(ctx context.Context, oldpath, newpath string) error
+
+	// RemoveAll deletes name and everything under it, permanently (no trash). It returns nil
+	// if name does not exist.
+	RemoveAll(ctx context.Context, name string) error
+
+	// Capabilities reports what the filesystem can do safely.
+	Capabilities() Capabilities
+}
+
+// Entry describes a file or a directory.
+type Entry struct {
+	Name    string // base name; "/" for the root
+	Size    int64  // bytes; 0 for directories
+	ModTime time.Time
+	IsDir   bool
+}
+
+// Summary is the size of a tree.
+type Summary struct {
+	Files int64
+	Bytes int64
+	Dirs  int64 // directories, the root included when it is one
+}
+
+// Capabilities are the guarantees a filesystem gives beyond the FS interface.
+type Capabilities struct {
+	// AtomicRename is true when Rename moves a directory in one atomic step (HDFS, POSIX).
+	// Object stores have no directories to rename, so a "move" would be a copy of every
+	// object that readers can observe half done: callers must repoint metadata instead.
+	AtomicRename bool
+}
+
+// Domain errors. Adapters wrap them (see PathError), so test with errors.Is.
+var (
+	ErrNotExist    = errors.New("file does not exist")
+	ErrExist       = errors.New("file already exists")
+	ErrUnsupported = errors.New("operation not supported")
+	// ErrUnavailable means the backend could not be reached or failed in transit; the
+	// operation may succeed when retried.
+	ErrUnavailable = errors.New("filesystem unavailable")
+)
+
+// PathError records a failed operation on a path. Kind is one of the domain errors (or nil
+// when none applies) and Err the backend's own error, so errors.Is matches either.
+type PathError struct {
+	Op   string
+	Path string
+	Kind error
+	Err  error
+}
+
+func (e *PathError) Error() string {
+	cause := e.Err
+	if cause == nil {
+		cause = e.Kind
+	}
+	if cause == nil {
+		return e.Op + " " + e.Path
+	}
+	return e.Op + " " + e.Path + ": " + cause.Error()
+}
+
+func (e *PathError) Unwrap() []error {
+	errs := make([]error, 0, 2)
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// ReadDir returns all entries of dir. It is for directories known to be small; use List to
+// stream large ones.
+func ReadDir(ctx context.Context, fsys FS, dir string) ([]Entry, error) {
+	var all []Entry
+	err := fsys.List(ctx, dir, func(page []Entry) error {
+		all = append(all, page...)
+		return nil
+	})
+	return all, err
+}
+
+// errStop ends a List early when an iterator's consumer stops.
+var errStop = errors.New("stop listing")
+
+// Entries adapts List to a range-over-func iterator. A listing error is yielded once, last.
+func Entries(ctx context.Context, fsys FS, dir string) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		err := fsys.List(ctx, dir, func(page []Entry) error {
+			for _, e := range page {
+				if !yield(e, nil) {
+					return errStop
+				}
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			yield(Entry{}, err)
+		}
+	}
+}

@@ -1,0 +1,448 @@
+// Package fsystest is the conformance suite that every fsys adapter's tests run.
+package fsystest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/fsys"
+)
+
+// Fixture is one filesystem under test.
+type Fixture struct {
+	FS fsys.FS
+	// Root is an existing, empty directory that the suite owns.
+	Root string
+	// WriteFile creates the file name (an absolute path under Root) with size bytes and the
+	// given modification time, creating missing parents. FS has no write methods because
+	// hivemerge only lists and moves; writing is a backend-specific test affair.
+	WriteFile func(t *testing.T, name string, size int64, mtime time.Time)
+}
+
+// Run runs the suite. newFixture is called once per subtest, so subtests are isolated.
+func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, fx Fixture)
+	}{
+		{"Stat", testStat},
+		{"List", testList},
+		{"ListPages", testListPages},
+		{"ListStops", testListStops},
+		{"Summary", testSummary},
+		{"MkdirAll", testMkdirAll},
+		{"Rename", testRename},
+		{"RemoveAll", testRemoveAll},
+		{"Canceled", testCanceled},
+		{"Concurrent", testConcurrent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fn(t, newFixture(t))
+		})
+	}
+}
+
+// mtime is a fixed time with whole seconds: every backend keeps at least milliseconds.
+var mtime = time.Date(2024, 3, 1, 12, 30, 15, 0, time.UTC)
+
+func join(fx Fixture, elem ...string) string {
+	return path.Join(append([]string{fx.Root}, elem...)...)
+}
+
+func testStat(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	fx.WriteFile(t, join(fx, "d", "f.orc"), 1234, mtime)
+	tests := []struct {
+		name    string
+		path    string
+		want    fsys.Entry
+		wantErr error
+	}{
+		{"file", join(fx, "d", "f.orc"), fsys.Entry{Name: "f.orc", Size: 1234, ModTime: mtime}, nil},
+		{"directory", join(fx, "d"), fsys.Entry{Name: "d", IsDir: true}, nil},
+		{"missing", join(fx, "nope"), fsys.Entry{}, fsys.ErrNotExist},
+		{"under a file", join(fx, "d", "f.orc", "x"), fsys.Entry{}, fsys.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := fx.FS.Stat(ctx, tt.path)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Stat(%q) error = %v, want %v", tt.path, err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if tt.want.IsDir {
+				got.ModTime = time.Time{} // object stores may have none for a directory
+			}
+			if !got.ModTime.Equal(tt.want.ModTime) {
+				t.Errorf("Stat(%q).ModTime = %v, want %v", tt.path, got.ModTime, tt.want.ModTime)
+			}
+			got.ModTime, tt.want.ModTime = time.Time{}, time.Time{}
+			if got != tt.want {
+				t.Errorf("Stat(%q) = %+v, want %+v", tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+func testList(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	// Names as Hive writes them: escaped partition values stay literal, hidden files are
+	// ordinary files to the filesystem.
+	fx.WriteFile(t, join(fx, "t", "dt=2024-01-01%3A00", "000000_0"), 10, mtime)
+	fx.WriteFile(t, join(fx, "t", "dt=2024-01-02", "000000_0"), 20, mtime)
+	fx.WriteFile(t, join(fx, "t", "_SUCCESS"), 0, mtime)
+	fx.WriteFile(t, join(fx, "t", ".hive-staging", "x"), 1, mtime)
+	fx.WriteFile(t, join(fx, "t", "part 1.orc"), 300, mtime)
+	if err := fx.FS.MkdirAll(ctx, join(fx, "t", "empty")); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		dir     string
+		want    []string // "name size" or "name/" for directories
+		wantErr error
+	}{
+		{"mixed", join(fx, "t"), []string{".hive-staging/", "_SUCCESS 0", "dt=2024-01-01%3A00/", "dt=2024-01-02/", "empty/", "part 1.orc 300"}, nil},
+		{"escaped name", join(fx, "t", "dt=2024-01-01%3A00"), []string{"000000_0 10"}, nil},
+		{"empty", join(fx, "t", "empty"), nil, nil},
+		{"missing", join(fx, "missing"), nil, fsys.ErrNotExist},
+		{"file", join(fx, "t", "part 1.orc"), nil, fsys.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			err := fx.FS.List(ctx, tt.dir, func(page []fsys.Entry) error {
+				if len(page) == 0 {
+					t.Error("List delivered an empty page")
+				}
+				for _, e := range page {
+					if e.IsDir {
+						got = append(got, e.Name+"/")
+						continue
+					}
+					got = append(got, fmt.Sprintf("%s %d", e.Name, e.Size))
+					if !e.ModTime.Equal(mtime) {
+						t.Errorf("%s: ModTime = %v, want %v", e.Name, e.ModTime, mtime)
+					}
+				}
+				return nil
+			})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("List(%q) error = %v, want %v", tt.dir, err, tt.wantErr)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("List(%q) = %q, want %q", tt.dir, got, tt.want)
+			}
+		})
+	}
+}
+
+// listPagesFiles is above every adapter's page size (1000 on HDFS and GCS, 1024 locally) and
+// below what fake-gcs-server seeds quickly.
+const listPagesFiles = 2100
+
+func testListPages(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	dir := join(fx, "big")
+	for i := range listPagesFiles {
+		fx.WriteFile(t, path.Join(dir, fmt.Sprintf("f%05d", i)), int64(i%7), mtime)
+	}
+	seen := make(map[string]bool)
+	pages := 0
+	var bytes int64
+	err := fx.FS.List(ctx, dir, func(page []fsys.Entry) error {
+		pages++
+		for _, e := range page {
+			if seen[e.Name] {
+				t.Errorf("entry %s listed twice", e.Name)
+			}
+			seen[e.Name] = true
+			bytes += e.Size
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for i := range listPagesFiles {
+		want += int64(i % 7)
+	}
+	if len(seen) != listPagesFiles || bytes != want {
+		t.Errorf("listed %d entries with %d bytes, want %d with %d", len(seen), bytes, listPagesFiles, want)
+	}
+	if pages < 2 {
+		t.Errorf("%d entries came in %d page; want them streamed in several", listPagesFiles, pages)
+	}
+}
+
+func testListStops(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	dir := join(fx, "big")
+	for i := range listPagesFiles {
+		fx.WriteFile(t, path.Join(dir, fmt.Sprintf("f%05d", i)), 1, mtime)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err := fx.FS.List(ctx, dir, func([]fsys.Entry) error {
+		calls++
+		return stop
+	})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("List with a failing callback: error %v after %d calls, want %v after 1", err, calls, stop)
+	}
+
+	n := 0
+	for e, err := range fsys.Entries(ctx, fx.FS, dir) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name == "" {
+			t.Fatal("empty name")
+		}
+		if n++; n == 5 {
+			break
+		}
+	}
+	if n != 5 {
+		t.Errorf("Entries yielded %d entries before break, want 5", n)
+	}
+}
+
+func testSummary(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	fx.WriteFile(t, join(fx, "t", "a", "1"), 100, mtime)
+	fx.WriteFile(t, join(fx, "t", "a", "b", "2"), 200, mtime)
+	fx.WriteFile(t, join(fx, "t", "_SUCCESS"), 0, mtime)
+	fx.WriteFile(t, join(fx, "t", "c", "3"), 300, mtime)
+	if err := fx.FS.MkdirAll(ctx, join(fx, "t", "empty")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		root    string
+		want    fsys.Summary
+		wantErr error
+	}{
+		// t, a, a/b, c, empty
+		{"tree", join(fx, "t"), fsys.Summary{Files: 4, Bytes: 600, Dirs: 5}, nil},
+		{"leaf", join(fx, "t", "a", "b"), fsys.Summary{Files: 1, Bytes: 200, Dirs: 1}, nil},
+		{"empty", join(fx, "t", "empty"), fsys.Summary{Dirs: 1}, nil},
+		{"file", join(fx, "t", "c", "3"), fsys.Summary{Files: 1, Bytes: 300}, nil},
+		{"missing", join(fx, "nope"), fsys.Summary{}, fsys.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := fx.FS.Summary(ctx, tt.root)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Summary(%q) error = %v, want %v", tt.root, err, tt.wantErr)
+			}
+			if err == nil && got != tt.want {
+				t.Errorf("Summary(%q) = %+v, want %+v", tt.root, got, tt.want)
+			}
+		})
+	}
+}
+
+func testMkdirAll(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	fx.WriteFile(t, join(fx, "file"), 1, mtime)
+	tests := []struct {
+		name    string
+		dir     string
+		wantErr error
+	}{
+		{"nested", join(fx, "a", "b", "c"), nil},
+		{"again", join(fx, "a", "b", "c"), nil},
+		{"existing parent", join(fx, "a", "d"), nil},
+		{"file in the way", join(fx, "file"), fsys.ErrExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := fx.FS.MkdirAll(ctx, tt.dir)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("MkdirAll(%q) error = %v, want %v", tt.dir, err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			e, err := fx.FS.Stat(ctx, tt.dir)
+			if err != nil || !e.IsDir {
+				t.Errorf("after MkdirAll(%q): Stat = %+v, %v; want a directory", tt.dir, e, err)
+			}
+			entries, err := fsys.ReadDir(ctx, fx.FS, tt.dir)
+			if err != nil {
+				t.Errorf("after MkdirAll(%q): List error %v", tt.dir, err)
+			}
+			if tt.name == "nested" && len(entries) != 0 {
+				t.Errorf("new directory lists %+v, want nothing", entries)
+			}
+		})
+	}
+	entries, err := fsys.ReadDir(ctx, fx.FS, join(fx, "a"))
+	if err != nil || len(entries) != 2 || !entries[0].IsDir || !entries[1].IsDir {
+		t.Errorf("List(a) = %+v, %v; want directories b and d", entries, err)
+	}
+}
+
+func testRename(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	if !fx.FS.Capabilities().AtomicRename {
+		fx.WriteFile(t, join(fx, "src", "f"), 1, mtime)
+		err := fx.FS.Rename(ctx, join(fx, "src"), join(fx, "dst"))
+		if !errors.Is(err, fsys.ErrUnsupported) {
+			t.Errorf("Rename without AtomicRename: error %v, want ErrUnsupported", err)
+		}
+		return
+	}
+	tests := []struct {
+		name     string
+		old, new string
+		wantErr  error
+	}{
+		{"directory", "p/src", "p/dst", nil},
+		{"file", "p/f", "p/g", nil},
+		{"into other directory", "p/h", "q/h", nil},
+		{"destination exists", "p/x", "p/y", fsys.ErrExist},
+		{"destination is a directory", "p/x", "q", fsys.ErrExist},
+		{"source missing", "p/nope", "p/z", fsys.ErrNotExist},
+		{"destination parent missing", "p/x", "nope/x", fsys.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := fx
+			fx.Root = join(fx, path.Base(t.Name()))
+			fx.WriteFile(t, join(fx, "p", "src", "a"), 5, mtime)
+			fx.WriteFile(t, join(fx, "p", "src", "sub", "b"), 6, mtime)
+			fx.WriteFile(t, join(fx, "p", "f"), 7, mtime)
+			fx.WriteFile(t, join(fx, "p", "h"), 8, mtime)
+			fx.WriteFile(t, join(fx, "p", "x"), 9, mtime)
+			fx.WriteFile(t, join(fx, "p", "y"), 10, mtime)
+			fx.WriteFile(t, join(fx, "q", "keep"), 11, mtime)
+			before := summary(t, fx)
+
+			oldpath, newpath := join(fx, tt.old), join(fx, tt.new)
+			err := fx.FS.Rename(ctx, oldpath, newpath)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Rename(%q, %q) error = %v, want %v", tt.old, tt.new, err, tt.wantErr)
+			}
+			if after := summary(t, fx); after != before {
+				t.Errorf("Rename changed the tree's totals from %+v to %+v", before, after)
+			}
+			if err != nil {
+				if e, err := fx.FS.Stat(ctx, newpath); err == nil && e.Size == 9 {
+					t.Errorf("failed Rename replaced %s", tt.new)
+				}
+				return
+			}
+			if _, err := fx.FS.Stat(ctx, oldpath); !errors.Is(err, fsys.ErrNotExist) {
+				t.Errorf("after Rename, Stat(old) error = %v, want ErrNotExist", err)
+			}
+			want, _ := fx.FS.Stat(ctx, newpath)
+			if want.Name != path.Base(newpath) {
+				t.Errorf("after Rename, Stat(new) = %+v", want)
+			}
+		})
+	}
+}
+
+func summary(t *testing.T, fx Fixture) fsys.Summary {
+	t.Helper()
+	s, err := fx.FS.Summary(context.Background(), fx.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func testRemoveAll(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	fx.WriteFile(t, join(fx, "t", "a", "1"), 1, mtime)
+	fx.WriteFile(t, join(fx, "t", "a", "b", "2"), 1, mtime)
+	fx.WriteFile(t, join(fx, "t", "keep"), 1, mtime)
+	fx.WriteFile(t, join(fx, "t", "ab"), 1, mtime) // shares a prefix with "a"
+	tests := []struct {
+		name string
+		path string
+	}{
+		{"tree", join(fx, "t", "a")},
+		{"file", join(fx, "t", "keep")},
+		{"missing", join(fx, "t", "nope")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := fx.FS.RemoveAll(ctx, tt.path); err != nil {
+				t.Fatalf("RemoveAll(%q) = %v", tt.path, err)
+			}
+			if _, err := fx.FS.Stat(ctx, tt.path); !errors.Is(err, fsys.ErrNotExist) {
+				t.Errorf("after RemoveAll(%q), Stat error = %v, want ErrNotExist", tt.path, err)
+			}
+		})
+	}
+	if e, err := fx.FS.Stat(ctx, join(fx, "t", "ab")); err != nil || e.Size != 1 {
+		t.Errorf("RemoveAll(t/a) touched its sibling t/ab: Stat = %+v, %v", e, err)
+	}
+}
+
+func testCanceled(t *testing.T, fx Fixture) {
+	fx.WriteFile(t, join(fx, "d", "f"), 1, mtime)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := join(fx, "d")
+	calls := map[string]func() error{
+		"Stat": func() error { _, err := fx.FS.Stat(ctx, dir); return err },
+		"List": func() error {
+			return fx.FS.List(ctx, dir, func([]fsys.Entry) error { return nil })
+		},
+		"Summary":   func() error { _, err := fx.FS.Summary(ctx, dir); return err },
+		"MkdirAll":  func() error { return fx.FS.MkdirAll(ctx, join(fx, "new")) },
+		"RemoveAll": func() error { return fx.FS.RemoveAll(ctx, dir) },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context: error %v, want context.Canceled", name, err)
+		}
+	}
+	if _, err := fx.FS.Stat(context.Background(), join(fx, "d", "f")); err != nil {
+		t.Errorf("a canceled RemoveAll removed something: %v", err)
+	}
+}
+
+func testConcurrent(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	const dirs, files = 8, 50
+	for d := range dirs {
+		for f := range files {
+			fx.WriteFile(t, join(fx, fmt.Sprint(d), fmt.Sprint(f)), int64(f), mtime)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, dirs)
+	for d := range dirs {
+		wg.Go(func() {
+			entries, err := fsys.ReadDir(ctx, fx.FS, join(fx, fmt.Sprint(d)))
+			if err == nil && len(entries) != files {
+				err = fmt.Errorf("dir %d: %d entries, want %d", d, len(entries), files)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
