@@ -1,0 +1,356 @@
+package hivesandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/beltran/gohive/hiveserver"
+
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/hiveql"
+)
+
+// handleKey identifies a session or an operation: the GUID of its THandleIdentifier.
+type handleKey [16]byte
+
+func newHandle() (handleKey, *hiveserver.THandleIdentifier) {
+	var k handleKey
+	secret := make([]byte, 16)
+	rand.Read(k[:])
+	rand.Read(secret)
+	k[6] = k[6]&0x0f | 0x40 // a version 4 UUID, as Hive's handles are
+	k[8] = k[8]&0x3f | 0x80
+	return k, &hiveserver.THandleIdentifier{GUID: k[:], Secret: secret}
+}
+
+func keyOf(id *hiveserver.THandleIdentifier) (handleKey, bool) {
+	var k handleKey
+	if id == nil || len(id.GUID) != len(k) {
+		return k, false
+	}
+	copy(k[:], id.GUID)
+	return k, true
+}
+
+func (k handleKey) String() string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", k[0:4], k[4:6], k[6:8], k[8:10], k[10:16])
+}
+
+// session is one HiveServer2 session.
+type session struct {
+	key    handleKey
+	handle *hiveserver.TSessionHandle
+	user   string
+	hs     *hiveql.Session
+	owner  *binaryConn // nil over HTTP, where sessions outlive connections
+	log    *slog.Logger
+
+	// turn admits one statement at a time: the engine's Session runs statements serially, as
+	// a HiveServer2 session does, and later statements wait in PENDING.
+	turn chan struct{}
+
+	mu     sync.Mutex
+	ops    map[handleKey]*operation
+	closed bool
+}
+
+// closeOps cancels every operation of the session and waits for them to end.
+func (sess *session) closeOps() {
+	sess.mu.Lock()
+	sess.closed = true
+	ops := make([]*operation, 0, len(sess.ops))
+	for _, op := range sess.ops {
+		ops = append(ops, op)
+	}
+	sess.ops = nil
+	sess.mu.Unlock()
+	for _, op := range ops {
+		op.stop(hiveserver.TOperationState_CLOSED_STATE)
+		<-op.done
+	}
+}
+
+// runFunc is the work of one operation.
+type runFunc func(ctx context.Context, ev hiveql.Events) (*hiveql.Result, error)
+
+// maxLogLines bounds the log kept per operation; older lines are dropped first.
+const maxLogLines = 10000
+
+// operation is one statement or metadata call, running in its own goroutine.
+type operation struct {
+	key    handleKey
+	handle *hiveserver.TOperationHandle
+	sess   *session
+	stmt   string
+	log    *slog.Logger
+
+	cancel  context.CancelFunc
+	started chan struct{} // closed once the statement is visibly executing, or done
+	done    chan struct{} // closed when the goroutine has returned
+
+	startOnce sync.Once
+
+	mu            sync.Mutex
+	state         hiveserver.TOperationState
+	stopState     hiveserver.TOperationState // requested terminal state when stopped
+	err           *hiveql.Error
+	result        *hiveql.Result
+	hasResult     bool
+	rowsSent      int
+	logs          []string
+	logsDropped   int
+	logsSent      int
+	progressDone  int
+	progressTotal int
+	startTime     time.Time
+	endTime       time.Time
+}
+
+func (op *operation) markStarted() { op.startOnce.Do(func() { close(op.started) }) }
+
+func (op *operation) setState(st hiveserver.TOperationState) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	if !terminal(op.state) {
+		op.state = st
+	}
+}
+
+func terminal(st hiveserver.TOperationState) bool {
+	switch st {
+	case hiveserver.TOperationState_FINISHED_STATE, hiveserver.TOperationState_ERROR_STATE,
+		hiveserver.TOperationState_CANCELED_STATE, hiveserver.TOperationState_CLOSED_STATE,
+		hiveserver.TOperationState_TIMEDOUT_STATE:
+		return true
+	}
+	return false
+}
+
+func (op *operation) appendLog(line string) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	op.logs = append(op.logs, line)
+	if len(op.logs) > maxLogLines {
+		drop := len(op.logs) - maxLogLines
+		op.logs = op.logs[drop:]
+		op.logsDropped += drop
+		op.logsSent = max(op.logsSent-drop, 0)
+	}
+}
+
+// stop cancels a running operation; the state it ends in is st (CANCELED or CLOSED).
+func (op *operation) stop(st hiveserver.TOperationState) {
+	op.mu.Lock()
+	if op.stopState == 0 || st == hiveserver.TOperationState_CLOSED_STATE {
+		op.stopState = st
+	}
+	if !terminal(op.state) {
+		op.state = st
+	} else if st == hiveserver.TOperationState_CLOSED_STATE {
+		op.state = st
+	}
+	op.mu.Unlock()
+	op.cancel()
+}
+
+// run executes fn and records its outcome. Faults matched by the statement are applied here.
+func (op *operation) run(ctx context.Context, fn runFunc, fault *injected, s *Server) {
+	defer close(op.done)
+	defer op.markStarted()
+	defer op.cancel()
+
+	op.setState(hiveserver.TOperationState_PENDING_STATE)
+	select {
+	case op.sess.turn <- struct{}{}:
+	default:
+		// Another statement of the session runs: the client gets its handle in PENDING
+		// state rather than waiting for the other statement.
+		op.markStarted()
+		select {
+		case op.sess.turn <- struct{}{}:
+		case <-ctx.Done():
+			op.finish(ctx, nil, ctx.Err())
+			return
+		}
+	}
+	defer func() { <-op.sess.turn }()
+	op.mu.Lock()
+	op.startTime = time.Now()
+	op.mu.Unlock()
+	op.setState(hiveserver.TOperationState_RUNNING_STATE)
+
+	committed := false
+	ev := hiveql.Events{
+		Progress: func(done, total int) {
+			op.markStarted()
+			op.mu.Lock()
+			op.progressDone, op.progressTotal = done, total
+			op.mu.Unlock()
+		},
+		Log: func(line string) {
+			op.markStarted()
+			op.appendLog(line)
+		},
+		BeforeCommit: func(ctx context.Context) error {
+			op.markStarted()
+			committed = true
+			if fault == nil || !(fault.fault.AtCommit || fault.fault.Action == FaultConcurrentWrite) {
+				return nil
+			}
+			return s.fire(ctx, op, fault)
+		},
+	}
+
+	if fault != nil && !fault.fault.AtCommit && fault.fault.Action != FaultConcurrentWrite {
+		if err := s.fire(ctx, op, fault); err != nil {
+			op.finish(ctx, nil, err)
+			return
+		}
+	}
+	res, err := fn(ctx, ev)
+	if err == nil && !committed && fault != nil && fault.fault.Action == FaultConcurrentWrite {
+		// The statement never reached a commit point (a query, a DDL statement): the writer
+		// lands right after it, before its result is visible.
+		err = s.fire(ctx, op, fault)
+	}
+	op.finish(ctx, res, err)
+}
+
+// finish records the outcome of the operation.
+func (op *operation) finish(ctx context.Context, res *hiveql.Result, err error) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	op.endTime = time.Now()
+	if op.startTime.IsZero() {
+		op.startTime = op.endTime
+	}
+	if ctx.Err() != nil && err == nil {
+		// The statement finished after a cancel arrived; its result is not delivered.
+		op.log.Warn("statement completed after it was cancelled", "statement", op.stmt)
+	}
+	switch {
+	case op.stopState != 0:
+		op.state = op.stopState
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		op.state = hiveserver.TOperationState_TIMEDOUT_STATE
+		op.err = hiveql.Errorf("HYT00", 0, "Query timed out")
+	case ctx.Err() != nil:
+		// The server is closing.
+		op.state = hiveserver.TOperationState_CANCELED_STATE
+	case err != nil:
+		op.state = hiveserver.TOperationState_ERROR_STATE
+		op.err = hiveError(err)
+		op.log.Info("statement failed", "statement", op.stmt, "sql_state", op.err.SQLState, "error_code", op.err.Code, "err", op.err.Message)
+	default:
+		op.state = hiveserver.TOperationState_FINISHED_STATE
+		op.result = res
+		op.hasResult = res != nil
+		op.log.Debug("statement finished", "statement", op.stmt, "rows", rowCount(res), "duration", op.endTime.Sub(op.startTime))
+	}
+}
+
+func rowCount(res *hiveql.Result) int {
+	if res == nil {
+		return 0
+	}
+	return len(res.Rows)
+}
+
+// hiveError turns any failure into what HiveServer2 reports: engine errors keep their
+// SQLState and code; anything else is an internal error of the sandbox.
+func hiveError(err error) *hiveql.Error {
+	var he *hiveql.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	return hiveql.Errorf("08S01", 40000, "Error while processing statement: FAILED: sandbox internal error: %v", err)
+}
+
+// fire applies one fault to the operation; a nil return lets the statement go on.
+func (s *Server) fire(ctx context.Context, op *operation, in *injected) error {
+	if !s.fault.use(in) {
+		return nil
+	}
+	f := in.fault
+	op.markStarted()
+	op.appendLog(fmt.Sprintf("sandbox: injected fault %d (%s) hits this statement", in.id, f.Action))
+	op.log.Info("fault fired", "fault_id", in.id, "action", f.Action, "statement", op.stmt)
+	switch f.Action {
+	case FaultFail:
+		msg := f.Message
+		if msg == "" {
+			msg = "Error while processing statement: FAILED: Execution Error, return code 2 from org.apache.hadoop.hive.ql.exec.mr.MapRedTask (sandbox fault injection)"
+		}
+		return hiveql.Errorf("08S01", 2, "%s", msg)
+	case FaultHang:
+		<-ctx.Done()
+		return ctx.Err()
+	case FaultSlow:
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	case FaultConcurrentWrite:
+		w := f.Write
+		path, err := s.wh.AppendFile(ctx, w.DB, w.Table, w.Partition, w.Rows)
+		if err != nil {
+			// A broken fault is the test author's problem, not the statement's: report it
+			// loudly but let the statement go on.
+			op.log.Error("concurrent write fault failed", "fault_id", in.id, "err", err)
+			op.appendLog("sandbox: concurrent write failed: " + err.Error())
+			return nil
+		}
+		op.appendLog("sandbox: concurrent writer added " + path)
+		op.log.Info("concurrent writer added a file", "fault_id", in.id, "path", path)
+	}
+	return nil
+}
+
+// resultKeywords start statements that return a result set.
+var resultKeywords = map[string]bool{
+	"SELECT": true, "SHOW": true, "DESCRIBE": true, "DESC": true, "EXPLAIN": true,
+	"WITH": true, "VALUES": true, "LIST": true, "DFS": true,
+}
+
+// guessHasResultSet tells from the text whether a statement returns rows. HiveServer2 knows
+// this after compiling; the sandbox compiles and runs in one step, so an asynchronous
+// statement's handle must be answered before the engine knows.
+func guessHasResultSet(stmt string) bool {
+	s := strings.TrimSpace(stmt)
+	for {
+		switch {
+		case strings.HasPrefix(s, "--"):
+			_, rest, _ := strings.Cut(s, "\n")
+			s = strings.TrimSpace(rest)
+		case strings.HasPrefix(s, "/*"):
+			_, rest, _ := strings.Cut(s, "*/")
+			s = strings.TrimSpace(rest)
+		case strings.HasPrefix(s, "("):
+			s = strings.TrimSpace(s[1:])
+		default:
+			fields := strings.Fields(s)
+			if len(fields) == 0 {
+				return false
+			}
+			word := strings.ToUpper(strings.TrimRight(fields[0], ";"))
+			rest := s[len(fields[0]):]
+			if word == "SET" {
+				// "SET k=v" assigns; "SET" and "SET k" print.
+				return !strings.Contains(rest, "=")
+			}
+			return resultKeywords[word]
+		}
+		if s == "" {
+			return false
+		}
+	}
+}
