@@ -8,7 +8,13 @@ output "index_keys" {
   value       = sort(keys(google_firestore_index.this))
 }
 
-output "index_ids" {
-  description = "Resource ids of the composite indexes."
-  value       = { for k, ix in google_firestore_index.this : k => ix.id }
+output "indexes" {
+  description = "Composite indexes as deployed: collection, query scope and ordered fields (path, order)."
+  value = [
+    for k in sort(keys(google_firestore_index.this)) : {
+      collection  = google_firestore_index.this[k].collection
+      query_scope = google_firestore_index.this[k].query_scope
+      fields      = [for f in google_firestore_index.this[k].fields : { path = f.field_path, order = f.order }]
+    }
+  ]
 }

@@ -14,6 +14,11 @@ output "source_ranges" {
 }
 
 output "firewall" {
-  description = "Name of the firewall rule to the Hive VMs, or null."
-  value       = var.create_firewall ? google_compute_firewall.hive[0].name : null
+  description = "The firewall rule to the Hive VMs (name, source ranges, target tags, TCP ports), or null."
+  value = var.create_firewall ? {
+    name          = google_compute_firewall.hive[0].name
+    source_ranges = sort(google_compute_firewall.hive[0].source_ranges)
+    target_tags   = sort(google_compute_firewall.hive[0].target_tags)
+    tcp_ports     = sort(flatten([for a in google_compute_firewall.hive[0].allow : a.ports if a.protocol == "tcp"]))
+  } : null
 }

@@ -1,0 +1,315 @@
+# Wiring of a whole deployment, applied against a mocked google provider (no
+# credentials, no network): which account runs which function, which URLs the
+# scheduler calls with whose OIDC tokens, ingress, invokers, indexes and
+# write-only secrets.
+
+mock_provider "google" {
+  # Computed attributes the provider would derive; the mock's random strings
+  # are not valid e-mails.
+  mock_resource "google_service_account" {
+    defaults = {
+      email  = "mock@test-project.iam.gserviceaccount.com"
+      member = "serviceAccount:mock@test-project.iam.gserviceaccount.com"
+    }
+  }
+}
+
+override_resource {
+  target = module.iam.google_service_account.this["api"]
+  values = {
+    email  = "hivemerge-test-api@test-project.iam.gserviceaccount.com"
+    member = "serviceAccount:hivemerge-test-api@test-project.iam.gserviceaccount.com"
+    id     = "projects/test-project/serviceAccounts/hivemerge-test-api@test-project.iam.gserviceaccount.com"
+  }
+}
+
+override_resource {
+  target = module.iam.google_service_account.this["executor"]
+  values = {
+    email  = "hivemerge-test-executor@test-project.iam.gserviceaccount.com"
+    member = "serviceAccount:hivemerge-test-executor@test-project.iam.gserviceaccount.com"
+    id     = "projects/test-project/serviceAccounts/hivemerge-test-executor@test-project.iam.gserviceaccount.com"
+  }
+}
+
+override_resource {
+  target = module.iam.google_service_account.this["scheduler"]
+  values = {
+    email  = "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com"
+    member = "serviceAccount:hivemerge-test-scheduler@test-project.iam.gserviceaccount.com"
+    id     = "projects/test-project/serviceAccounts/hivemerge-test-scheduler@test-project.iam.gserviceaccount.com"
+  }
+}
+
+override_resource {
+  target = module.iam.google_service_account.this["builder"]
+  values = {
+    email  = "hivemerge-test-builder@test-project.iam.gserviceaccount.com"
+    member = "serviceAccount:hivemerge-test-builder@test-project.iam.gserviceaccount.com"
+    id     = "projects/test-project/serviceAccounts/hivemerge-test-builder@test-project.iam.gserviceaccount.com"
+  }
+}
+
+variables {
+  project_id          = "test-project"
+  region              = "europe-west1"
+  environment         = "test"
+  name_prefix         = "hivemerge-test"
+  source_archive_path = "tests/testdata/function-source.zip"
+  network             = "default"
+  firestore_location  = "eur3"
+
+  functions = {
+    API = {
+      service_account = "api"
+      cpu             = "1"
+      concurrency     = 20
+      secret_env      = { HIVE_PASSWORD = "hive-password" }
+    }
+    ExecuteTask = {
+      service_account = "executor"
+      memory          = "1Gi"
+      timeout_seconds = 3600
+      invoker_roles   = ["api"]
+      secret_env      = { HIVE_PASSWORD = "hive-password" }
+      secret_volumes  = { "/etc/hivemerge/keytab" = { secret = "hive-keytab", file = "hive.keytab" } }
+    }
+  }
+
+  secrets = {
+    hive-password = { value_version = 1 }
+    hive-keytab   = { value_version = 2, base64 = true }
+    ldap-password = { accessors = ["api"] }
+  }
+  secret_values = {
+    hive-password = "not-a-real-password"
+    hive-keytab   = "a2V5dGFi"
+  }
+
+  scheduler_jobs = {
+    check-pending = {
+      schedule                 = "*/5 * * * *"
+      target_function          = "API"
+      http_path                = "/api/v1/scheduler/check-pending"
+      attempt_deadline_seconds = 300
+    }
+    batch-create = {
+      schedule        = "0 2 * * *"
+      time_zone       = "Europe/Berlin"
+      target_function = "API"
+      http_path       = "/api/v1/scheduler/batch-create"
+      body            = "{\"max_tasks\": 10}"
+    }
+  }
+}
+
+run "functions_run_as_their_own_accounts" {
+  assert {
+    condition     = module.functions.functions["API"].service_account == "hivemerge-test-api@test-project.iam.gserviceaccount.com"
+    error_message = "API must run as the api service account"
+  }
+  assert {
+    condition     = module.functions.functions["ExecuteTask"].service_account == "hivemerge-test-executor@test-project.iam.gserviceaccount.com"
+    error_message = "ExecuteTask must run as the executor service account"
+  }
+  assert {
+    condition     = output.functions["ExecuteTask"].name == "hivemerge-test-execute-task"
+    error_message = "ExecuteTask's function name must be <prefix>-execute-task"
+  }
+  assert {
+    condition     = output.service_accounts["scheduler"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com"
+    error_message = "The scheduler account must be exported"
+  }
+}
+
+run "functions_build_and_limits" {
+  assert {
+    condition     = alltrue([for k, f in module.functions.functions : f.entry_point == k && f.runtime == "go126"])
+    error_message = "Every function must build its own entry point on go126"
+  }
+  assert {
+    condition     = alltrue([for _, f in module.functions.functions : f.build_service_account == "projects/test-project/serviceAccounts/hivemerge-test-builder@test-project.iam.gserviceaccount.com"])
+    error_message = "Builds must run as the builder account"
+  }
+  assert {
+    condition     = length(distinct([for _, f in module.functions.functions : "${f.source_bucket}/${f.source_object}"])) == 1
+    error_message = "All functions must be built from one source archive"
+  }
+  assert {
+    condition     = endswith(module.functions.source_object, "-${filemd5("tests/testdata/function-source.zip")}.zip")
+    error_message = "The source object name must carry the archive's MD5 so that a new build redeploys"
+  }
+  assert {
+    condition     = module.functions.functions["ExecuteTask"].timeout_seconds == 3600
+    error_message = "ExecuteTask must get the 60 minute HTTP maximum"
+  }
+  assert {
+    condition     = module.functions.functions["ExecuteTask"].memory == "1Gi" && module.functions.functions["API"].concurrency == 20
+    error_message = "Per-function memory and concurrency not applied"
+  }
+  assert {
+    condition     = jsondecode(module.functions.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])["ExecuteTask"] == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-execute-task"
+    error_message = "The API must learn ExecuteTask's URL"
+  }
+  assert {
+    condition     = module.functions.functions["API"].environment["HIVEMERGE_FIRESTORE_DATABASE"] == "(default)" && module.functions.functions["API"].environment["GOOGLE_CLOUD_PROJECT"] == "test-project"
+    error_message = "Functions must get the project and the Firestore database id"
+  }
+}
+
+run "ingress_defaults_to_internal_and_load_balancer" {
+  assert {
+    condition     = alltrue([for _, f in module.functions.functions : f.ingress == "ALLOW_INTERNAL_AND_GCLB"])
+    error_message = "Functions must default to ALLOW_INTERNAL_AND_GCLB ingress"
+  }
+}
+
+run "functions_reach_hive_through_the_vpc" {
+  assert {
+    condition     = alltrue([for _, f in module.functions.functions : f.vpc_connector == module.network.vpc_access.connector && f.vpc_connector != null && f.vpc_connector_egress == "PRIVATE_RANGES_ONLY"])
+    error_message = "Functions must egress to private ranges through the connector"
+  }
+  assert {
+    condition     = join(",", module.network.firewall.tcp_ports) == "10000,8020"
+    error_message = "The firewall must open HiveServer2 (10000) and the NameNode (8020)"
+  }
+  assert {
+    condition     = join(",", module.network.firewall.source_ranges) == "10.8.0.0/28" && join(",", module.network.firewall.target_tags) == "hive"
+    error_message = "The firewall must admit the connector's range to the Hive VMs only"
+  }
+}
+
+run "scheduler_calls_function_urls_with_its_own_oidc_token" {
+  assert {
+    condition     = module.scheduler.jobs["check-pending"].uri == "${module.functions.functions["API"].uri}/api/v1/scheduler/check-pending"
+    error_message = "check-pending must call the API function's /api/v1/scheduler/check-pending"
+  }
+  assert {
+    condition     = module.scheduler.jobs["batch-create"].uri == "${module.functions.functions["API"].uri}/api/v1/scheduler/batch-create"
+    error_message = "batch-create must call the API function's /api/v1/scheduler/batch-create"
+  }
+  assert {
+    condition     = alltrue([for _, j in module.scheduler.jobs : j.oidc_service_account == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" && !j.uses_oauth_token])
+    error_message = "Jobs must authenticate with OIDC tokens of the scheduler account"
+  }
+  assert {
+    condition     = alltrue([for _, j in module.scheduler.jobs : j.oidc_audience == module.functions.functions["API"].uri])
+    error_message = "The OIDC audience must be the target function's URL"
+  }
+  assert {
+    condition     = alltrue([for _, j in module.scheduler.jobs : j.http_method == "POST"])
+    error_message = "Jobs must POST"
+  }
+  assert {
+    condition     = module.scheduler.jobs["batch-create"].time_zone == "Europe/Berlin" && module.scheduler.jobs["check-pending"].time_zone == "Etc/UTC"
+    error_message = "Job time zones: the job's own, else the default"
+  }
+  assert {
+    condition     = module.scheduler.jobs["check-pending"].schedule == "*/5 * * * *" && module.scheduler.jobs["batch-create"].schedule == "0 2 * * *"
+    error_message = "Schedules not applied"
+  }
+  assert {
+    condition     = module.scheduler.jobs["batch-create"].body == "{\"max_tasks\": 10}" && module.scheduler.jobs["check-pending"].body == "{}"
+    error_message = "Job bodies must be the configured JSON"
+  }
+  assert {
+    condition     = alltrue([for _, j in module.scheduler.jobs : tonumber(trimsuffix(j.attempt_deadline, "s")) <= 1800])
+    error_message = "Attempt deadlines must not exceed 1800s"
+  }
+}
+
+run "run_invoker_only_where_needed" {
+  assert {
+    condition     = join(",", keys(module.scheduler.invokers)) == "API"
+    error_message = "The scheduler account may invoke only the functions its jobs call"
+  }
+  assert {
+    condition     = module.scheduler.invokers["API"].member == "serviceAccount:hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" && module.scheduler.invokers["API"].role == "roles/run.invoker"
+    error_message = "The scheduler account must get roles/run.invoker on the API function"
+  }
+  assert {
+    condition     = module.scheduler.invokers["API"].service == module.functions.functions["API"].service
+    error_message = "The scheduler's invoker grant must be on the API function's Cloud Run service"
+  }
+  assert {
+    condition     = join(",", keys(module.functions.invokers)) == "ExecuteTask/api"
+    error_message = "Only the api account may invoke ExecuteTask, and nobody else gets invoker grants"
+  }
+  assert {
+    condition     = module.functions.invokers["ExecuteTask/api"].service == module.functions.functions["ExecuteTask"].service && module.functions.invokers["ExecuteTask/api"].member == "serviceAccount:hivemerge-test-api@test-project.iam.gserviceaccount.com"
+    error_message = "The api account's invoker grant must be on ExecuteTask's service"
+  }
+}
+
+run "least_privilege_project_roles" {
+  assert {
+    condition = toset(module.iam.project_roles) == toset([
+      "api/roles/datastore.user",
+      "executor/roles/datastore.user",
+      "builder/roles/cloudbuild.builds.builder",
+    ])
+    error_message = "Project roles must be datastore.user for api and executor, the build role for builder, nothing else"
+  }
+}
+
+run "secrets_are_write_only_and_scoped" {
+  assert {
+    condition     = alltrue([for _, v in module.secrets.versions : v.write_only])
+    error_message = "Secret payloads must go through secret_data_wo and never reach the state"
+  }
+  assert {
+    condition     = module.secrets.versions["hive-keytab"].wo_version == "2" && module.secrets.versions["hive-keytab"].base64
+    error_message = "The keytab version must be written base64 with its version number"
+  }
+  assert {
+    condition     = !contains(keys(module.secrets.versions), "ldap-password")
+    error_message = "Secrets without value_version get no Terraform-managed version"
+  }
+  assert {
+    condition = toset(keys(module.secrets.accessors)) == toset([
+      "hive-password/api",
+      "hive-password/executor",
+      "hive-keytab/executor",
+      "ldap-password/api",
+    ])
+    error_message = "secretAccessor must be granted only on the secrets each account uses"
+  }
+  assert {
+    condition     = alltrue([for _, a in module.secrets.accessors : a.role == "roles/secretmanager.secretAccessor"])
+    error_message = "Secret grants must be secretAccessor"
+  }
+  assert {
+    condition     = module.secrets.accessors["hive-keytab/executor"].member == "serviceAccount:hivemerge-test-executor@test-project.iam.gserviceaccount.com" && module.secrets.accessors["hive-keytab/executor"].secret == "hivemerge-test-hive-keytab"
+    error_message = "The executor account must read the keytab secret"
+  }
+  assert {
+    condition     = module.functions.functions["ExecuteTask"].secret_volumes == { "/etc/hivemerge/keytab" = "hivemerge-test-hive-keytab" }
+    error_message = "ExecuteTask must mount the keytab secret"
+  }
+  assert {
+    condition     = module.functions.functions["API"].secret_env == { HIVE_PASSWORD = "hivemerge-test-hive-password" }
+    error_message = "API must get HIVE_PASSWORD from the hive-password secret"
+  }
+}
+
+run "an_index_for_every_listed_query" {
+  assert {
+    condition     = length(module.firestore.indexes) == length(jsondecode(file("../firestore/indexes.json")))
+    error_message = "Every entry of indexes.json must become a google_firestore_index, and nothing else"
+  }
+  assert {
+    condition = alltrue([
+      for ix in jsondecode(file("../firestore/indexes.json")) :
+      contains(module.firestore.indexes, {
+        collection  = ix.collection
+        query_scope = "COLLECTION"
+        fields      = [for f in ix.fields : { path = f.path, order = try(f.descending, false) ? "DESCENDING" : "ASCENDING" }]
+      })
+    ])
+    error_message = "An index listed in indexes.json has no matching google_firestore_index"
+  }
+  assert {
+    condition     = contains(output.firestore_indexes, "tasks:status:asc,created_at:desc")
+    error_message = "The status + created_at desc index on tasks must exist"
+  }
+}
