@@ -1,0 +1,1 @@
+ANALYZE TABLE `default`.`srcpart` PARTITION (`ds`, `hr`) COMPUTE STATISTICS

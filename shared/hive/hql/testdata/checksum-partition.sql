@@ -1,0 +1,1 @@
+SELECT COUNT(*), COALESCE(SUM(HASH(`key`, `value`)), 0) FROM `default`.`srcpart` WHERE `ds` = '2008-04-08' AND `hr` = 11

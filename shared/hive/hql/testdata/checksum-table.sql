@@ -1,0 +1,1 @@
+SELECT COUNT(*), COALESCE(SUM(HASH(`id`, `amount`)), 0) FROM `sales`.`orders`

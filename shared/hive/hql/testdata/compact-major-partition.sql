@@ -1,0 +1,1 @@
+ALTER TABLE `default`.`srcpart` PARTITION (`ds`='2008-04-08', `hr`=11) COMPACT 'major'

@@ -1,0 +1,1 @@
+DESCRIBE FORMATTED `default`.`srcpart` PARTITION (`ds`='2008-04-08', `hr`='-1')

@@ -1,0 +1,1 @@
+DESCRIBE FORMATTED `default`.`srcpart`

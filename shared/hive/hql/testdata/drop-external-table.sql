@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS `default`.`hivemerge_tmp_srcpart_1`

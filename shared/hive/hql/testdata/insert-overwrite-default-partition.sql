@@ -1,0 +1,1 @@
+INSERT OVERWRITE TABLE `default`.`hivemerge_tmp_srcpart_1` PARTITION (`ds`='2008-04-08', `hr`='__HIVE_DEFAULT_PARTITION__') SELECT `key`, `value` FROM `default`.`srcpart` WHERE `ds` = '2008-04-08' AND `hr` IS NULL

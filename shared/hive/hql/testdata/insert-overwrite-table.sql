@@ -1,0 +1,1 @@
+INSERT OVERWRITE TABLE `sales`.`orders` SELECT `id`, `amount` FROM `sales`.`orders`

@@ -1,0 +1,1 @@
+SET hive.tez.java.opts=-Xmx4096m -XX:+UseG1GC

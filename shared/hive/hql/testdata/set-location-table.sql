@@ -1,0 +1,1 @@
+ALTER TABLE `sales`.`orders` SET LOCATION 'viewfs://cluster/warehouse/orders_merged'

@@ -1,0 +1,1 @@
+SET hive.merge.tezfiles=true

@@ -1,0 +1,1 @@
+SHOW PARTITIONS `default`.`srcpart` PARTITION (`hr`=11)

@@ -1,0 +1,1 @@
+SHOW TABLE EXTENDED IN `sales` LIKE 'orders'
