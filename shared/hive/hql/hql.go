@@ -6,7 +6,8 @@
 // must be sent. Errors wrap merge.ErrInvalid.
 //
 // Hive facts the builders rely on:
-//   - String literals use backslash escapes; ” is not an escape (adjacent literals concatenate).
+//   - String literals use backslash escapes; a doubled quote is not an escape (adjacent literals
+//     concatenate).
 //     Hive's unescaper turns "\0" followed by two octal digits into a byte, so NUL is refused
 //     instead of escaped.
 //   - hive.variable.substitute is on by default and expands ${...} even inside literals, so "${"
