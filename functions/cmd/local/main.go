@@ -1,0 +1,180 @@
+// Command local serves every hivemerge function at /Name, the REST API at /api/v1, the API docs
+// at /docs and /health on one port, over the embedded store unless Firestore is configured.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/hivemerge/hivemerge/functions"
+	"github.com/hivemerge/hivemerge/shared/merge"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+// shutdownTimeout bounds how long in-flight requests may finish after a signal.
+const shutdownTimeout = 10 * time.Second
+
+// run serves until ctx is done, then shuts down gracefully. It logs the bound address as
+// {"message":"listening","addr":...}, so a caller passing port 0 learns where it is.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	host := fs.String("host", envOr(getenv, "HOST", "127.0.0.1"), "address to listen on (HOST)")
+	port := fs.String("port", envOr(getenv, "PORT", "8080"), "port to listen on, 0 for any (PORT)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+
+	level, err := functions.ParseLevel(getenv("HIVEMERGE_LOG_LEVEL"))
+	if err != nil {
+		return err
+	}
+	logger := functions.NewLogger(stdout, level)
+
+	auth, err := functions.AuthFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	if r := auth.Anonymous(); r != functions.RoleNone && !isLoopback(*host) {
+		return fmt.Errorf("HIVEMERGE_ALLOW_ANONYMOUS=%s lets anyone who reaches %s in as %s; it is only allowed on a loopback address (HOST=127.0.0.1 or ::1)", r, *host, r)
+	}
+
+	kind, err := functions.StoreKind(getenv)
+	if err != nil {
+		return err
+	}
+	store, err := functions.OpenStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := merge.NewService(store, store)
+	if getenv("HIVEMERGE_DEMO_CLUSTER") != "0" {
+		if err := ensureDemoCluster(ctx, svc, getenv); err != nil {
+			return err
+		}
+	}
+
+	srv := functions.NewServer(svc, auth, logger)
+	ln, err := net.Listen("tcp", net.JoinHostPort(*host, *port))
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           mux(srv, getenv("FUNCTION_TARGET")),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "store", kind)
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// mux serves like the functions framework does, with the REST router beside the functions.
+// funcframework.Start cannot be used: it calls http.ListenAndServe itself, so there is no
+// listener to choose (port 0), no bound address to report and no graceful shutdown. Its
+// routing is simple to keep: with FUNCTION_TARGET unset every function at exactly /Name; set,
+// that one function at /.
+func mux(srv *functions.Server, target string) http.Handler {
+	m := http.NewServeMux()
+	for _, f := range srv.Functions() {
+		if target != "" {
+			if f.Name == target {
+				m.Handle("/", f.Handler)
+			}
+			continue
+		}
+		m.Handle("/"+f.Name, f.Handler)
+	}
+	if target == "" {
+		m.Handle("/", srv.Handler())
+	}
+	return m
+}
+
+// ensureDemoCluster registers the cluster "demo" (the Hive sandbox) unless it exists, so the
+// README's first curl works on a fresh store.
+func ensureDemoCluster(ctx context.Context, svc *merge.Service, getenv func(string) string) error {
+	if _, err := svc.GetCluster(ctx, "demo"); !errors.Is(err, merge.ErrNotFound) {
+		return err
+	}
+	host, portText, err := net.SplitHostPort(envOr(getenv, "HIVEMERGE_SANDBOX_ADDR", "127.0.0.1:10000"))
+	if err != nil {
+		return fmt.Errorf("HIVEMERGE_SANDBOX_ADDR: %w", err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("HIVEMERGE_SANDBOX_ADDR: port %q is not a number", portText)
+	}
+	c := merge.Cluster{
+		ID:        "demo",
+		Name:      "Hive sandbox (demo)",
+		Host:      host,
+		Port:      port,
+		Transport: merge.TransportBinary,
+		Auth:      merge.AuthNoSASL,
+	}
+	if wh := getenv("HIVEMERGE_SANDBOX_WAREHOUSE"); wh != "" {
+		abs, err := filepath.Abs(wh)
+		if err != nil {
+			return fmt.Errorf("HIVEMERGE_SANDBOX_WAREHOUSE: %w", err)
+		}
+		c.FSDefault = "file://" + filepath.ToSlash(abs)
+	}
+	if _, err := svc.CreateCluster(ctx, c); err != nil && !errors.Is(err, merge.ErrConflict) {
+		return fmt.Errorf("registering the demo cluster: %w", err)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}

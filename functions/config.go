@@ -1,0 +1,76 @@
+package functions
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
+)
+
+// Store is what a Server's service needs from a backend: tasks, clusters and a way to let go.
+type Store interface {
+	merge.Store
+	merge.ClusterStore
+	io.Closer
+}
+
+// DefaultBoltPath is where the embedded store lives unless HIVEMERGE_BOLT_PATH says otherwise.
+const DefaultBoltPath = "var/hivemerge.db"
+
+// StoreKind returns which store the environment selects: HIVEMERGE_STORE when set, else
+// firestore when a Google Cloud project or the Firestore emulator is configured, else bolt.
+func StoreKind(getenv func(string) string) (string, error) {
+	switch k := getenv("HIVEMERGE_STORE"); k {
+	case "firestore", "bolt":
+		return k, nil
+	case "":
+		if getenv("GOOGLE_CLOUD_PROJECT") != "" || getenv("FIRESTORE_EMULATOR_HOST") != "" {
+			return "firestore", nil
+		}
+		return "bolt", nil
+	default:
+		return "", fmt.Errorf("HIVEMERGE_STORE=%q: use firestore or bolt", k)
+	}
+}
+
+// OpenStore opens the store the environment selects (see StoreKind):
+//
+//	HIVEMERGE_BOLT_PATH            the bolt file (default var/hivemerge.db; directories are created)
+//	GOOGLE_CLOUD_PROJECT           the Firestore project
+//	HIVEMERGE_FIRESTORE_DATABASE   the Firestore database (FIRESTORE_DATABASE also works;
+//	                               default "(default)")
+func OpenStore(ctx context.Context, getenv func(string) string) (Store, error) {
+	kind, err := StoreKind(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "firestore" {
+		return openFirestore(ctx, getenv)
+	}
+	path := getenv("HIVEMERGE_BOLT_PATH")
+	if path == "" {
+		path = DefaultBoltPath
+	}
+	return bolt.Open(path)
+}
+
+// ServerFromEnv opens the store (OpenStore), reads the access configuration (AuthFromEnv) and
+// returns a Server over them with the store, which the caller closes.
+func ServerFromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*Server, Store, error) {
+	auth, err := AuthFromEnv(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := OpenStore(ctx, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewServer(merge.NewService(st, st), auth, logger), st, nil
+}
+
+func openFirestore(ctx context.Context, getenv func(string) string) (Store, error) {
+	return nil, fmt.Errorf("the Firestore store is not available yet")
+}
