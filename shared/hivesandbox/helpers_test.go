@@ -1,0 +1,272 @@
+package hivesandbox_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+	"github.com/beltran/gohive"
+	"github.com/beltran/gohive/hiveserver"
+
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+)
+
+// testUsers are the credentials of servers started with authentication.
+var testUsers = map[string]string{"alice": "s3cret", "bob": "hunter2"}
+
+// transport is one way a client reaches the sandbox.
+type transport struct {
+	name  string
+	users bool // server requires credentials (SASL PLAIN / HTTP Basic)
+	http  bool
+	tls   bool
+}
+
+var transports = []transport{
+	{name: "binary NOSASL"},
+	{name: "binary SASL PLAIN", users: true},
+	{name: "binary SASL PLAIN over TLS", users: true, tls: true},
+	{name: "HTTP", http: true},
+	{name: "HTTP Basic over TLS", http: true, users: true, tls: true},
+}
+
+// sandbox is a server plus what a client needs to reach it.
+type sandbox struct {
+	*hivesandbox.Server
+	tr       transport
+	clientTLS *tls.Config
+}
+
+func startSandbox(t testing.TB, tr transport, mutate ...func(*hivesandbox.Config)) *sandbox {
+	t.Helper()
+	cfg := hivesandbox.Config{
+		Addr:      "127.0.0.1:0",
+		Warehouse: t.TempDir(),
+		Logger:    slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if tr.http {
+		cfg.HTTPAddr = "127.0.0.1:0"
+	}
+	if tr.users {
+		cfg.Users = testUsers
+	}
+	sb := &sandbox{tr: tr}
+	if tr.tls {
+		cfg.TLS, sb.clientTLS = testTLS(t)
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	srv, err := hivesandbox.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	sb.Server = srv
+	return sb
+}
+
+// connect opens a gohive connection as user alice (or with the given password).
+func (sb *sandbox) connect(t testing.TB) *gohive.Connection {
+	t.Helper()
+	conn, err := sb.dial("alice", testUsers["alice"])
+	if err != nil {
+		t.Fatalf("connect over %s: %v", sb.tr.name, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func (sb *sandbox) dial(user, password string) (*gohive.Connection, error) {
+	cfg := gohive.NewConnectConfiguration()
+	cfg.Username, cfg.Password = user, password
+	cfg.PollIntervalInMillis = 5
+	cfg.ConnectTimeout = 10 * time.Second
+	cfg.SocketTimeout = 60 * time.Second
+	cfg.TLSConfig = sb.clientTLS
+	addr, auth := sb.Addr(), "NOSASL"
+	if sb.tr.users {
+		auth = "NONE" // SASL PLAIN; "LDAP" sends the same bytes
+	}
+	if sb.tr.http {
+		cfg.TransportMode, cfg.HTTPPath = "http", "cliservice"
+		addr, auth = sb.HTTPAddr(), "NONE"
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	port, _ := strconv.Atoi(portStr)
+	return gohive.Connect(host, port, auth, cfg)
+}
+
+// query runs a statement and returns its rows as strings (NULL as "NULL").
+func query(t testing.TB, cur *gohive.Cursor, stmt string) [][]string {
+	t.Helper()
+	rows, err := tryQuery(context.Background(), cur, stmt)
+	if err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+	return rows
+}
+
+func tryQuery(ctx context.Context, cur *gohive.Cursor, stmt string) ([][]string, error) {
+	cur.Exec(ctx, stmt)
+	if cur.Err != nil {
+		return nil, cur.Err
+	}
+	var rows [][]string
+	for cur.HasMore(ctx) {
+		if cur.Err != nil {
+			return nil, cur.Err
+		}
+		desc := cur.Description()
+		if cur.Err != nil {
+			return nil, cur.Err
+		}
+		dests := make([]any, len(desc))
+		for i, d := range desc {
+			switch d[1] {
+			case "BIGINT_TYPE":
+				dests[i] = new(*int64)
+			case "INT_TYPE":
+				dests[i] = new(*int32)
+			case "DOUBLE_TYPE", "FLOAT_TYPE":
+				dests[i] = new(*float64)
+			case "BOOLEAN_TYPE":
+				dests[i] = new(*bool)
+			default:
+				dests[i] = new(*string)
+			}
+		}
+		cur.FetchOne(ctx, dests...)
+		if cur.Err != nil {
+			return nil, cur.Err
+		}
+		row := make([]string, len(desc))
+		for i, d := range dests {
+			row[i] = deref(d)
+		}
+		rows = append(rows, row)
+	}
+	return rows, cur.Err
+}
+
+func deref(d any) string {
+	switch p := d.(type) {
+	case **int64:
+		if *p != nil {
+			return fmt.Sprint(**p)
+		}
+	case **int32:
+		if *p != nil {
+			return fmt.Sprint(**p)
+		}
+	case **float64:
+		if *p != nil {
+			return fmt.Sprint(**p)
+		}
+	case **bool:
+		if *p != nil {
+			return fmt.Sprint(**p)
+		}
+	case **string:
+		if *p != nil {
+			return **p
+		}
+	}
+	return "NULL"
+}
+
+// exec runs a statement without a result set.
+func exec(t testing.TB, cur *gohive.Cursor, stmt string) {
+	t.Helper()
+	cur.Exec(context.Background(), stmt)
+	if cur.Err != nil {
+		t.Fatalf("%s: %v", stmt, cur.Err)
+	}
+}
+
+// rawClient speaks TCLIService directly over binary NOSASL, for calls gohive does not expose.
+func rawClient(t testing.TB, addr string) *hiveserver.TCLIServiceClient {
+	t.Helper()
+	sock := thrift.NewTSocketConf(addr, &thrift.TConfiguration{ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second})
+	trans := thrift.NewTBufferedTransport(sock, 4096)
+	if err := trans.Open(); err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { trans.Close() })
+	return hiveserver.NewTCLIServiceClientFactory(trans, thrift.NewTBinaryProtocolFactoryDefault())
+}
+
+func openRawSession(t testing.TB, c *hiveserver.TCLIServiceClient, conf map[string]string) *hiveserver.TSessionHandle {
+	t.Helper()
+	user := "raw"
+	resp, err := c.OpenSession(context.Background(), &hiveserver.TOpenSessionReq{
+		ClientProtocol: hiveserver.TProtocolVersion_HIVE_CLI_SERVICE_PROTOCOL_V10, Username: &user, Configuration: conf,
+	})
+	if err != nil {
+		t.Fatalf("OpenSession: %v", err)
+	}
+	if err := statusErr(resp.Status); err != nil {
+		t.Fatalf("OpenSession: %v", err)
+	}
+	return resp.SessionHandle
+}
+
+func statusErr(st *hiveserver.TStatus) error {
+	if st == nil {
+		return errors.New("nil status")
+	}
+	if st.StatusCode == hiveserver.TStatusCode_SUCCESS_STATUS || st.StatusCode == hiveserver.TStatusCode_SUCCESS_WITH_INFO_STATUS {
+		return nil
+	}
+	return fmt.Errorf("%s (sqlState %q, code %d)", st.GetErrorMessage(), st.GetSqlState(), st.GetErrorCode())
+}
+
+// testTLS makes a self-signed certificate for 127.0.0.1 and the matching client config.
+func testTLS(t testing.TB) (server, client *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "hivemerge sandbox test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}},
+		&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+}
