@@ -46,7 +46,7 @@ var transports = []transport{
 // sandbox is a server plus what a client needs to reach it.
 type sandbox struct {
 	*hivesandbox.Server
-	tr       transport
+	tr        transport
 	clientTLS *tls.Config
 }
 
