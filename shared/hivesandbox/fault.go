@@ -49,6 +49,11 @@ type Fault struct {
 	AtCommit bool
 	// Write is the data FaultConcurrentWrite appends.
 	Write *ConcurrentWrite
+	// Fired, when set, receives a value each time the fault hits a statement: when a hang,
+	// slow or fail begins, when a connection is dropped, after a concurrent write's file
+	// exists. The statement waits for the send (or its cancellation), so tests can act at
+	// exactly that moment; a buffered channel avoids the wait. Not part of the JSON form.
+	Fired chan<- struct{}
 }
 
 // ConcurrentWrite is a file that a simulated concurrent writer adds to a table or partition.

@@ -30,7 +30,7 @@ func (s *Server) metadataOp(ctx context.Context, h *hiveserver.TSessionHandle, t
 	case <-op.done:
 	case <-ctx.Done():
 	}
-	return s.answer(op), op.handle
+	return s.answer(op, true), op.handle
 }
 
 func notSupported(call string) *hiveserver.TStatus {

@@ -95,8 +95,11 @@ type operation struct {
 
 	startOnce sync.Once
 
-	mu            sync.Mutex
-	state         hiveserver.TOperationState
+	mu    sync.Mutex
+	state hiveserver.TOperationState
+	// visible records that the statement had visibly started (see started) before it ended:
+	// its failure then belongs to GetOperationStatus, not to ExecuteStatement's answer.
+	visible       bool
 	stopState     hiveserver.TOperationState // requested terminal state when stopped
 	err           *hiveql.Error
 	result        *hiveql.Result
@@ -225,6 +228,11 @@ func (op *operation) run(ctx context.Context, fn runFunc, fault *injected, s *Se
 func (op *operation) finish(ctx context.Context, res *hiveql.Result, err error) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
+	select {
+	case <-op.started:
+		op.visible = true
+	default:
+	}
 	op.endTime = time.Now()
 	if op.startTime.IsZero() {
 		op.startTime = op.endTime
@@ -280,6 +288,11 @@ func (s *Server) fire(ctx context.Context, op *operation, in *injected) error {
 	op.markStarted()
 	op.appendLog(fmt.Sprintf("sandbox: injected fault %d (%s) hits this statement", in.id, f.Action))
 	op.log.Info("fault fired", "fault_id", in.id, "action", f.Action, "statement", op.stmt)
+	if f.Action != FaultConcurrentWrite {
+		if err := notify(ctx, f.Fired); err != nil {
+			return err
+		}
+	}
 	switch f.Action {
 	case FaultFail:
 		msg := f.Message
@@ -311,8 +324,22 @@ func (s *Server) fire(ctx context.Context, op *operation, in *injected) error {
 		}
 		op.appendLog("sandbox: concurrent writer added " + path)
 		op.log.Info("concurrent writer added a file", "fault_id", in.id, "path", path)
+		return notify(ctx, f.Fired)
 	}
 	return nil
+}
+
+// notify sends on a fault's Fired channel, giving up when the statement is cancelled.
+func notify(ctx context.Context, ch chan<- struct{}) error {
+	if ch == nil {
+		return nil
+	}
+	select {
+	case ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // resultKeywords start statements that return a result set.

@@ -251,6 +251,7 @@ func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecute
 			if drop, ok := ctx.Value(dropKey{}).(func()); ok {
 				drop()
 			}
+			notify(s.ctx, fault.fault.Fired)
 			return nil, thrift.ErrAbandonRequest
 		}
 		fault = nil
@@ -284,21 +285,26 @@ func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecute
 			return nil, thrift.ErrAbandonRequest
 		}
 	}
-	return &hiveserver.TExecuteStatementResp{Status: s.answer(op), OperationHandle: op.handle}, nil
+	return &hiveserver.TExecuteStatementResp{Status: s.answer(op, !req.RunAsync), OperationHandle: op.handle}, nil
 }
 
-// answer is the status of a just-started operation: a failure that happened before the
-// statement started executing is reported right away and its handle closed.
-func (s *Server) answer(op *operation) *hiveserver.TStatus {
+// answer is the status of a just-started operation. A failure is reported right away, and
+// its handle closed, when the caller waited for the end (sync) or when the statement failed
+// before visibly starting (as HiveServer2 reports compilation errors); otherwise it is left
+// to GetOperationStatus.
+func (s *Server) answer(op *operation, sync bool) *hiveserver.TStatus {
 	select {
 	case <-op.done:
 	default:
 		return okStatus()
 	}
 	op.mu.Lock()
-	state, e, has := op.state, op.err, op.hasResult
+	state, e, has, visible := op.state, op.err, op.hasResult, op.visible
 	op.mu.Unlock()
 	op.handle.HasResultSet = has
+	if visible && !sync {
+		return okStatus()
+	}
 	switch state {
 	case hiveserver.TOperationState_FINISHED_STATE:
 		return okStatus()

@@ -1,0 +1,237 @@
+// Command hivesandbox serves the HiveServer2-protocol sandbox over a local warehouse directory,
+// for the demo and for trying clients by hand. It is a sandbox, not a Hive.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/hiveql"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "hivesandbox:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `hivesandbox serves a HiveServer2-protocol SANDBOX (not a Hive) over a local warehouse.
+
+  hivesandbox -addr 127.0.0.1:10000 -warehouse DIR [-generate] [flags]
+
+Clients connect with auth NOSASL (or NONE/LDAP when -users is set) to -addr, or over HTTP at
+http://HTTP-ADDR/cliservice. Faults are managed as JSON at /sandbox/faults on -http-addr and
+-admin-addr (GET lists, POST adds, DELETE clears). Logs are JSON on stderr.
+
+Flags:
+`
+
+// run is the whole program; main only wires it to the process.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hivesandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	var (
+		addr       = fs.String("addr", "127.0.0.1:10000", "binary transport `address`: NOSASL, or SASL PLAIN when -users is set")
+		httpAddr   = fs.String("http-addr", "", "HTTP transport `address` (Thrift at /cliservice, faults at /sandbox/faults); empty: off")
+		adminAddr  = fs.String("admin-addr", "", "separate fault admin `address` (/sandbox/faults, /healthz); empty: off")
+		warehouse  = fs.String("warehouse", "", "warehouse `directory` (created if missing; required)")
+		users      = fs.String("users", "", "accepted credentials `user:password,...`; enables SASL PLAIN and HTTP Basic auth (default $HIVESANDBOX_USERS)")
+		tlsCert    = fs.String("tls-cert", "", "TLS certificate `file` (PEM); serves every transport over TLS, with -tls-key")
+		tlsKey     = fs.String("tls-key", "", "TLS private key `file` (PEM)")
+		faultsFile = fs.String("faults", "", "JSON `file` of faults to inject at start (an array of {match, action, delay, message, times, at_commit, write})")
+		logLevel   = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+
+		generate   = fs.Bool("generate", false, "fill the warehouse with generated tables of small files when it has no tables")
+		regenerate = fs.Bool("regenerate", false, "generate even when the warehouse already has tables")
+		seed       = fs.Int64("seed", 1, "generator seed; the same seed gives the same warehouse")
+		databases  = fs.String("databases", "", "generated database `names`, comma-separated (default: the generator's)")
+		tables     = fs.Int("tables", 0, "generated tables per database (0: the generator's default)")
+		days       = fs.Int("days", 0, "daily partitions per table (0: the generator's default)")
+		hours      = fs.Int("hours", 0, "hourly partitions per day (0: the generator's default)")
+		files      = fs.Int("files", 0, "files per partition (0: the generator's default)")
+		rows       = fs.Int("rows", 0, "rows per file (0: the generator's default)")
+		maxFiles   = fs.Int("max-files", 0, "upper bound on generated files (0: the generator's default)")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *warehouse == "" {
+		fs.Usage()
+		return errors.New("-warehouse is required")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := newLogger(stderr, level)
+
+	cfg := hivesandbox.Config{Addr: *addr, HTTPAddr: *httpAddr, AdminAddr: *adminAddr, Warehouse: *warehouse, Logger: log}
+	if *users == "" {
+		*users = os.Getenv("HIVESANDBOX_USERS")
+	}
+	if *users != "" {
+		var err error
+		if cfg.Users, err = parseUsers(*users); err != nil {
+			return fmt.Errorf("-users: %w", err)
+		}
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("TLS: %w", err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if *faultsFile != "" {
+		faults, err := hivesandbox.LoadFaults(*faultsFile)
+		if err != nil {
+			return fmt.Errorf("-faults: %w", err)
+		}
+		cfg.Faults = faults
+	}
+
+	if *generate || *regenerate {
+		opts := hiveql.GenerateOptions{
+			Seed: *seed, TablesPerDB: *tables, Days: *days, HoursPerDay: *hours,
+			FilesPerPartition: *files, RowsPerFile: *rows, MaxFiles: *maxFiles,
+		}
+		if *databases != "" {
+			opts.Databases = strings.Split(*databases, ",")
+		}
+		if err := generateWarehouse(ctx, log, *warehouse, opts, *regenerate); err != nil {
+			return err
+		}
+	}
+
+	srv, err := hivesandbox.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "hivesandbox (a HiveServer2 sandbox, not a Hive) listening: binary=%s http=%s admin=%s\n",
+		srv.Addr(), orOff(srv.HTTPAddr()), orOff(srv.AdminAddr()))
+	<-ctx.Done()
+	log.Info("shutting down", "reason", context.Cause(ctx).Error())
+	return srv.Close()
+}
+
+func orOff(addr string) string {
+	if addr == "" {
+		return "off"
+	}
+	return addr
+}
+
+// parseUsers reads "user:password,user2:password2".
+func parseUsers(s string) (map[string]string, error) {
+	users := make(map[string]string)
+	for _, pair := range strings.Split(s, ",") {
+		user, password, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		if !ok || user == "" {
+			return nil, fmt.Errorf("%q is not user:password", pair)
+		}
+		users[user] = password
+	}
+	return users, nil
+}
+
+// generateWarehouse fills the warehouse before the server opens it, so that no client ever
+// sees it half generated. A warehouse that already has tables is left alone unless force.
+func generateWarehouse(ctx context.Context, log *slog.Logger, dir string, opts hiveql.GenerateOptions, force bool) error {
+	wh, err := hiveql.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open warehouse: %w", err)
+	}
+	defer wh.Close()
+	if !force {
+		n, err := countTables(ctx, wh)
+		if err != nil {
+			return fmt.Errorf("inspect warehouse: %w", err)
+		}
+		if n > 0 {
+			log.Info("warehouse already has tables; not generating (use -regenerate to force)", "tables", n)
+			return nil
+		}
+	}
+	log.Info("generating warehouse", "dir", dir, "seed", opts.Seed)
+	rep, err := hiveql.Generate(ctx, wh, opts)
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	log.Info("warehouse generated", "tables", rep.Tables, "partitions", rep.Partitions, "files", rep.Files, "bytes", rep.Bytes)
+	return nil
+}
+
+func countTables(ctx context.Context, wh *hiveql.Warehouse) (int, error) {
+	sess := wh.NewSession("hivesandbox")
+	dbs, err := sess.Execute(ctx, "SHOW DATABASES", hiveql.Events{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, row := range dbs.Rows {
+		db, _ := row[0].(string)
+		res, err := sess.Execute(ctx, "SHOW TABLES IN `"+db+"`", hiveql.Events{})
+		if err != nil {
+			return 0, err
+		}
+		if res != nil {
+			n += len(res.Rows)
+		}
+	}
+	return n, nil
+}
+
+// newLogger logs JSON with the keys Cloud Logging understands ("severity", "message").
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) > 0 {
+				return a
+			}
+			switch a.Key {
+			case slog.LevelKey:
+				l, _ := a.Value.Any().(slog.Level)
+				switch {
+				case l >= slog.LevelError:
+					return slog.String("severity", "ERROR")
+				case l >= slog.LevelWarn:
+					return slog.String("severity", "WARNING")
+				case l >= slog.LevelInfo:
+					return slog.String("severity", "INFO")
+				default:
+					return slog.String("severity", "DEBUG")
+				}
+			case slog.MessageKey:
+				a.Key = "message"
+			}
+			return a
+		},
+	}))
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/beltran/gohive"
+)
+
+func TestRun(t *testing.T) {
+	faults := filepath.Join(t.TempDir(), "faults.json")
+	if err := os.WriteFile(faults, []byte(`[{"match": "^DROP DATABASE", "action": "fail", "message": "no dropping in the demo"}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var stderr syncWriter
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{
+			"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-warehouse", t.TempDir(),
+			"-users", "demo:demo", "-faults", faults, "-log-level", "warn",
+		}, outW, &stderr)
+		outW.Close()
+	}()
+
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the listening line: %v (stderr: %s)", err, stderr.String())
+	}
+	go io.Copy(io.Discard, outR)
+	m := regexp.MustCompile(`binary=(\S+) http=(\S+) admin=(\S+)`).FindStringSubmatch(line)
+	if m == nil || !strings.Contains(line, "not a Hive") {
+		t.Fatalf("listening line = %q", line)
+	}
+	binary, admin := m[1], m[3]
+
+	t.Run("SASL PLAIN with -users", func(t *testing.T) {
+		host, port, _ := net.SplitHostPort(binary)
+		p, _ := strconv.Atoi(port)
+		cfg := gohive.NewConnectConfiguration()
+		cfg.Username, cfg.Password = "demo", "demo"
+		cfg.PollIntervalInMillis = 5
+		cfg.SocketTimeout = 30 * time.Second
+		conn, err := gohive.Connect(host, p, "NONE", cfg)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		defer conn.Close()
+		cur := conn.Cursor()
+		defer cur.Close()
+		cur.Exec(ctx, "CREATE DATABASE keep")
+		if cur.Err != nil {
+			t.Fatal(cur.Err)
+		}
+		cur.Exec(ctx, "DROP DATABASE keep")
+		if cur.Err == nil || !strings.Contains(hiveMessage(cur.Err), "no dropping in the demo") {
+			t.Errorf("DROP DATABASE error = %v, want the fault from -faults", cur.Err)
+		}
+	})
+
+	t.Run("admin lists the faults", func(t *testing.T) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+admin+"/sandbox/faults", nil)
+		req.SetBasicAuth("demo", "demo")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got []struct {
+			ID    int `json:"id"`
+			Used  int `json:"used"`
+			Fault struct {
+				Action string `json:"action"`
+			} `json:"fault"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Fault.Action != "fail" || got[0].Used != 1 {
+			t.Errorf("faults = %+v, want the one fail fault, used once", got)
+		}
+	})
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run returned %v after cancel, want nil", err)
+	}
+}
+
+func TestRunFlagErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "no warehouse", args: nil, want: "-warehouse is required"},
+		{name: "bad users", args: []string{"-warehouse", "x", "-users", "nocolon"}, want: "not user:password"},
+		{name: "cert without key", args: []string{"-warehouse", "x", "-tls-cert", "c.pem"}, want: "go together"},
+		{name: "missing faults file", args: []string{"-warehouse", "x", "-faults", "/nonexistent/f.json"}, want: "-faults"},
+		{name: "stray argument", args: []string{"-warehouse", "x", "extra"}, want: "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), tt.args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+// hiveMessage is the Hive error text of a gohive error: a gohive.HiveError's Error() shows
+// only the TStatus pointers, its Message has the text.
+func hiveMessage(err error) string {
+	var he gohive.HiveError
+	if errors.As(err, &he) {
+		return he.Message
+	}
+	return err.Error()
+}
+
+// syncWriter lets the server's logger and the test share a buffer.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
