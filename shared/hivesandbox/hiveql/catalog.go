@@ -102,17 +102,6 @@ func (t *table) delim() string {
 	return "\x01"
 }
 
-func (t *table) columnNames() []string {
-	names := make([]string, 0, len(t.Columns)+len(t.PartCols))
-	for _, c := range t.Columns {
-		names = append(names, c.Name)
-	}
-	for _, c := range t.PartCols {
-		names = append(names, c.Name)
-	}
-	return names
-}
-
 // sortedPartitions returns partition names in Hive's order (lexicographic by name).
 func (t *table) sortedPartitions() []string {
 	names := make([]string, 0, len(t.Partitions))

@@ -29,8 +29,3 @@ type GenerateReport struct {
 func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (GenerateReport, error) {
 	return GenerateReport{}, errors.New("hiveql: Generate not implemented yet")
 }
-
-// AppendFile writes a new data file into a table or partition without updating statistics.
-func (w *Warehouse) AppendFile(ctx context.Context, db, table string, partition map[string]string, rows [][]string) (string, error) {
-	return "", errors.New("hiveql: AppendFile not implemented yet")
-}

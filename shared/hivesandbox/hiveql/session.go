@@ -86,16 +86,6 @@ var confDefaults = map[string]string{
 	"hive.support.concurrency":                      "false",
 }
 
-// conf returns the effective value of a property.
-func (s *Session) conf1(key string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v, ok := s.conf[key]; ok {
-		return v
-	}
-	return confDefaults[key]
-}
-
 // snapshotConf copies the effective configuration for one statement, so a concurrent Set does
 // not change a statement halfway.
 func (s *Session) snapshotConf() map[string]string {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,13 +18,16 @@ type Warehouse struct {
 	root        string // the default database's location
 	catalogPath string
 
+	jobs atomic.Int64
+
 	mu  sync.Mutex
 	cat *catalog
 	// now is the clock; tests keep it real.
 	now func() time.Time
 
 	compactWake chan struct{}
-	compactIdle *sync.Cond // signalled when the compaction queue drains; uses mu
+	changeMu    sync.Mutex
+	changed     chan struct{} // closed and replaced at every compaction state change
 	stop        chan struct{}
 	done        chan struct{}
 	closeOnce   sync.Once
@@ -49,12 +53,19 @@ func Open(dir string) (*Warehouse, error) {
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
 	}
-	w.compactIdle = sync.NewCond(&w.mu)
+	w.changed = make(chan struct{})
 	cat, err := loadCatalog(w.catalogPath, root)
 	if err != nil {
 		return nil, fmt.Errorf("open warehouse: %w", err)
 	}
 	w.cat = cat
+	for _, c := range cat.Compactions {
+		// A compaction interrupted by a restart starts over; its output directory is only
+		// published by a final rename, so a half-done run left nothing visible.
+		if c.State == stateWorking || c.State == stateReady {
+			c.State = stateInitiated
+		}
+	}
 	if err := w.cat.save(w.catalogPath); err != nil {
 		return nil, fmt.Errorf("open warehouse: %w", err)
 	}
@@ -68,9 +79,6 @@ func (w *Warehouse) Close() error {
 	w.closeOnce.Do(func() {
 		close(w.stop)
 		<-w.done
-		w.mu.Lock()
-		w.compactIdle.Broadcast()
-		w.mu.Unlock()
 	})
 	return nil
 }
@@ -97,5 +105,7 @@ func (w *Warehouse) lookupTable(db, name string) (*table, bool) {
 }
 
 func (w *Warehouse) unixNow() int64 { return w.now().Unix() }
+
+func (w *Warehouse) nextJobNumber() int64 { return w.jobs.Add(1) }
 
 var errClosed = errors.New("hiveql: warehouse closed")
