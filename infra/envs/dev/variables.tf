@@ -41,6 +41,7 @@ variable "functions" {
     })), {})
     invoker_roles   = optional(list(string), [])
     invoker_members = optional(list(string), [])
+    oidc_roles      = optional(map(string), {})
   }))
   default = {
     API = {
@@ -51,6 +52,8 @@ variable "functions" {
       concurrency     = 20
       timeout_seconds = 300
       max_instances   = 5
+      # Cloud Scheduler's jobs call the API with the scheduler account's ID tokens.
+      oidc_roles = { scheduler = "operator" }
     }
     ExecuteTask = {
       service_account = "executor"
@@ -62,14 +65,15 @@ variable "functions" {
       max_instances   = 5
       # The API hands started tasks to ExecuteTask.
       invoker_roles = ["api"]
+      oidc_roles    = { api = "operator" }
     }
   }
 }
 
 variable "common_environment" {
-  description = "Environment variables for every function (e.g. LOG_LEVEL)."
+  description = "Environment variables for every function (e.g. HIVEMERGE_LOG_LEVEL, HIVEMERGE_TOKENS_FILE)."
   type        = map(string)
-  default     = { LOG_LEVEL = "debug" }
+  default     = { HIVEMERGE_LOG_LEVEL = "debug" }
 }
 
 variable "secrets" {

@@ -103,7 +103,21 @@ resource "google_cloudfunctions2_function" "this" {
     ingress_settings                 = each.value.ingress
     all_traffic_on_latest_revision   = true
 
-    environment_variables = merge(local.common_environment, each.value.environment)
+    environment_variables = merge(
+      local.common_environment,
+      {
+        # Application-level check of Google ID tokens (on top of the
+        # roles/run.invoker check): the audience is this function's own URL,
+        # which is what callers (Cloud Scheduler, the API) mint tokens for.
+        HIVEMERGE_OIDC_AUDIENCE = local.function_urls[each.key]
+      },
+      length(each.value.oidc_roles) == 0 ? {} : {
+        HIVEMERGE_OIDC_ROLES = join(",", [
+          for who, role in each.value.oidc_roles : "${lookup(var.service_accounts, who, who)}:${role}"
+        ])
+      },
+      each.value.environment,
+    )
 
     vpc_connector                 = local.use_connector ? var.vpc_access.connector : null
     vpc_connector_egress_settings = local.use_connector ? var.vpc_access.egress : null

@@ -1,10 +1,11 @@
 output "functions" {
-  description = "Per entry point: function name, url (cloudfunctions.net), uri (Cloud Run URL and OIDC audience), Cloud Run service, and the settings as deployed (service account, ingress, limits, build, VPC access, environment, secret references)."
+  description = "Per entry point: function name, url (cloudfunctions.net: what callers use, and the OIDC audience), uri (the Cloud Run URL), Cloud Run service, and the settings as deployed (service account, ingress, limits, build, VPC access, environment, secret references)."
   value = {
     for k, f in google_cloudfunctions2_function.this : k => {
       name                  = f.name
       url                   = f.url
       uri                   = f.service_config[0].uri
+      oidc_audience         = f.service_config[0].environment_variables["HIVEMERGE_OIDC_AUDIENCE"]
       service               = f.service_config[0].service
       service_account       = f.service_config[0].service_account_email
       ingress               = f.service_config[0].ingress_settings
@@ -29,8 +30,8 @@ output "functions" {
 }
 
 output "urls" {
-  description = "Function URL per entry point."
-  value       = { for k, f in google_cloudfunctions2_function.this : k => f.service_config[0].uri }
+  description = "Function URL (https://<region>-<project>.cloudfunctions.net/<name>) per entry point."
+  value       = { for k, f in google_cloudfunctions2_function.this : k => f.url }
 }
 
 output "source_bucket" {

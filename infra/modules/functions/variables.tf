@@ -111,6 +111,8 @@ variable "functions" {
     secret_env: environment variable -> secret key (version latest).
     secret_volumes: mount path -> {secret key, file name} (keytabs).
     invoker_roles: service account keys allowed to call the function (roles/run.invoker).
+    oidc_roles: application role (viewer, operator, admin) of ID-token callers, keyed by service
+    account key (api, scheduler, ...) or e-mail; rendered as HIVEMERGE_OIDC_ROLES.
     invoker_members: other IAM members allowed to call it (e.g. group:ops@example.com).
   EOT
   type = map(object({
@@ -131,6 +133,7 @@ variable "functions" {
     })), {})
     invoker_roles   = optional(list(string), [])
     invoker_members = optional(list(string), [])
+    oidc_roles      = optional(map(string), {})
   }))
 
   validation {
@@ -178,6 +181,11 @@ variable "functions" {
       for _, f in var.functions : [for r in f.invoker_roles : contains(keys(var.service_accounts), r)]
     ]))
     error_message = "invoker_roles must be keys of var.service_accounts."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for _, f in var.functions : [for _, r in f.oidc_roles : contains(["viewer", "operator", "admin"], r)]]))
+    error_message = "oidc_roles values must be viewer, operator or admin."
   }
 
   validation {

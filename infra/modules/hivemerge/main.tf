@@ -103,6 +103,7 @@ module "functions" {
 
   common_environment = merge(
     {
+      HIVEMERGE_STORE              = "firestore"
       HIVEMERGE_FIRESTORE_DATABASE = module.firestore.database
       HIVEMERGE_ENV                = var.environment
     },

@@ -70,6 +70,7 @@ variable "functions" {
     })), {})
     invoker_roles   = optional(list(string), [])
     invoker_members = optional(list(string), [])
+    oidc_roles      = optional(map(string), {})
   }))
 }
 

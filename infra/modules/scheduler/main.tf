@@ -25,7 +25,7 @@ resource "google_cloud_scheduler_job" "this" {
 
   http_target {
     http_method = each.value.http_method
-    uri         = "${var.functions[each.value.target_function].uri}${each.value.http_path}"
+    uri         = "${var.functions[each.value.target_function].url}${each.value.http_path}"
     body        = each.value.http_method == "GET" ? null : base64encode(each.value.body)
     headers = {
       "Content-Type" = "application/json"
@@ -33,7 +33,7 @@ resource "google_cloud_scheduler_job" "this" {
 
     oidc_token {
       service_account_email = var.service_account_email
-      audience              = var.functions[each.value.target_function].uri
+      audience              = var.functions[each.value.target_function].url
     }
   }
 

@@ -25,9 +25,9 @@ variable "service_account_email" {
 }
 
 variable "functions" {
-  description = "Deployed functions by entry point (the functions module's functions output): uri (URL and OIDC audience) and Cloud Run service name."
+  description = "Deployed functions by entry point (the functions module's functions output): url (https://<region>-<project>.cloudfunctions.net/<name>, called and used as OIDC audience, which the function also expects as HIVEMERGE_OIDC_AUDIENCE) and Cloud Run service name."
   type = map(object({
-    uri     = string
+    url     = string
     service = string
   }))
 }

@@ -65,12 +65,14 @@ variables {
       cpu             = "1"
       concurrency     = 20
       secret_env      = { HIVE_PASSWORD = "hive-password" }
+      oidc_roles      = { scheduler = "operator" }
     }
     ExecuteTask = {
       service_account = "executor"
       memory          = "1Gi"
       timeout_seconds = 3600
       invoker_roles   = ["api"]
+      oidc_roles      = { api = "operator" }
       secret_env      = { HIVE_PASSWORD = "hive-password" }
       secret_volumes  = { "/etc/hivemerge/keytab" = { secret = "hive-keytab", file = "hive.keytab" } }
     }
@@ -152,7 +154,7 @@ run "functions_build_and_limits" {
     error_message = "The API must learn ExecuteTask's URL"
   }
   assert {
-    condition     = module.functions.functions["API"].environment["HIVEMERGE_FIRESTORE_DATABASE"] == "(default)" && module.functions.functions["API"].environment["GOOGLE_CLOUD_PROJECT"] == "test-project"
+    condition     = module.functions.functions["API"].environment["HIVEMERGE_FIRESTORE_DATABASE"] == "(default)" && module.functions.functions["API"].environment["GOOGLE_CLOUD_PROJECT"] == "test-project" && module.functions.functions["API"].environment["HIVEMERGE_STORE"] == "firestore"
     error_message = "Functions must get the project and the Firestore database id"
   }
 }
@@ -181,11 +183,11 @@ run "functions_reach_hive_through_the_vpc" {
 
 run "scheduler_calls_function_urls_with_its_own_oidc_token" {
   assert {
-    condition     = module.scheduler.jobs["check-pending"].uri == "${module.functions.functions["API"].uri}/api/v1/scheduler/check-pending"
+    condition     = module.scheduler.jobs["check-pending"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/check-pending"
     error_message = "check-pending must call the API function's /api/v1/scheduler/check-pending"
   }
   assert {
-    condition     = module.scheduler.jobs["batch-create"].uri == "${module.functions.functions["API"].uri}/api/v1/scheduler/batch-create"
+    condition     = module.scheduler.jobs["batch-create"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/batch-create"
     error_message = "batch-create must call the API function's /api/v1/scheduler/batch-create"
   }
   assert {
@@ -193,8 +195,20 @@ run "scheduler_calls_function_urls_with_its_own_oidc_token" {
     error_message = "Jobs must authenticate with OIDC tokens of the scheduler account"
   }
   assert {
-    condition     = alltrue([for _, j in module.scheduler.jobs : j.oidc_audience == module.functions.functions["API"].uri])
+    condition     = alltrue([for _, j in module.scheduler.jobs : j.oidc_audience == module.functions.functions["API"].url])
     error_message = "The OIDC audience must be the target function's URL"
+  }
+  assert {
+    condition     = module.functions.functions["API"].oidc_audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api"
+    error_message = "The API must expect ID tokens minted for its own URL"
+  }
+  assert {
+    condition     = module.functions.functions["API"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator"
+    error_message = "The API must give the scheduler account the operator role"
+  }
+  assert {
+    condition     = module.functions.functions["ExecuteTask"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-api@test-project.iam.gserviceaccount.com:operator"
+    error_message = "ExecuteTask must give the api account the operator role"
   }
   assert {
     condition     = alltrue([for _, j in module.scheduler.jobs : j.http_method == "POST"])

@@ -1,0 +1,24 @@
+output "function_urls" {
+  description = "URL per function entry point."
+  value       = module.hivemerge.function_urls
+}
+
+output "service_accounts" {
+  description = "Service account e-mail per role."
+  value       = module.hivemerge.service_accounts
+}
+
+output "scheduler_jobs" {
+  description = "Scheduler jobs with their target URLs."
+  value       = module.hivemerge.scheduler_jobs
+}
+
+output "secret_names" {
+  description = "Secret resource names (password_ref secretmanager:<name>/versions/latest)."
+  value       = module.hivemerge.secret_names
+}
+
+output "vpc_source_ranges" {
+  description = "Source ranges of the functions' VPC traffic (allow them on on-prem firewalls)."
+  value       = module.hivemerge.vpc_source_ranges
+}

@@ -1,0 +1,110 @@
+# Cloud Scheduler limits and targets are checked at plan time.
+
+mock_provider "google" {}
+
+variables {
+  project_id            = "test-project"
+  region                = "europe-west1"
+  name_prefix           = "hivemerge-test"
+  service_account_email = "scheduler@test-project.iam.gserviceaccount.com"
+  functions = {
+    API = {
+      url     = "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api"
+      service = "hivemerge-test-api"
+    }
+  }
+  jobs = {
+    check-pending = {
+      schedule        = "*/5 * * * *"
+      target_function = "API"
+      http_path       = "/api/v1/scheduler/check-pending"
+    }
+  }
+}
+
+run "job_targets_the_function_url" {
+  command = plan
+
+  assert {
+    condition     = google_cloud_scheduler_job.this["check-pending"].http_target[0].uri == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api/api/v1/scheduler/check-pending"
+    error_message = "The job must call the function URL plus the path"
+  }
+  assert {
+    condition     = google_cloud_scheduler_job.this["check-pending"].http_target[0].oidc_token[0].service_account_email == "scheduler@test-project.iam.gserviceaccount.com"
+    error_message = "The job must use an OIDC token of the scheduler account"
+  }
+  assert {
+    condition     = google_cloud_scheduler_job.this["check-pending"].http_target[0].oidc_token[0].audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api"
+    error_message = "The OIDC audience must be the function URL"
+  }
+  assert {
+    condition     = google_cloud_scheduler_job.this["check-pending"].name == "hivemerge-test-check-pending"
+    error_message = "Job names must carry the prefix"
+  }
+  assert {
+    condition     = google_cloud_run_v2_service_iam_member.invoker["API"].name == "hivemerge-test-api" && google_cloud_run_v2_service_iam_member.invoker["API"].role == "roles/run.invoker"
+    error_message = "The scheduler account must be allowed to invoke the target service"
+  }
+}
+
+run "attempt_deadline_above_30_minutes_is_refused" {
+  command = plan
+
+  variables {
+    jobs = {
+      check-pending = {
+        schedule                 = "*/5 * * * *"
+        target_function          = "API"
+        attempt_deadline_seconds = 1801
+      }
+    }
+  }
+
+  expect_failures = [var.jobs]
+}
+
+run "unknown_target_function_is_refused" {
+  command = plan
+
+  variables {
+    jobs = {
+      check-pending = {
+        schedule        = "*/5 * * * *"
+        target_function = "ExecuteTask"
+      }
+    }
+  }
+
+  expect_failures = [var.jobs]
+}
+
+run "malformed_schedule_is_refused" {
+  command = plan
+
+  variables {
+    jobs = {
+      check-pending = {
+        schedule        = "every 5 minutes"
+        target_function = "API"
+      }
+    }
+  }
+
+  expect_failures = [var.jobs]
+}
+
+run "invalid_json_body_is_refused" {
+  command = plan
+
+  variables {
+    jobs = {
+      batch-create = {
+        schedule        = "0 2 * * *"
+        target_function = "API"
+        body            = "{not json"
+      }
+    }
+  }
+
+  expect_failures = [var.jobs]
+}
