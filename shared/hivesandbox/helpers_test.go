@@ -132,12 +132,14 @@ func tryQuery(ctx context.Context, cur *gohive.Cursor, stmt string) ([][]string,
 	if cur.Err != nil {
 		return nil, cur.Err
 	}
+	// gohive fetches even for statements without a result set, and then fails with "All
+	// columns seem empty" (so it does against Hive); the schema tells them apart.
+	desc := cur.Description()
+	if cur.Err != nil || len(desc) == 0 {
+		return nil, cur.Err
+	}
 	var rows [][]string
 	for cur.HasMore(ctx) {
-		if cur.Err != nil {
-			return nil, cur.Err
-		}
-		desc := cur.Description()
 		if cur.Err != nil {
 			return nil, cur.Err
 		}

@@ -181,7 +181,13 @@ func (op *operation) run(ctx context.Context, fn runFunc, fault *injected, s *Se
 			return
 		}
 	}
-	defer func() { <-op.sess.turn }()
+	res, err := op.execute(ctx, fn, fault, s)
+	// The session's next statement may start as soon as a client can see this one ended.
+	<-op.sess.turn
+	op.finish(ctx, res, err)
+}
+
+func (op *operation) execute(ctx context.Context, fn runFunc, fault *injected, s *Server) (*hiveql.Result, error) {
 	op.mu.Lock()
 	op.startTime = time.Now()
 	op.mu.Unlock()
@@ -211,8 +217,7 @@ func (op *operation) run(ctx context.Context, fn runFunc, fault *injected, s *Se
 
 	if fault != nil && !fault.fault.AtCommit && fault.fault.Action != FaultConcurrentWrite {
 		if err := s.fire(ctx, op, fault); err != nil {
-			op.finish(ctx, nil, err)
-			return
+			return nil, err
 		}
 	}
 	res, err := fn(ctx, ev)
@@ -221,7 +226,7 @@ func (op *operation) run(ctx context.Context, fn runFunc, fault *injected, s *Se
 		// lands right after it, before its result is visible.
 		err = s.fire(ctx, op, fault)
 	}
-	op.finish(ctx, res, err)
+	return res, err
 }
 
 // finish records the outcome of the operation.
