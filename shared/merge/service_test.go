@@ -1,0 +1,270 @@
+package merge_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
+)
+
+// fakeClock is a settable time source; the service reads time only through it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newService(t *testing.T) (*merge.Service, *fakeClock) {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "tasks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	svc := merge.NewService(st, st).WithClock(clock.Now)
+	if _, err := svc.CreateCluster(context.Background(), merge.Cluster{ID: "demo", Host: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	return svc, clock
+}
+
+func create(t *testing.T, svc *merge.Service, table string) *merge.Task {
+	t.Helper()
+	r := validRequest()
+	r.Table = table
+	task, err := svc.CreateTask(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+func wantKind(t *testing.T, err, kind error) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("got error %v, want %v", err, kind)
+	}
+}
+
+func TestCreateTask(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	task := create(t, svc, "orders")
+	if task.Status != merge.StatusPending || task.ID == "" || task.CreatedAt.IsZero() {
+		t.Fatalf("new task = %+v", task)
+	}
+	t.Run("same_target_conflicts", func(t *testing.T) {
+		_, err := svc.CreateTask(ctx, validRequest())
+		wantKind(t, err, merge.ErrConflict)
+	})
+	t.Run("unknown_cluster_is_invalid", func(t *testing.T) {
+		r := validRequest()
+		r.ClusterID = "nope"
+		_, err := svc.CreateTask(ctx, r)
+		wantKind(t, err, merge.ErrInvalid)
+	})
+	t.Run("invalid_request_stores_nothing", func(t *testing.T) {
+		r := validRequest()
+		r.Table = "x;y"
+		_, err := svc.CreateTask(ctx, r)
+		wantKind(t, err, merge.ErrInvalid)
+		page, err := svc.ListTasks(ctx, merge.TaskFilter{})
+		if err != nil || len(page.Tasks) != 1 {
+			t.Fatalf("list = %d tasks, %v; want only the first task", len(page.Tasks), err)
+		}
+	})
+}
+
+func TestCancelTask(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		prepare   func(t *testing.T, svc *merge.Service, id string)
+		want      merge.Status
+		requested bool
+		wantErr   error
+	}{
+		{name: "pending_becomes_cancelled", want: merge.StatusCancelled},
+		{name: "running_is_asked_to_stop", prepare: func(t *testing.T, svc *merge.Service, id string) {
+			if _, err := svc.Claim(ctx, id, "w1", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}, want: merge.StatusRunning, requested: true},
+		{name: "cancelled_again_is_idempotent", prepare: func(t *testing.T, svc *merge.Service, id string) {
+			if _, err := svc.CancelTask(ctx, id, "alice"); err != nil {
+				t.Fatal(err)
+			}
+		}, want: merge.StatusCancelled},
+		{name: "finished_conflicts", prepare: func(t *testing.T, svc *merge.Service, id string) {
+			if _, err := svc.Claim(ctx, id, "w1", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Finish(ctx, id, "w1", merge.StatusSuccess, merge.Stats{FilesBefore: 10, FilesAfter: 1}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}, wantErr: merge.ErrConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc, _ := newService(t)
+			task := create(t, svc, "orders")
+			if tc.prepare != nil {
+				tc.prepare(t, svc, task.ID)
+			}
+			got, err := svc.CancelTask(ctx, task.ID, "alice")
+			if tc.wantErr != nil {
+				wantKind(t, err, tc.wantErr)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.want || got.CancelRequested != tc.requested || got.CancelledBy != "alice" {
+				t.Fatalf("after cancel: status %s, cancel_requested %v, cancelled_by %q", got.Status, got.CancelRequested, got.CancelledBy)
+			}
+		})
+	}
+	t.Run("unknown_id", func(t *testing.T) {
+		svc, _ := newService(t)
+		_, err := svc.CancelTask(ctx, "0123456789abcdef", "alice")
+		wantKind(t, err, merge.ErrNotFound)
+	})
+}
+
+func TestClaimExactlyOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	task := create(t, svc, "orders")
+	const workers = 32
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for i := range workers {
+		wg.Go(func() {
+			_, errs[i] = svc.Claim(ctx, task.ID, "worker-"+string(rune('a'+i)), time.Minute)
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, merge.ErrConflict):
+			t.Fatalf("claim failed with %v, want success or ErrConflict", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d claims won, want exactly 1", won)
+	}
+}
+
+func TestLeaseLifecycle(t *testing.T) {
+	ctx := context.Background()
+	svc, clock := newService(t)
+	task := create(t, svc, "orders")
+	if _, err := svc.Claim(ctx, task.ID, "w1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name string
+		do   func() error
+		want error
+	}{
+		{"other_worker_cannot_claim_live_lease", func() error { _, err := svc.Claim(ctx, task.ID, "w2", time.Minute); return err }, merge.ErrConflict},
+		{"owner_heartbeats", func() error {
+			_, err := svc.Heartbeat(ctx, task.ID, "w1", time.Minute, merge.Progress{Step: "snapshot", Percent: 10})
+			return err
+		}, nil},
+		{"stranger_cannot_heartbeat", func() error {
+			_, err := svc.Heartbeat(ctx, task.ID, "w2", time.Minute, merge.Progress{Percent: 20})
+			return err
+		}, merge.ErrConflict},
+		{"lease_expires_then_takeover", func() error {
+			clock.Advance(2 * time.Minute)
+			got, err := svc.Claim(ctx, task.ID, "w2", time.Minute)
+			if err == nil && (got.Attempt != 2 || got.Step != "snapshot") {
+				t.Errorf("takeover: attempt %d step %q, want attempt 2 resuming at snapshot", got.Attempt, got.Step)
+			}
+			return err
+		}, nil},
+		{"old_owner_cannot_finish", func() error {
+			_, err := svc.Finish(ctx, task.ID, "w1", merge.StatusSuccess, merge.Stats{}, "")
+			return err
+		}, merge.ErrConflict},
+		{"new_owner_finishes", func() error {
+			got, err := svc.Finish(ctx, task.ID, "w2", merge.StatusSuccess, merge.Stats{FilesBefore: 100, FilesAfter: 4}, "")
+			if err == nil && (got.Status != merge.StatusSuccess || got.Progress != 100 || got.LeaseOwner != "") {
+				t.Errorf("finished task = %+v", got)
+			}
+			return err
+		}, nil},
+		{"finished_cannot_be_claimed", func() error { _, err := svc.Claim(ctx, task.ID, "w3", time.Minute); return err }, merge.ErrConflict},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			err := s.do()
+			if s.want == nil && err != nil {
+				t.Fatal(err)
+			}
+			if s.want != nil {
+				wantKind(t, err, s.want)
+			}
+		})
+	}
+	t.Run("target_released_after_finish", func(t *testing.T) { create(t, svc, "orders") })
+}
+
+func TestRequeueExpired(t *testing.T) {
+	ctx := context.Background()
+	svc, clock := newService(t)
+	alive := create(t, svc, "alive")
+	dead := create(t, svc, "dead")
+	cancelled := create(t, svc, "cancelled")
+	idle := create(t, svc, "idle")
+	for _, task := range []*merge.Task{alive, dead, cancelled} {
+		if _, err := svc.Claim(ctx, task.ID, "w-"+task.Table, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.CancelTask(ctx, cancelled.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(90 * time.Second)
+	if _, err := svc.Heartbeat(ctx, alive.ID, "w-alive", time.Minute, merge.Progress{Percent: 50}); err == nil {
+		t.Fatal("heartbeat after expiry succeeded")
+	}
+	// Renew alive's lease by claiming again as the same owner once expired: it is still its task.
+	if _, err := svc.Claim(ctx, alive.ID, "w-alive", 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	n, err := svc.RequeueExpired(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("requeued %d tasks, want 2 (dead and cancelled)", n)
+	}
+	for _, tc := range []struct {
+		task *merge.Task
+		want merge.Status
+	}{{alive, merge.StatusRunning}, {dead, merge.StatusPending}, {cancelled, merge.StatusCancelled}, {idle, merge.StatusPending}} {
+		got, err := svc.GetTask(ctx, tc.task.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != tc.want {
+			t.Errorf("%s: status %s, want %s", tc.task.Table, got.Status, tc.want)
+		}
+	}
+}
