@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
@@ -55,20 +54,6 @@ func OpenStore(ctx context.Context, getenv func(string) string) (Store, error) {
 		path = DefaultBoltPath
 	}
 	return bolt.Open(path)
-}
-
-// ServerFromEnv opens the store (OpenStore), reads the access configuration (AuthFromEnv) and
-// returns a Server over them with the store, which the caller closes.
-func ServerFromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*Server, Store, error) {
-	auth, err := AuthFromEnv(getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := OpenStore(ctx, getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	return NewServer(merge.NewService(st, st), auth, logger), st, nil
 }
 
 func openFirestore(ctx context.Context, getenv func(string) string) (Store, error) {

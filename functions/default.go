@@ -9,10 +9,13 @@ import (
 	"sync"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 // The functions framework calls registered functions without a main to build anything, so
-// they share a Server built from the environment on first use (see ServerFromEnv).
+// they share a Server built from the environment on first use: AuthFromEnv and OpenStore.
+// Its store stays open for the life of the instance.
 var defaultServer struct {
 	mu  sync.Mutex
 	srv *Server
@@ -60,15 +63,19 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := NewLogger(os.Stdout, level)
-	srv, _, err := ServerFromEnv(context.Background(), os.Getenv, logger)
+	auth, err := AuthFromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	// A deployed function is not bound to loopback: anonymous access is for cmd/local only.
-	if srv.auth.Anonymous() != RoleNone {
+	if auth.Anonymous() != RoleNone {
 		return nil, errors.New("HIVEMERGE_ALLOW_ANONYMOUS is only honoured by the local server on a loopback address; unset it")
 	}
+	st, err := OpenStore(context.Background(), os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	srv := NewServer(merge.NewService(st, st), auth, NewLogger(os.Stdout, level))
 	fns := map[string]http.Handler{}
 	for _, f := range srv.Functions() {
 		fns[f.Name] = f.Handler
