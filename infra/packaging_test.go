@@ -1,0 +1,271 @@
+// Package infra holds the Terraform deployment (modules/, envs/) and the Go tests that tie it
+// to the code: the source archive Cloud Functions builds from, and the Firestore indexes.
+package infra
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/infra/internal/srcpack"
+)
+
+// buildpackMain is the main package the Go buildpack generates for a function package that
+// imports github.com/GoogleCloudPlatform/functions-framework-go/functions (its declarative
+// template), with the module path in place of {{.Package}}. The buildpack writes it to
+// functions.local/app/main.go inside the function source and builds that directory.
+const buildpackMain = `// Binary main file implements an HTTP server that loads and runs user's code
+// on incoming HTTP requests.
+package main
+
+import (
+	"log"
+	"net/http"
+	"os"
+
+	_ %q
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+)
+
+func main() {
+	http.HandleFunc("/robots.txt", http.NotFound)
+	http.HandleFunc("/favicon.ico", http.NotFound)
+
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	if err := funcframework.Start(port); err != nil {
+		log.Fatalf("Function failed to start: %%v\n", err)
+	}
+}
+`
+
+const modulePath = "github.com/hivemerge/hivemerge"
+
+func buildArchive(t *testing.T) ([]byte, []string) {
+	t.Helper()
+	var buf bytes.Buffer
+	names, err := srcpack.Build(&buf, srcpack.Options{Root: ".."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), names
+}
+
+func TestArchiveIsDeterministicAndMinimal(t *testing.T) {
+	a, names := buildArchive(t)
+	b, _ := buildArchive(t)
+	if !bytes.Equal(a, b) {
+		t.Fatal("two builds of the same tree differ")
+	}
+	if !sort.StringsAreSorted(names) {
+		t.Errorf("entries are not sorted: %v", names)
+	}
+	has := map[string]bool{}
+	for _, n := range names {
+		has[n] = true
+		switch {
+		case strings.HasSuffix(n, "_test.go"):
+			t.Errorf("test file %s in the archive", n)
+		case strings.Contains(n, "/testdata/"), strings.Contains(n, "node_modules/"):
+			t.Errorf("%s does not belong in the archive", n)
+		case strings.HasPrefix(n, "infra/"), strings.HasPrefix(n, "scheduler/"):
+			t.Errorf("%s is not needed by the functions", n)
+		}
+	}
+	for _, want := range []string{"go.mod", "go.sum", srcpack.RootFile} {
+		if !has[want] {
+			t.Errorf("archive lacks %s", want)
+		}
+	}
+	zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if !f.Modified.Equal(srcpack.ModTime) {
+			t.Errorf("%s: time %v, want the fixed %v", f.Name, f.Modified, srcpack.ModTime)
+		}
+	}
+}
+
+// TestArchiveBuildsLikeTheBuildpack unpacks the archive into an empty directory, adds the main
+// package the Go buildpack generates, builds it there with the module proxy off (only the
+// archive's go.mod and go.sum and the local module cache), and starts the binary for every
+// entry point the environments deploy, as Cloud Functions does (FUNCTION_TARGET, PORT). The
+// real buildpack (Cloud Build) cannot run offline; this reproduces what it does with the
+// archive.
+func TestArchiveBuildsLikeTheBuildpack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function binary")
+	}
+	data, _ := buildArchive(t)
+	dir := t.TempDir()
+	unzip(t, data, dir)
+
+	appDir := filepath.Join(dir, "functions.local", "app")
+	if err := os.MkdirAll(appDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(appDir, "main.go"), fmt.Appendf(nil, buildpackMain, modulePath), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "function")
+	build := exec.Command("go", "build", "-o", bin, "./functions.local/app")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOPROXY=off", "GOWORK=off", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("the archive does not build on its own: %v\n%s", err, out)
+	}
+
+	entryPoints := deployedEntryPoints(t)
+	for _, ep := range entryPoints {
+		t.Run(ep, func(t *testing.T) {
+			base, stop := startFunction(t, bin, ep)
+			defer stop()
+			if ep != "API" {
+				return
+			}
+			// The API function serves the whole router under FUNCTION_TARGET's "/".
+			resp, err := http.Get(base + "/health")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /health: %s\n%s", resp.Status, body)
+			}
+		})
+	}
+}
+
+// deployedEntryPoints reads the keys of the functions variable's default in every environment.
+func deployedEntryPoints(t *testing.T) []string {
+	t.Helper()
+	envs, err := filepath.Glob(filepath.Join("envs", "*", "variables.tf"))
+	if err != nil || len(envs) == 0 {
+		t.Fatalf("no environments found: %v", err)
+	}
+	block := regexp.MustCompile(`(?s)variable "functions" \{.*?\n  default = \{\n(.*?)\n  \}\n`)
+	key := regexp.MustCompile(`(?m)^    ([A-Z][A-Za-z0-9]*) = \{`)
+	seen := map[string]bool{}
+	for _, f := range envs {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := block.FindSubmatch(src)
+		if m == nil {
+			t.Fatalf("%s: no default for variable \"functions\"", f)
+		}
+		for _, k := range key.FindAllSubmatch(m[1], -1) {
+			seen[string(k[1])] = true
+		}
+	}
+	var out []string
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	if len(out) == 0 || !seen["API"] {
+		t.Fatalf("parsed entry points %v: expected at least API", out)
+	}
+	return out
+}
+
+// startFunction runs the binary as Cloud Functions runs one entry point and waits until it
+// listens. The framework exits at start when FUNCTION_TARGET names no registered function.
+func startFunction(t *testing.T, bin, target string) (string, func()) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(),
+		"PORT="+port,
+		"FUNCTION_TARGET="+target,
+		"FUNCTION_SIGNATURE_TYPE=http",
+		"HIVEMERGE_STORE=bolt",
+		"HIVEMERGE_BOLT_PATH="+filepath.Join(t.TempDir(), "hivemerge.db"),
+	)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		cancel()
+		<-exited
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			cancel()
+			t.Fatalf("FUNCTION_TARGET=%s: the function exited at start (%v): is %s registered with functions.HTTP?\n%s", target, err, target, out.String())
+		default:
+		}
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return "http://127.0.0.1:" + port, stop
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("FUNCTION_TARGET=%s: not listening after 20s\n%s", target, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func unzip(t *testing.T, data []byte, dir string) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if !strings.HasPrefix(dst, dir+string(filepath.Separator)) {
+			t.Fatalf("entry %s escapes the directory", f.Name)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
