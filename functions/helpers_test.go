@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
@@ -240,6 +239,3 @@ func (s *syncBuffer) logLines(tb testing.TB) []map[string]any {
 	}
 	return lines
 }
-
-// fixedTime keeps timestamps out of the way of comparisons that do not care.
-var fixedTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
