@@ -302,7 +302,7 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 			statsFor(t.Params, t.Location)
 			continue
 		}
-		t.Params["COLUMN_STATS_ACCURATE"] = columnStatsAccurate(t.Columns)
+		t.Params["COLUMN_STATS_ACCURATE"] = basicStatsAccurate
 		for _, p := range t.Partitions {
 			statsFor(p.Params, p.Location)
 		}

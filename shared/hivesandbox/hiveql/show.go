@@ -517,7 +517,7 @@ func (st *showCompactionsStmt) run(x *exec) (*Result, error) {
 		res.Rows = append(res.Rows, []any{
 			strconv.FormatInt(c.ID, 10), c.DB, c.Table, orNone(c.Partition), c.Type, c.State,
 			orNone(c.WorkerHost), orNone(c.WorkerID), strconv.FormatInt(c.EnqueueTime, 10),
-			msOrNone(c.StartTime), duration, noValue, orNone(c.Error), host, host + "-manual",
+			msOrNone(c.StartTime), duration, noValue, orNone(c.Error), host, "manual",
 			"default", strconv.FormatInt(c.TxnID, 10), "0", strconv.FormatInt(c.CommitTime, 10),
 			msOrNone(c.HighestWID),
 		})

@@ -172,6 +172,10 @@ func columnStatsAccurate(cols []column) string {
 	return b.String()
 }
 
+// basicStatsAccurate is the table-level claim of a partitioned table, whose statistics live
+// on its partitions.
+const basicStatsAccurate = `{"BASIC_STATS":"true"}`
+
 // setStats records accurate basic statistics on a table or partition parameter map.
 func setStats(params map[string]string, cols []column, s basicStats) {
 	params["numFiles"] = strconv.FormatInt(s.files, 10)
@@ -313,7 +317,7 @@ func (st *createTableStmt) run(x *exec) (*Result, error) {
 			setFastStats(t.Params, s)
 		}
 	} else {
-		t.Params["COLUMN_STATS_ACCURATE"] = columnStatsAccurate(t.Columns)
+		t.Params["COLUMN_STATS_ACCURATE"] = basicStatsAccurate
 	}
 	d.Tables[t.Name] = t
 	return nil, w.commit()
@@ -579,6 +583,8 @@ func (st *setPropsStmt) run(x *exec) (*Result, error) {
 		if t.transactional() && t.Params["transactional_properties"] == "" {
 			t.Params["transactional_properties"] = "default"
 		}
+		t.Params["last_modified_by"] = x.s.user
+		t.Params["last_modified_time"] = strconv.FormatInt(w.unixNow(), 10)
 	}
 	t.Params["transient_lastDdlTime"] = strconv.FormatInt(w.unixNow(), 10)
 	return nil, w.commit()
