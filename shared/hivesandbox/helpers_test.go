@@ -215,7 +215,7 @@ func rawClient(t testing.TB, addr string) *hiveserver.TCLIServiceClient {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { trans.Close() })
-	return hiveserver.NewTCLIServiceClientFactory(trans, thrift.NewTBinaryProtocolFactoryDefault())
+	return hiveserver.NewTCLIServiceClientFactory(trans, thrift.NewTBinaryProtocolFactoryConf(nil))
 }
 
 func openRawSession(t testing.TB, c *hiveserver.TCLIServiceClient, conf map[string]string) *hiveserver.TSessionHandle {
