@@ -23,6 +23,10 @@ type Fixture struct {
 	// given modification time, creating missing parents. FS has no write methods because
 	// hivemerge only lists and moves; writing is a backend-specific test affair.
 	WriteFile func(t *testing.T, name string, size int64, mtime time.Time)
+	// PageFiles is how many files the paging tests put in one directory: more than the
+	// adapter's listing page. Zero means 1500, above every adapter's default page (1000 on
+	// HDFS and GCS, 1024 locally); fixtures whose seeding is slow configure a smaller page.
+	PageFiles int
 }
 
 // Run runs the suite. newFixture is called once per subtest, so subtests are isolated.
@@ -148,12 +152,16 @@ func testList(t *testing.T, fx Fixture) {
 	}
 }
 
-// listPagesFiles is above every adapter's page size (1000 on HDFS and GCS, 1024 locally) and
-// below what fake-gcs-server seeds quickly.
-const listPagesFiles = 2100
+func pageFiles(fx Fixture) int {
+	if fx.PageFiles > 0 {
+		return fx.PageFiles
+	}
+	return 1500
+}
 
 func testListPages(t *testing.T, fx Fixture) {
 	ctx := context.Background()
+	listPagesFiles := pageFiles(fx)
 	dir := join(fx, "big")
 	for i := range listPagesFiles {
 		fx.WriteFile(t, path.Join(dir, fmt.Sprintf("f%05d", i)), int64(i%7), mtime)
@@ -189,6 +197,7 @@ func testListPages(t *testing.T, fx Fixture) {
 
 func testListStops(t *testing.T, fx Fixture) {
 	ctx := context.Background()
+	listPagesFiles := pageFiles(fx)
 	dir := join(fx, "big")
 	for i := range listPagesFiles {
 		fx.WriteFile(t, path.Join(dir, fmt.Sprintf("f%05d", i)), 1, mtime)
@@ -421,7 +430,7 @@ func testCanceled(t *testing.T, fx Fixture) {
 
 func testConcurrent(t *testing.T, fx Fixture) {
 	ctx := context.Background()
-	const dirs, files = 8, 50
+	const dirs, files = 8, 20
 	for d := range dirs {
 		for f := range files {
 			fx.WriteFile(t, join(fx, fmt.Sprint(d), fmt.Sprint(f)), int64(f), mtime)

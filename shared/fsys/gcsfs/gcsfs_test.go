@@ -1,0 +1,108 @@
+package gcsfs_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/storage"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"google.golang.org/api/option"
+
+	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/fsys/fsystest"
+	"github.com/hivemerge/hivemerge/shared/fsys/gcsfs"
+)
+
+const bucket = "warehouse"
+
+func newServer(t *testing.T) *fakestorage.Server {
+	t.Helper()
+	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
+	return srv
+}
+
+func TestConformance(t *testing.T) {
+	fsystest.Run(t, func(t *testing.T) fsystest.Fixture {
+		srv := newServer(t)
+		// A small page keeps the paging tests' seeding short: fake-gcs-server takes time
+		// quadratic in the number of objects to seed.
+		fs := gcsfs.New(srv.Client(), bucket, gcsfs.Options{PageSize: 100})
+		if err := fs.MkdirAll(context.Background(), "/root"); err != nil {
+			t.Fatal(err)
+		}
+		return fsystest.Fixture{
+			FS:        fs,
+			Root:      "/root",
+			PageFiles: 250,
+			WriteFile: func(t *testing.T, name string, size int64, mtime time.Time) {
+				srv.CreateObject(fakestorage.Object{
+					ObjectAttrs: fakestorage.ObjectAttrs{
+						BucketName: bucket,
+						Name:       strings.TrimPrefix(name, "/"),
+						Updated:    mtime,
+					},
+					Content: make([]byte, size),
+				})
+			},
+		}
+	})
+}
+
+func TestRemoveAllRefusesBucketRoot(t *testing.T) {
+	srv := newServer(t)
+	srv.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: "t/f"}})
+	fs := gcsfs.New(srv.Client(), bucket, gcsfs.Options{})
+	if err := fs.RemoveAll(context.Background(), "/"); err == nil {
+		t.Fatal("RemoveAll(/) emptied the bucket")
+	}
+	if _, err := fs.Stat(context.Background(), "/t/f"); err != nil {
+		t.Errorf("object gone after a refused RemoveAll: %v", err)
+	}
+}
+
+// TestErrors checks the translation of service failures into fsys kinds against a server that
+// answers every request with one status.
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		want   error
+	}{
+		{"unavailable", http.StatusServiceUnavailable, fsys.ErrUnavailable},
+		{"rate limited", http.StatusTooManyRequests, fsys.ErrUnavailable},
+		{"not found", http.StatusNotFound, fsys.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				w.Write([]byte(`{"error":{"code":` + strconv.Itoa(tt.status) + `,"message":"injected"}}`))
+			}))
+			defer srv.Close()
+			client, err := storage.NewClient(context.Background(),
+				option.WithEndpoint(srv.URL+"/storage/v1/"), option.WithoutAuthentication())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			client.SetRetry(storage.WithPolicy(storage.RetryNever))
+			fs := gcsfs.New(client, bucket, gcsfs.Options{})
+			err = fs.List(context.Background(), "/t", func([]fsys.Entry) error { return nil })
+			if !errors.Is(err, tt.want) {
+				t.Errorf("List error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
