@@ -676,8 +676,8 @@ func hiveHash(v any) int32 {
 	case nil:
 		return 0
 	case string:
-		// Text.hashCode is WritableComparator.hashBytes over the UTF-8 bytes (signed).
-		h := int32(1)
+		// Hive hashes the UTF-8 bytes (signed) like String.hashCode, starting from 0.
+		var h int32
 		for i := 0; i < len(x); i++ {
 			h = 31*h + int32(int8(x[i]))
 		}

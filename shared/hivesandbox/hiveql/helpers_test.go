@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -111,12 +110,6 @@ func fixture(t testing.TB, name string) (stmt string, body []string) {
 		return stmt, nil
 	}
 	return stmt, strings.Split(strings.TrimSuffix(rest, "\n"), "\n")
-}
-
-func sortedCopy(s []string) []string {
-	c := append([]string(nil), s...)
-	sort.Strings(c)
-	return c
 }
 
 // countFiles counts visible data files under dir (recursively, so ACID directories count).
