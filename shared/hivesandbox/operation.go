@@ -95,6 +95,8 @@ type operation struct {
 
 	startOnce sync.Once
 
+	timeout time.Duration // QueryTimeout; 0 is none
+
 	mu    sync.Mutex
 	state hiveserver.TOperationState
 	// visible records that the statement had visibly started (see started) before it ended:
@@ -251,20 +253,24 @@ func (op *operation) finish(ctx context.Context, res *hiveql.Result, err error) 
 		op.state = op.stopState
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		op.state = hiveserver.TOperationState_TIMEDOUT_STATE
-		op.err = hiveql.Errorf("HYT00", 0, "Query timed out")
+		op.err = hiveql.Errorf("HYT00", 0, "Query timed out after %d seconds", int(op.timeout.Seconds()))
 	case ctx.Err() != nil:
 		// The server is closing.
 		op.state = hiveserver.TOperationState_CANCELED_STATE
 	case err != nil:
 		op.state = hiveserver.TOperationState_ERROR_STATE
 		op.err = hiveError(err)
-		op.log.Info("statement failed", "statement", op.stmt, "sql_state", op.err.SQLState, "error_code", op.err.Code, "err", op.err.Message)
 	default:
 		op.state = hiveserver.TOperationState_FINISHED_STATE
 		op.result = res
 		op.hasResult = res != nil
-		op.log.Debug("statement finished", "statement", op.stmt, "rows", rowCount(res), "duration", op.endTime.Sub(op.startTime))
 	}
+	attrs := []any{"statement", op.stmt, "state", strings.TrimSuffix(op.state.String(), "_STATE"),
+		"duration_ms", op.endTime.Sub(op.startTime).Milliseconds(), "rows", rowCount(op.result)}
+	if op.err != nil {
+		attrs = append(attrs, "sql_state", op.err.SQLState, "error_code", op.err.Code, "error", op.err.Message)
+	}
+	op.log.Info("statement ended", attrs...)
 }
 
 func rowCount(res *hiveql.Result) int {

@@ -148,7 +148,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.serveHTTP(s.adminSrv, s.adminLn)
 		}()
 	}
+	s.mu.Lock()
 	s.stopAfter = context.AfterFunc(ctx, func() { s.Close() })
+	s.mu.Unlock()
 
 	auth := "NOSASL"
 	if cfg.Users != nil {
@@ -223,10 +225,10 @@ func (s *Server) Inject(f Fault) (remove func()) {
 // their goroutines and closes the warehouse.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
 		if s.stopAfter != nil {
 			s.stopAfter()
 		}
-		s.mu.Lock()
 		s.closed = true
 		conns := make([]*binaryConn, 0, len(s.conns))
 		for c := range s.conns {

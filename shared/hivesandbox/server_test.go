@@ -9,6 +9,8 @@ import (
 
 	"github.com/beltran/gohive"
 	"github.com/beltran/gohive/hiveserver"
+
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 )
 
 func TestTransports(t *testing.T) {
@@ -233,6 +235,53 @@ func TestRawProtocol(t *testing.T) {
 		}
 		if err := statusErr(resp.Status); err == nil || !strings.Contains(err.Error(), "not supported") {
 			t.Errorf("GetColumns: %v, want a clear not-supported error", err)
+		}
+	})
+
+	t.Run("queryTimeout ends a statement TIMEDOUT", func(t *testing.T) {
+		remove := sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE sleepy`, Action: hivesandbox.FaultHang})
+		defer remove()
+		// QueryTimeout is in seconds; this waits about one second for the server to act.
+		resp, err := c.ExecuteStatement(ctx, &hiveserver.TExecuteStatementReq{SessionHandle: sess, Statement: "CREATE DATABASE sleepy", QueryTimeout: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := statusErr(resp.Status); err == nil || !strings.Contains(err.Error(), "timed out after 1 seconds") {
+			t.Errorf("statement with queryTimeout: %v, want a timeout", err)
+		}
+	})
+
+	t.Run("a session runs one statement at a time", func(t *testing.T) {
+		fired := make(chan struct{}, 1)
+		remove := sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE blocker`, Action: hivesandbox.FaultHang, Fired: fired})
+		defer remove()
+		blocker := rawExec(t, c, sess, "CREATE DATABASE blocker", true)
+		<-fired
+		next := rawExec(t, c, sess, "CREATE DATABASE follower", true)
+		state := func(op *hiveserver.TOperationHandle) hiveserver.TOperationState {
+			t.Helper()
+			st, err := c.GetOperationStatus(ctx, &hiveserver.TGetOperationStatusReq{OperationHandle: op})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.GetOperationState()
+		}
+		if s := state(next); s != hiveserver.TOperationState_PENDING_STATE {
+			t.Errorf("second statement = %v, want PENDING behind the first", s)
+		}
+		if _, err := c.CancelOperation(ctx, &hiveserver.TCancelOperationReq{OperationHandle: blocker}); err != nil {
+			t.Fatal(err)
+		}
+		if s := state(blocker); s != hiveserver.TOperationState_CANCELED_STATE {
+			t.Errorf("cancelled statement = %v, want CANCELED", s)
+		}
+		// The follower now runs to its end; poll it as a client would.
+		s := state(next)
+		for s == hiveserver.TOperationState_PENDING_STATE || s == hiveserver.TOperationState_RUNNING_STATE {
+			s = state(next)
+		}
+		if s != hiveserver.TOperationState_FINISHED_STATE {
+			t.Errorf("second statement after the cancel = %v, want FINISHED", s)
 		}
 	})
 

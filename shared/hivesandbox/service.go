@@ -329,6 +329,7 @@ func (s *Server) startOperation(sess *session, typ hiveserver.TOperationType, st
 		done:      make(chan struct{}),
 		state:     hiveserver.TOperationState_INITIALIZED_STATE,
 		hasResult: hasResult,
+		timeout:   timeout,
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	if timeout > 0 {

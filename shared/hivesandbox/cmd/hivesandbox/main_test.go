@@ -102,6 +102,81 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// startRun runs the command in the background and returns the binary address from its
+// listening line, its log and a function that stops it and returns run's error.
+func startRun(t *testing.T, args ...string) (addr string, log *syncWriter, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	log = &syncWriter{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, outW, log)
+		outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("no listening line: %v; run: %v; log: %s", err, <-done, log.String())
+	}
+	go io.Copy(io.Discard, outR)
+	m := regexp.MustCompile(`binary=(\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("listening line = %q", line)
+	}
+	return m[1], log, func() error {
+		cancel()
+		return <-done
+	}
+}
+
+func TestRunGenerate(t *testing.T) {
+	warehouse := t.TempDir()
+	args := []string{"-addr", "127.0.0.1:0", "-warehouse", warehouse, "-generate", "-seed", "7",
+		"-databases", "sales", "-tables", "2", "-days", "1", "-hours", "2", "-files", "2", "-rows", "3"}
+
+	addr, _, stop := startRun(t, args...)
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	cfg := gohive.NewConnectConfiguration()
+	cfg.PollIntervalInMillis = 5
+	cfg.SocketTimeout = 30 * time.Second
+	conn, err := gohive.Connect(host, p, "NOSASL", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := conn.Cursor()
+	cur.Exec(context.Background(), "SHOW TABLES IN sales")
+	var tables []string
+	for cur.Err == nil && cur.HasMore(context.Background()) {
+		var name string
+		cur.FetchOne(context.Background(), &name)
+		if cur.Err == nil {
+			tables = append(tables, name)
+		}
+	}
+	if cur.Err != nil {
+		t.Fatal(cur.Err)
+	}
+	cur.Close()
+	conn.Close()
+	if len(tables) != 2 {
+		t.Errorf("generated tables = %q, want 2", tables)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A warehouse with tables is served as it is.
+	_, log, stop := startRun(t, args...)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "not generating") {
+		t.Errorf("second run's log does not say it kept the warehouse:\n%s", log.String())
+	}
+}
+
 func TestRunFlagErrors(t *testing.T) {
 	tests := []struct {
 		name string
