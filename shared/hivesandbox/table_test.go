@@ -218,6 +218,10 @@ func TestCancelInsertOverwrite(t *testing.T) {
 	if s := st.GetOperationState(); s != hiveserver.TOperationState_RUNNING_STATE {
 		t.Fatalf("state at the commit point = %v, want RUNNING", s)
 	}
+	// The job ran before the commit point, so progress shows it.
+	if p := st.GetProgressUpdateResponse(); p == nil || p.ProgressedPercentage <= 0 || p.ProgressedPercentage > 1 {
+		t.Errorf("progress at the commit point = %+v, want a fraction above 0", p)
+	}
 	cur.Cancel()
 	if cur.Err != nil {
 		t.Fatalf("Cancel: %v", cur.Err)
