@@ -140,10 +140,10 @@ type describeStmt struct {
 }
 
 func (st *describeStmt) run(x *exec) (*Result, error) {
-	t, err := x.table(st.ref, false)
-	if err != nil {
-		return nil, err
-	}
+	return x.withTable(st.ref, st.describe)
+}
+
+func (st *describeStmt) describe(t *table) (*Result, error) {
 	var part *partition
 	if st.spec != nil {
 		vals, err := resolveSpec(t, st.spec, true)
@@ -297,10 +297,11 @@ type showPartitionsStmt struct {
 }
 
 func (st *showPartitionsStmt) run(x *exec) (*Result, error) {
-	t, err := x.table(st.ref, false)
-	if err != nil {
-		return nil, err
-	}
+	return x.withTable(st.ref, st.show)
+}
+
+func (st *showPartitionsStmt) show(t *table) (*Result, error) {
+	var err error
 	if !t.partitioned() {
 		return nil, ddlError(fmt.Sprintf("Table %s is not a partitioned table", t.Name))
 	}
@@ -428,10 +429,10 @@ type showTblPropertiesStmt struct {
 }
 
 func (st *showTblPropertiesStmt) run(x *exec) (*Result, error) {
-	t, err := x.table(st.ref, false)
-	if err != nil {
-		return nil, err
-	}
+	return x.withTable(st.ref, st.show)
+}
+
+func (st *showTblPropertiesStmt) show(t *table) (*Result, error) {
 	res := &Result{Columns: []Column{{Name: "prpt_name", Type: "STRING"}, {Name: "prpt_value", Type: "STRING"}}}
 	if st.key != "" {
 		if v, ok := t.Params[st.key]; ok {

@@ -55,6 +55,22 @@ func (x *exec) table(ref tableRef, positional bool) (*table, error) {
 	return cloneTable(t), nil
 }
 
+// withTable runs fn on the live table under the catalog lock, for statements that only read
+// metadata: no copy of a table with thousands of partitions. fn must not do I/O.
+func (x *exec) withTable(ref tableRef, fn func(t *table) (*Result, error)) (*Result, error) {
+	db := x.dbOf(ref)
+	x.w.mu.Lock()
+	defer x.w.mu.Unlock()
+	if _, ok := x.w.cat.Databases[db]; !ok && ref.db != "" {
+		return nil, databaseNotFound(db)
+	}
+	t, ok := x.w.lookupTable(db, ref.name)
+	if !ok {
+		return nil, tableNotFound(ref.written)
+	}
+	return fn(t)
+}
+
 // normalizePartValue converts a partition value to the canonical string of its column type,
 // as hive.typecheck.on.insert does (int '01' is stored as 1).
 func normalizePartValue(c column, v string, tok token) (string, error) {
