@@ -30,7 +30,10 @@ func (s *Server) metadataOp(ctx context.Context, h *hiveserver.TSessionHandle, t
 	case <-op.done:
 	case <-ctx.Done():
 	}
-	return s.answer(op, true), op.handle
+	if st := s.answer(op, true); st.StatusCode != hiveserver.TStatusCode_SUCCESS_STATUS {
+		return st, nil
+	}
+	return okStatus(), op.handle
 }
 
 func notSupported(call string) *hiveserver.TStatus {

@@ -108,7 +108,6 @@ type operation struct {
 	hasResult     bool
 	rowsSent      int
 	logs          []string
-	logsDropped   int
 	logsSent      int
 	progressDone  int
 	progressTotal int
@@ -143,7 +142,6 @@ func (op *operation) appendLog(line string) {
 	if len(op.logs) > maxLogLines {
 		drop := len(op.logs) - maxLogLines
 		op.logs = op.logs[drop:]
-		op.logsDropped += drop
 		op.logsSent = max(op.logsSent-drop, 0)
 	}
 }

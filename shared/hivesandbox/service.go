@@ -285,7 +285,11 @@ func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecute
 			return nil, thrift.ErrAbandonRequest
 		}
 	}
-	return &hiveserver.TExecuteStatementResp{Status: s.answer(op, !req.RunAsync), OperationHandle: op.handle}, nil
+	st = s.answer(op, !req.RunAsync)
+	if st.StatusCode != hiveserver.TStatusCode_SUCCESS_STATUS {
+		return &hiveserver.TExecuteStatementResp{Status: st}, nil
+	}
+	return &hiveserver.TExecuteStatementResp{Status: st, OperationHandle: op.handle}, nil
 }
 
 // answer is the status of a just-started operation. A failure is reported right away, and
@@ -490,8 +494,9 @@ func (h *service) GetResultSetMetadata(ctx context.Context, req *hiveserver.TGet
 	return &hiveserver.TGetResultSetMetadataResp{Status: okStatus(), Schema: schemaOf(op.result)}, nil
 }
 
+// wrongState is Hive 3's answer to fetching from an operation that has not finished.
 func wrongState(st hiveserver.TOperationState) *hiveserver.TStatus {
-	return protocolError("Expected state FINISHED, but found %s", strings.TrimSuffix(st.String(), "_STATE"))
+	return protocolError("Expected states: [FINISHED], but found %s", strings.TrimSuffix(st.String(), "_STATE"))
 }
 
 // fetchLimit caps one FetchResults batch so that a reply stays well below the 16 MB frames
