@@ -1,0 +1,276 @@
+package namenodetest
+
+import (
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+type handler struct {
+	name string // message name stem: name+"RequestProto", name+"ResponseProto"
+	fn   func(s *Server, req, resp protoreflect.Message) *remoteError
+}
+
+// handlers are the ClientProtocol methods the Go client uses to list, stat and move.
+var handlers = map[string]handler{
+	"getFileInfo":       {"GetFileInfo", (*Server).getFileInfo},
+	"getListing":        {"GetListing", (*Server).getListing},
+	"getContentSummary": {"GetContentSummary", (*Server).getContentSummary},
+	"mkdirs":            {"Mkdirs", (*Server).mkdirs},
+	"delete":            {"Delete", (*Server).delete},
+	"rename":            {"Rename", (*Server).rename},
+	"rename2":           {"Rename2", (*Server).rename2},
+	"renewLease":        {"RenewLease", func(*Server, protoreflect.Message, protoreflect.Message) *remoteError { return nil }},
+	"getServerDefaults": {"GetServerDefaults", (*Server).getServerDefaults},
+}
+
+const (
+	blockSize   = 128 << 20
+	replication = 3
+)
+
+// checkPath rejects what the NameNode rejects before looking anything up.
+func checkPath(p string) *remoteError {
+	if !strings.HasPrefix(p, "/") || strings.Contains(p, "//") && p != "/" {
+		return exception(ExcInvalidPath, "Invalid path name Invalid file name: %s", p)
+	}
+	return nil
+}
+
+// status builds an HdfsFileStatusProto; local is the name to report ("" for getFileInfo,
+// which the real NameNode answers with an empty name).
+func status(n *inode, local string) protoreflect.Message {
+	st := newMsg("hadoop.hdfs.HdfsFileStatusProto")
+	perm := newMsg("hadoop.hdfs.FsPermissionProto")
+	ms := uint64(n.mtime.UnixMilli())
+	set(st, "path", []byte(local))
+	set(st, "owner", "hive")
+	set(st, "group", "hadoop")
+	set(st, "modification_time", ms)
+	set(st, "access_time", ms)
+	set(st, "fileId", n.id)
+	if n.dir {
+		set(perm, "perm", uint32(0o755))
+		set(st, "fileType", "IS_DIR")
+		set(st, "length", uint64(0))
+		set(st, "childrenNum", int32(len(n.children)))
+	} else {
+		set(perm, "perm", uint32(0o644))
+		set(st, "fileType", "IS_FILE")
+		set(st, "length", uint64(n.size))
+		set(st, "block_replication", uint32(replication))
+		set(st, "blocksize", uint64(blockSize))
+	}
+	set(st, "permission", perm)
+	return st
+}
+
+func (s *Server) getFileInfo(req, resp protoreflect.Message) *remoteError {
+	src := get(req, "src").String()
+	if err := checkPath(src); err != nil {
+		return err
+	}
+	s.ns.mu.RLock()
+	defer s.ns.mu.RUnlock()
+	if n := s.ns.lookup(src); n != nil {
+		set(resp, "fs", status(n, ""))
+	}
+	return nil
+}
+
+// getListing returns at most listLimit entries after startAfter, in byte order, and how many
+// remain, which is how clients page through large directories.
+func (s *Server) getListing(req, resp protoreflect.Message) *remoteError {
+	src := get(req, "src").String()
+	if err := checkPath(src); err != nil {
+		return err
+	}
+	after := string(get(req, "startAfter").Bytes())
+	s.ns.mu.Lock() // names() may sort
+	defer s.ns.mu.Unlock()
+	n := s.ns.lookup(src)
+	if n == nil {
+		return nil // no dirList: the client reports the directory missing
+	}
+	list := newMsg("hadoop.hdfs.DirectoryListingProto")
+	var entries []protoreflect.Message
+	remaining := 0
+	if !n.dir {
+		entries = append(entries, status(n, "")) // a file lists as itself
+	} else {
+		names := n.names()
+		i := sort.Search(len(names), func(i int) bool { return names[i] > after })
+		end := min(i+s.listLimit, len(names))
+		for _, name := range names[i:end] {
+			entries = append(entries, status(n.children[name], name))
+		}
+		remaining = len(names) - end
+	}
+	set(list, "partialListing", entries)
+	set(list, "remainingEntries", uint32(remaining))
+	set(resp, "dirList", list)
+	return nil
+}
+
+func (s *Server) getContentSummary(req, resp protoreflect.Message) *remoteError {
+	p := get(req, "path").String()
+	if err := checkPath(p); err != nil {
+		return err
+	}
+	s.ns.mu.RLock()
+	defer s.ns.mu.RUnlock()
+	n := s.ns.lookup(p)
+	if n == nil {
+		return exception(ExcFileNotFound, "File does not exist: %s", p)
+	}
+	length, files, dirs := n.summary()
+	cs := newMsg("hadoop.hdfs.ContentSummaryProto")
+	set(cs, "length", length)
+	set(cs, "fileCount", files)
+	set(cs, "directoryCount", dirs)
+	set(cs, "quota", ^uint64(0)) // -1: no quota
+	set(cs, "spaceConsumed", length*replication)
+	set(cs, "spaceQuota", ^uint64(0))
+	set(resp, "summary", cs)
+	return nil
+}
+
+func (s *Server) mkdirs(req, resp protoreflect.Message) *remoteError {
+	src := get(req, "src").String()
+	if err := checkPath(src); err != nil {
+		return err
+	}
+	createParent := get(req, "createParent").Bool()
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	now := time.Now()
+	n := s.ns.root
+	names := split(src)
+	for i, name := range names {
+		child := n.children[name]
+		switch {
+		case child == nil:
+			if i < len(names)-1 && !createParent {
+				return exception(ExcFileNotFound, "Parent directory doesn't exist: /%s", strings.Join(names[:i+1], "/"))
+			}
+			child = s.ns.newDir(name, now)
+			n.add(child)
+			n.mtime = now
+		case !child.dir && i == len(names)-1:
+			return exception(ExcFileExists, "Path is not a directory: %s", src)
+		case !child.dir:
+			return exception(ExcParentNotDir, "/%s (is not a directory)", strings.Join(names[:i+1], "/"))
+		}
+		n = child
+	}
+	set(resp, "result", true)
+	return nil
+}
+
+// delete answers false, not an error, for a missing path, as the NameNode does.
+func (s *Server) delete(req, resp protoreflect.Message) *remoteError {
+	src := get(req, "src").String()
+	if err := checkPath(src); err != nil {
+		return err
+	}
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	n := s.ns.lookup(src)
+	if n == nil || n == s.ns.root {
+		set(resp, "result", false)
+		return nil
+	}
+	if n.dir && len(n.children) > 0 && !get(req, "recursive").Bool() {
+		return exception(ExcNotEmpty, "`%s is non empty': Directory is not empty", src)
+	}
+	parent := s.ns.lookup(path.Dir(src))
+	parent.remove(n.name)
+	parent.mtime = time.Now()
+	set(resp, "result", true)
+	return nil
+}
+
+// rename2 follows FSDirRenameOp.renameTo with options: it throws where rename returns false.
+func (s *Server) rename2(req, resp protoreflect.Message) *remoteError {
+	src, dst := get(req, "src").String(), get(req, "dst").String()
+	if err := checkPath(src); err != nil {
+		return err
+	}
+	if err := checkPath(dst); err != nil {
+		return err
+	}
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	return s.ns.move(src, dst, get(req, "overwriteDest").Bool())
+}
+
+// rename is the old call: it moves into an existing directory and reports failure as false.
+func (s *Server) rename(req, resp protoreflect.Message) *remoteError {
+	src, dst := get(req, "src").String(), get(req, "dst").String()
+	if checkPath(src) != nil || checkPath(dst) != nil {
+		set(resp, "result", false)
+		return nil
+	}
+	s.ns.mu.Lock()
+	defer s.ns.mu.Unlock()
+	if d := s.ns.lookup(dst); d != nil && d.dir {
+		dst = path.Join(dst, path.Base(src))
+	}
+	set(resp, "result", s.ns.move(src, dst, false) == nil)
+	return nil
+}
+
+func (ns *Namespace) move(src, dst string, overwrite bool) *remoteError {
+	src, dst = path.Clean(src), path.Clean(dst)
+	n := ns.lookup(src)
+	if n == nil {
+		return exception(ExcFileNotFound, "rename source %s is not found.", src)
+	}
+	if src == dst {
+		return exception(ExcFileExists, "The source %s and destination %s are the same", src, dst)
+	}
+	if n == ns.root || strings.HasPrefix(dst, src+"/") {
+		return exception(ExcIO, "Rename destination %s is a directory or file under source %s", dst, src)
+	}
+	parent := ns.lookup(path.Dir(dst))
+	if parent == nil {
+		return exception(ExcFileNotFound, "rename destination parent %s not found.", path.Dir(dst))
+	}
+	if !parent.dir {
+		return exception(ExcParentNotDir, "rename destination parent %s is a file.", path.Dir(dst))
+	}
+	if old := parent.children[path.Base(dst)]; old != nil {
+		switch {
+		case !overwrite:
+			return exception(ExcFileExists, "rename destination %s already exists", dst)
+		case old.dir != n.dir:
+			return exception(ExcIO, "Source %s and destination %s must both be directories", src, dst)
+		case old.dir && len(old.children) > 0:
+			return exception(ExcIO, "rename destination directory is not empty: %s", dst)
+		}
+	}
+	srcParent := ns.lookup(path.Dir(src))
+	srcParent.remove(n.name)
+	n.name = path.Base(dst)
+	parent.add(n)
+	now := time.Now()
+	srcParent.mtime, parent.mtime = now, now
+	return nil
+}
+
+func (s *Server) getServerDefaults(_, resp protoreflect.Message) *remoteError {
+	d := newMsg("hadoop.hdfs.FsServerDefaultsProto")
+	set(d, "blockSize", uint64(blockSize))
+	set(d, "bytesPerChecksum", uint32(512))
+	set(d, "writePacketSize", uint32(64<<10))
+	set(d, "replication", uint32(replication))
+	set(d, "fileBufferSize", uint32(4096))
+	set(d, "encryptDataTransfer", false)
+	set(d, "trashInterval", uint64(0))
+	set(d, "checksumType", "CHECKSUM_CRC32C")
+	set(resp, "serverDefaults", d)
+	return nil
+}
