@@ -129,7 +129,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	srv, err := hivesandbox.Start(ctx, cfg)
+	// The server outlives ctx by the few lines below, so that shutdown is logged in order.
+	srv, err := hivesandbox.Start(context.WithoutCancel(ctx), cfg)
 	if err != nil {
 		return err
 	}
