@@ -22,3 +22,8 @@ output "vpc_source_ranges" {
   description = "Source ranges of the functions' VPC traffic (allow them on on-prem firewalls)."
   value       = module.hivemerge.vpc_source_ranges
 }
+
+output "functions" {
+  description = "Per function: name, URLs, Cloud Run service, service account, ingress, limits and secret references."
+  value       = module.hivemerge.functions
+}

@@ -63,7 +63,13 @@ variable "functions" {
       concurrency     = 1
       timeout_seconds = 3600
       max_instances   = 5
-      # The API hands started tasks to ExecuteTask.
+      # The API hands started tasks to ExecuteTask. Calls from one function to
+      # another count as internal only when the caller sends all its traffic
+      # through the VPC (vpc_egress = ALL_TRAFFIC with Private Google Access),
+      # so ExecuteTask accepts any network path and relies on IAM: only the api
+      # account holds roles/run.invoker, and the application checks its ID
+      # token (audience and role).
+      ingress       = "ALLOW_ALL"
       invoker_roles = ["api"]
       oidc_roles    = { api = "operator" }
     }
