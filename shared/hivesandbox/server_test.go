@@ -89,33 +89,37 @@ func TestNOSASLClientOnSASLServer(t *testing.T) {
 }
 
 func TestErrorsAreHiveErrors(t *testing.T) {
-	sb := startSandbox(t, transports[0])
-	cur := sb.connect(t).Cursor()
-	defer cur.Close()
-
 	tests := []struct {
 		name     string
 		stmt     string
 		wantMsg  string
 		wantCode int
 	}{
-		{name: "parse error", stmt: "FROBNICATE everything", wantMsg: "ParseException", wantCode: 40000},
-		{name: "unknown database", stmt: "USE nowhere", wantMsg: "Database does not exist: nowhere", wantCode: 10072},
+		{name: "parse error", stmt: "FROBNICATE everything", wantMsg: "FAILED: ParseException line 1:0", wantCode: 40000},
+		{name: "unknown database", stmt: "USE nowhere", wantMsg: "SemanticException [Error 10072]: Database does not exist: nowhere", wantCode: 10072},
+		{name: "unknown table", stmt: "DESCRIBE FORMATTED nope", wantMsg: "Table not found", wantCode: 10001},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cur.Exec(context.Background(), tt.stmt)
-			var he gohive.HiveError
-			if !errors.As(cur.Err, &he) {
-				t.Fatalf("error = %#v, want a gohive.HiveError", cur.Err)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, tr)
+			cur := sb.connect(t).Cursor()
+			defer cur.Close()
+			for _, tt := range tests {
+				cur.Exec(context.Background(), tt.stmt)
+				var he gohive.HiveError
+				if !errors.As(cur.Err, &he) {
+					t.Errorf("%s: error = %#v, want a gohive.HiveError", tt.name, cur.Err)
+					continue
+				}
+				if !strings.Contains(he.Message, tt.wantMsg) || he.ErrorCode != tt.wantCode {
+					t.Errorf("%s: HiveError = %q code %d, want %q code %d", tt.name, he.Message, he.ErrorCode, tt.wantMsg, tt.wantCode)
+				}
 			}
-			if !strings.Contains(he.Message, tt.wantMsg) || he.ErrorCode != tt.wantCode {
-				t.Errorf("HiveError = %q code %d, want %q code %d", he.Message, he.ErrorCode, tt.wantMsg, tt.wantCode)
-			}
+			// The session survives its errors.
+			query(t, cur, "SHOW DATABASES")
 		})
 	}
-	// The session survives its errors.
-	query(t, cur, "SHOW DATABASES")
 }
 
 func TestRawProtocol(t *testing.T) {
