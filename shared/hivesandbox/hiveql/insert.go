@@ -156,16 +156,17 @@ func (st *insertStmt) run(x *exec) (*Result, error) {
 	delim := t.delim()
 	vals := make([]any, want)
 	var line []byte
+	pvals := make([]string, len(t.PartCols))
+	for i, c := range t.PartCols {
+		pvals[i] = static[c.Name]
+	}
+	// Consecutive rows usually go to the same partition: remember the last one rather than
+	// building its name for every row.
+	var last *outPart
 	// emit routes one produced row to its partition and file.
 	emit := func(mapper int, produced []any) {
 		for i, c := range t.Columns {
 			vals[i] = castValue(produced[i], c.Type)
-		}
-		pvals := make([]string, len(t.PartCols))
-		for i, c := range t.PartCols {
-			if v, ok := static[c.Name]; ok {
-				pvals[i] = v
-			}
 		}
 		for k, i := range dyn {
 			v := castValue(produced[len(t.Columns)+k], t.PartCols[i].Type)
@@ -175,14 +176,18 @@ func (st *insertStmt) run(x *exec) (*Result, error) {
 				pvals[i] = formatValue(v)
 			}
 		}
-		name := ""
-		if t.partitioned() {
-			name = partName(t.PartCols, pvals)
-		}
-		o := outs[name]
-		if o == nil {
-			o = &outPart{values: pvals, chunks: map[int][]byte{}}
-			outs[name] = o
+		o := last
+		if o == nil || !slices.Equal(o.values, pvals) {
+			name := ""
+			if t.partitioned() {
+				name = partName(t.PartCols, pvals)
+			}
+			o = outs[name]
+			if o == nil {
+				o = &outPart{values: slices.Clone(pvals), chunks: map[int][]byte{}}
+				outs[name] = o
+			}
+			last = o
 		}
 		key := mapper
 		if bucketed {

@@ -42,6 +42,8 @@ func (s *Session) Set(key, value string) {
 }
 
 func (s *Session) setLocked(key, value string) {
+	// OpenSession's configuration names keys set:hiveconf:k and set:hivevar:k.
+	key = strings.TrimPrefix(key, "set:")
 	switch {
 	case strings.HasPrefix(key, "hivevar:"):
 		s.vars[strings.TrimPrefix(key, "hivevar:")] = value
