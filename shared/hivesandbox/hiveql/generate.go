@@ -169,6 +169,9 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 		}
 		pl.t = t
 		rep.Tables++
+		if err := os.MkdirAll(t.Location, 0o755); err != nil {
+			return rep, fmt.Errorf("generate: %w", err)
+		}
 		// Spread the file budget evenly over the tables still to plan.
 		tableBudget := budget / (len(plan) - i)
 		used := 0
@@ -358,14 +361,15 @@ func writeGenerated(ctx context.Context, files []genFile) ([]int64, error) {
 			for i := range jobs {
 				f := files[i]
 				buf = genRows(buf[:0], f)
-				if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err == nil {
-					err = os.WriteFile(f.path, buf, 0o644)
-					if err != nil {
-						mu.Lock()
-						firstErr = cmpErr(firstErr, err)
-						mu.Unlock()
+				// Partition directories exist already; only ACID delta directories are
+				// created here, on the first miss, saving a stat per file.
+				err := os.WriteFile(f.path, buf, 0o644)
+				if os.IsNotExist(err) {
+					if err = os.MkdirAll(filepath.Dir(f.path), 0o755); err == nil {
+						err = os.WriteFile(f.path, buf, 0o644)
 					}
-				} else {
+				}
+				if err != nil {
 					mu.Lock()
 					firstErr = cmpErr(firstErr, err)
 					mu.Unlock()
