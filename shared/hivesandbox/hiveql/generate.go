@@ -136,6 +136,12 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 			dbLoc[db] = filepath.Join(w.root, db+".db")
 		}
 	}
+	// Remove the data of tables being replaced before laying out new ones.
+	for _, pl := range plan {
+		if old, ok := w.lookupTable(pl.db, pl.tpl.name); ok && (!old.External || old.Location == filepath.Join(w.dir, "external", pl.db, pl.tpl.name)) {
+			removeTableData(old)
+		}
+	}
 	w.mu.Unlock()
 
 	for i := range plan {
@@ -258,15 +264,6 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 		}
 		budget -= used
 	}
-
-	// Remove the data of tables being replaced before writing new files.
-	w.mu.Lock()
-	for _, pl := range plan {
-		if old, ok := w.lookupTable(pl.db, pl.t.Name); ok && (!old.External || old.Location == pl.t.Location) {
-			removeTableData(old)
-		}
-	}
-	w.mu.Unlock()
 
 	sizes, err := writeGenerated(ctx, files)
 	if err != nil {

@@ -120,3 +120,28 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("MaxFiles 10 gave %d files", rep4.Files)
 	}
 }
+
+func TestGenerateTwiceReplacesTables(t *testing.T) {
+	w := newWarehouse(t)
+	opts := GenerateOptions{Seed: 5, Databases: []string{"sales"}, Days: 2, HoursPerDay: 2, FilesPerPartition: 2, RowsPerFile: 3}
+	first, err := Generate(context.Background(), w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest1, _, _ := treeDigest(t, w.Dir())
+	second, err := Generate(context.Background(), w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest2, _, _ := treeDigest(t, w.Dir())
+	if first != second || digest1 != digest2 {
+		t.Errorf("regenerating changed the warehouse: %+v vs %+v", first, second)
+	}
+	s := w.NewSession("hive")
+	if got := render(run(t, s, "show partitions sales.orders")); len(got) != 4 {
+		t.Errorf("partitions %v", got)
+	}
+	if n, _ := countAndChecksum(t, s, "sales.orders"); n != 3*2*3 {
+		t.Errorf("sales.orders has %d rows after regenerating", n)
+	}
+}
