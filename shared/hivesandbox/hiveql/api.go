@@ -63,3 +63,10 @@ func Errorf(sqlState string, code int32, format string, args ...any) *Error {
 //
 // Execute returns a nil Result for statements without a result set, an *Error for anything Hive
 // would refuse, and ctx.Err() (with the statement's output discarded) when ctx ends first.
+//
+// Beyond that contract the engine offers:
+//
+//	func (w *Warehouse) Dir() string                                // the directory given to Open
+//	func (w *Warehouse) WaitCompactions(ctx context.Context) error  // until no compaction is pending
+//
+// and ALTER TABLE ... COMPACT '...' AND WAIT blocks the statement until its compaction ends.

@@ -750,3 +750,61 @@ func TestProgressAndLogs(t *testing.T) {
 		t.Errorf("last progress %v", last)
 	}
 }
+
+// TestConcurrentWriterDuringRewrite shows what a writer appending while a statement runs
+// does to each rewrite, as in Hive: INSERT OVERWRITE replaces the partition and loses the
+// appended rows; a compaction keeps them, because it only removes what it compacted.
+func TestConcurrentWriterDuringRewrite(t *testing.T) {
+	tests := []struct {
+		name     string
+		create   string
+		rewrite  string
+		wantRows int64
+	}{
+		{"insert overwrite loses the appended file", "create table t (a int) partitioned by (dt string)",
+			"insert overwrite table t partition (dt='x') select a from t where dt='x'", 3},
+		{"concatenate loses the appended file", "create table t (a int) partitioned by (dt string) stored as orc",
+			"alter table t partition (dt='x') concatenate", 3},
+		{"compaction keeps the appended delta", "create table t (a int) partitioned by (dt string) stored as orc tblproperties ('transactional'='true')",
+			"alter table t partition (dt='x') compact 'major' and wait", 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWarehouse(t)
+			s := w.NewSession("hive")
+			run(t, s, tc.create)
+			for i := range 3 {
+				run(t, s, fmt.Sprintf("insert into t partition (dt='x') values (%d)", i))
+			}
+			appended := false
+			ev := Events{BeforeCommit: func(ctx context.Context) error {
+				_, err := w.AppendFile(ctx, "default", "t", map[string]string{"dt": "x"}, [][]string{{"99"}})
+				appended = true
+				return err
+			}}
+			if strings.Contains(tc.rewrite, "compact") {
+				// The compactor has no BeforeCommit: append while the request is queued.
+				ev = Events{Log: func(line string) {
+					if strings.HasPrefix(line, "Compaction enqueued") && !appended {
+						appended = true
+						if _, err := w.AppendFile(context.Background(), "default", "t", map[string]string{"dt": "x"}, [][]string{{"99"}}); err != nil {
+							t.Error(err)
+						}
+					}
+				}}
+			}
+			if _, err := s.Execute(context.Background(), tc.rewrite, ev); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WaitCompactions(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !appended {
+				t.Fatal("the concurrent writer never ran")
+			}
+			if n, _ := countAndChecksum(t, s, "t"); n != tc.wantRows {
+				t.Errorf("%d rows, want %d", n, tc.wantRows)
+			}
+		})
+	}
+}
