@@ -89,17 +89,17 @@ func newFS(ctx context.Context, cfg Config, conf hadoopconf.HadoopConf) (*FS, er
 	options.User = cfg.User
 	options.KerberosClient = nil
 	if cfg.Kerberos != nil {
-		kc, err := cfg.Kerberos.client()
-		if err != nil {
-			return nil, err
-		}
-		options.KerberosClient = kc
 		if spn := cfg.Kerberos.NamenodePrincipal; spn != "" {
 			options.KerberosServicePrincipleName = strings.Split(spn, "@")[0]
 		}
 		if options.KerberosServicePrincipleName == "" {
 			return nil, errors.New("hdfsfs: kerberos needs the namenode principal (dfs.namenode.kerberos.principal)")
 		}
+		kc, err := cfg.Kerberos.client()
+		if err != nil {
+			return nil, err
+		}
+		options.KerberosClient = kc
 	} else if conf != nil && strings.EqualFold(conf["hadoop.security.authentication"], "kerberos") {
 		return nil, errors.New("hdfsfs: the cluster requires kerberos (hadoop.security.authentication); configure a keytab")
 	}
