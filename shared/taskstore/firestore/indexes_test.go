@@ -1,0 +1,130 @@
+package firestore
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/hivemerge/hivemerge/shared/merge"
+)
+
+// covered reports whether indexes serve shape under the merging rule stated on Indexes: a
+// shape with one field at most needs only single-field indexes; otherwise every equality
+// field needs an index of that field followed by the shape's orderings.
+func covered(shape queryShape, indexes []Index) bool {
+	if len(shape.Equalities)+len(shape.Orders) <= 1 {
+		return true
+	}
+	if len(shape.Equalities) == 0 {
+		return hasIndex(indexes, shape.Collection, shape.Orders)
+	}
+	for _, eq := range shape.Equalities {
+		if !hasIndex(indexes, shape.Collection, append([]IndexField{{Path: eq}}, shape.Orders...)) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasIndex(indexes []Index, collection string, fields []IndexField) bool {
+	for _, ix := range indexes {
+		if ix.Collection == collection && slices.Equal(ix.Fields, fields) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestIndexesCoverEveryListQuery(t *testing.T) {
+	indexes := Indexes()
+	for mask := range 1 << 4 {
+		var f merge.TaskFilter
+		if mask&1 != 0 {
+			f.Status = merge.StatusRunning
+		}
+		if mask&2 != 0 {
+			f.ClusterID = "prod"
+		}
+		if mask&4 != 0 {
+			f.Database = "web"
+		}
+		if mask&8 != 0 {
+			f.Table = "events"
+		}
+		// A page token only adds a cursor, which uses the same index.
+		for _, token := range []string{"", "x"} {
+			f.PageToken = token
+			shape := listShape(f)
+			if !covered(shape, indexes) {
+				t.Errorf("ListTasks(%+v) has shape %+v, which Indexes() does not cover", f, shape)
+			}
+		}
+	}
+}
+
+func TestStatsAndLogsNeedNoCompositeIndex(t *testing.T) {
+	shapes := []queryShape{{Collection: colTasks, Equalities: []string{statsCountField}}}
+	for _, f := range statsSumFields {
+		shapes = append(shapes, queryShape{Collection: colTasks, Orders: []IndexField{{Path: f}}})
+	}
+	shapes = append(shapes, queryShape{Collection: colLogs, Orders: []IndexField{{Path: "seq"}}})
+	for _, shape := range shapes {
+		if !covered(shape, nil) {
+			t.Errorf("shape %+v needs a composite index", shape)
+		}
+	}
+}
+
+func TestIndexesAreMinimal(t *testing.T) {
+	indexes := Indexes()
+	seen := map[string]bool{}
+	for _, ix := range indexes {
+		key := fmt.Sprint(ix)
+		if seen[key] {
+			t.Errorf("index %v listed twice", ix)
+		}
+		seen[key] = true
+		if len(ix.Fields) < 2 {
+			t.Errorf("index %v has one field; single-field indexes are automatic", ix)
+		}
+	}
+	if len(indexes) != len(listFilters) {
+		t.Errorf("got %d indexes, want one per filter field (%d)", len(indexes), len(listFilters))
+	}
+}
+
+func TestPageTokens(t *testing.T) {
+	task := &merge.Task{ID: "abc123"}
+	task.CreatedAt = task.CreatedAt.AddDate(2024, 0, 0)
+	normalize(task)
+	created, id, err := decodePageToken(encodePageToken(task))
+	if err != nil || id != task.ID || !created.Equal(task.CreatedAt) {
+		t.Errorf("round trip: %v %q %v", created, id, err)
+	}
+}
+
+func TestPartitionNames(t *testing.T) {
+	specs := []merge.PartitionSpec{
+		{"dt": "2024-01-01", "hr": "00"},
+		{"path": "a/b=c%d", "k=": "/"},
+		{"empty": ""},
+	}
+	names := encodeSpecs(specs)
+	if names[0] != "dt=2024-01-01/hr=00" {
+		t.Errorf("encoded %q", names[0])
+	}
+	got, err := decodeSpecs(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range specs {
+		if fmt.Sprint(got[i]) != fmt.Sprint(specs[i]) {
+			t.Errorf("round trip of %v gave %v", specs[i], got[i])
+		}
+	}
+	for _, bad := range []string{"novalue", "a=%zz", "a=%2"} {
+		if _, err := decodeSpecs([]string{bad}); err == nil {
+			t.Errorf("decodeSpecs(%q) accepted it", bad)
+		}
+	}
+}
