@@ -211,24 +211,29 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-// Closing the server ends hung statements and the connections waiting on them.
+// Closing the server ends hung statements and the calls waiting on them.
 func TestCloseStopsOperations(t *testing.T) {
-	sb := startSandbox(t, transports[0])
-	fired := make(chan struct{})
-	sb.Inject(hivesandbox.Fault{Match: `hung`, Action: hivesandbox.FaultHang, Fired: fired})
-	cur := sb.connect(t).Cursor()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		cur.Exec(context.Background(), "CREATE DATABASE hung")
-	}()
-	<-fired
-	if err := sb.Close(); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	if cur.Err == nil {
-		t.Error("statement succeeded although the server closed")
+	for _, tr := range []transport{transports[0], transports[3]} {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, tr)
+			fired := make(chan struct{})
+			sb.Inject(hivesandbox.Fault{Match: `hung`, Action: hivesandbox.FaultHang, Fired: fired})
+			cur := sb.connect(t).Cursor()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				cur.Exec(context.Background(), "CREATE DATABASE hung")
+			}()
+			<-fired
+			if err := sb.Close(); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			if cur.Err == nil {
+				t.Error("statement succeeded although the server closed")
+			}
+		})
 	}
 }
 

@@ -56,20 +56,32 @@ func (s *Server) httpHandler() http.Handler {
 		thriftHandler(w, r.WithContext(ctx))
 	})
 	s.adminRoutes(mux)
-	return s.authenticate(mux)
+	return s.guard(mux)
 }
 
 // adminHandler serves the admin endpoints alone, for Config.AdminAddr.
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	s.adminRoutes(mux)
-	return s.authenticate(mux)
+	return s.guard(mux)
 }
 
-// authenticate requires HTTP Basic credentials from Config.Users when users are configured,
-// as HiveServer2 in HTTP mode with LDAP or custom authentication does.
-func (s *Server) authenticate(h http.Handler) http.Handler {
+// guard requires HTTP Basic credentials from Config.Users when users are configured,
+// as HiveServer2 in HTTP mode with LDAP or custom authentication does. It also registers
+// every call with the server's shutdown.
+func (s *Server) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Count the call in wg so that Close waits for it, unless Close has begun.
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			http.Error(w, "the sandbox is shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		defer s.wg.Done()
+
 		w.Header().Set("Server", ServerName+"/"+ServerVersion)
 		if s.cfg.Users == nil || r.URL.Path == "/healthz" {
 			h.ServeHTTP(w, r)

@@ -163,8 +163,10 @@ func (op *operation) stop(st hiveserver.TOperationState) {
 
 // run executes fn and records its outcome. Faults matched by the statement are applied here.
 func (op *operation) run(ctx context.Context, fn runFunc, fault *injected, s *Server) {
-	defer close(op.done)
+	// done closes before the final markStarted, so that a waiter woken by started can tell
+	// from done whether the operation had ended.
 	defer op.markStarted()
+	defer close(op.done)
 	defer op.cancel()
 
 	op.setState(hiveserver.TOperationState_PENDING_STATE)

@@ -247,8 +247,8 @@ func (s *Server) Close() error {
 		}
 		for _, srv := range []*http.Server{s.httpSrv, s.adminSrv} {
 			if srv != nil {
-				// Close, not Shutdown: a synchronous ExecuteStatement may be in flight and
-				// will end anyway because its operation was cancelled above.
+				// Close rather than Shutdown, which waits for idle clients; the in-flight
+				// calls are counted in wg and end promptly, their operations cancelled above.
 				srv.Close()
 			}
 		}
