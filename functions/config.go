@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 
+	gfs "cloud.google.com/go/firestore"
+
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
+	"github.com/hivemerge/hivemerge/shared/taskstore/firestore"
 )
 
 // Store is what a Server's service needs from a backend: tasks, clusters and a way to let go.
@@ -56,6 +59,20 @@ func OpenStore(ctx context.Context, getenv func(string) string) (Store, error) {
 	return bolt.Open(path)
 }
 
+// openFirestore opens Firestore for GOOGLE_CLOUD_PROJECT; without one it uses the project of
+// the credentials or, on the emulator, a local demo project.
 func openFirestore(ctx context.Context, getenv func(string) string) (Store, error) {
-	return nil, fmt.Errorf("the Firestore store is not available yet")
+	project := getenv("GOOGLE_CLOUD_PROJECT")
+	switch {
+	case project != "":
+	case getenv("FIRESTORE_EMULATOR_HOST") != "":
+		project = "demo-hivemerge"
+	default:
+		project = gfs.DetectProjectID
+	}
+	db := getenv("HIVEMERGE_FIRESTORE_DATABASE")
+	if db == "" {
+		db = getenv("FIRESTORE_DATABASE")
+	}
+	return firestore.Open(ctx, project, db)
 }
