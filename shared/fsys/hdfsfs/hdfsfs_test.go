@@ -333,3 +333,31 @@ func writeConf(t *testing.T, name string, props map[string]string) {
 		t.Fatal(err)
 	}
 }
+
+// TestDropMidListing cuts the connection after the caller has seen a page: retrying would
+// hand it the same entries again, so the listing fails instead.
+func TestDropMidListing(t *testing.T) {
+	noHadoopEnv(t)
+	ns := namenodetest.NewNamespace()
+	for _, name := range []string{"a", "b", "c"} {
+		if err := ns.WriteFile("/w/"+name, 1, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := namenodetest.Start(t, ns, namenodetest.Options{})
+	fs := newFS(t, hdfsfs.Config{Addresses: []string{srv.Addr()}, ListPage: 1})
+	srv.ResetCalls()
+	pages := 0
+	err := fs.List(context.Background(), "/w", func([]fsys.Entry) error {
+		if pages++; pages == 1 {
+			srv.DropConnections("getListing", 1)
+		}
+		return nil
+	})
+	if !errors.Is(err, fsys.ErrUnavailable) || pages != 1 {
+		t.Errorf("List error = %v after %d pages, want ErrUnavailable after 1", err, pages)
+	}
+	if n := srv.Calls("getListing"); n != 2 {
+		t.Errorf("getListing called %d times, want 2 (no retry)", n)
+	}
+}
