@@ -107,6 +107,11 @@ func sessionGone(err error) bool {
 		return false
 	}
 	s := err.Error()
+	// gohive's HiveError prints the raw TStatus; the server's text is in Message.
+	var he gohive.HiveError
+	if errors.As(err, &he) {
+		s += " " + he.Message
+	}
 	return strings.Contains(s, "Invalid SessionHandle") || strings.Contains(s, "Invalid OperationHandle")
 }
 
