@@ -109,8 +109,9 @@ func Logger(ctx context.Context) *slog.Logger {
 }
 
 // boundary is where a request enters and leaves: it assigns the request id, recovers panics,
-// writes the error a handler returned, and logs the request once.
-func (s *Server) boundary(h handlerFunc) http.Handler {
+// writes the error a handler returned, and logs the request once. fn names the function
+// serving it ("API" for the router).
+func (s *Server) boundary(fn string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestID(r)
@@ -145,6 +146,7 @@ func (s *Server) boundary(h handlerFunc) http.Handler {
 			status = http.StatusOK
 		}
 		attrs := []slog.Attr{
+			slog.String("function", fn),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", status),

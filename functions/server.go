@@ -36,7 +36,7 @@ func NewServer(svc *merge.Service, auth *Authenticator, logger *slog.Logger) *Se
 	}
 	s := &Server{svc: svc, auth: auth, log: logger, origins: http.NewCrossOriginProtection()}
 	mux := s.newMux()
-	s.router = s.boundary(func(w http.ResponseWriter, r *http.Request) error {
+	s.router = s.boundary(apiFunction, func(w http.ResponseWriter, r *http.Request) error {
 		mux.ServeHTTP(w, r)
 		return nil // the route's handler left its error in the request state
 	})
@@ -58,7 +58,7 @@ func (s *Server) Functions() []Function {
 	fns := []Function{{Name: apiFunction, Handler: s.router}}
 	for _, o := range operations() {
 		if o.fn != "" {
-			fns = append(fns, Function{Name: o.fn, Handler: s.boundary(s.standalone(o))})
+			fns = append(fns, Function{Name: o.fn, Handler: s.boundary(o.fn, s.standalone(o))})
 		}
 	}
 	slices.SortFunc(fns, func(a, b Function) int { return strings.Compare(a.Name, b.Name) })

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"sort"
@@ -163,13 +165,14 @@ func TestRequestLog(t *testing.T) {
 		token        string
 		wantStatus   int
 		wantSeverity string
+		wantFunction string
 	}{
-		{"caller's id", "req-1234.abc", true, "GET", "/api/v1/tasks/", viewerToken, 200, "INFO"},
-		{"generated id", "", false, "GET", "/health", "", 200, "INFO"},
-		{"malformed id replaced", "bad id\"}", false, "GET", "/api/v1/tasks/", viewerToken, 200, "INFO"},
-		{"client error", "req-404", true, "GET", "/api/v1/tasks/nope", viewerToken, 404, "WARNING"},
-		{"unauthenticated", "req-401", true, "GET", "/api/v1/tasks/", "wrong-token-value", 401, "WARNING"},
-		{"function", "req-fn", true, "GET", "/ListTasks", viewerToken, 200, "INFO"},
+		{"caller's id", "req-1234.abc", true, "GET", "/api/v1/tasks/", viewerToken, 200, "INFO", "API"},
+		{"generated id", "", false, "GET", "/health", "", 200, "INFO", "API"},
+		{"malformed id replaced", "bad id\"}", false, "GET", "/api/v1/tasks/", viewerToken, 200, "INFO", "API"},
+		{"client error", "req-404", true, "GET", "/api/v1/tasks/nope", viewerToken, 404, "WARNING", "API"},
+		{"unauthenticated", "req-401", true, "GET", "/api/v1/tasks/", "wrong-token-value", 401, "WARNING", "API"},
+		{"function", "req-fn", true, "GET", "/ListTasks", viewerToken, 200, "INFO", "ListTasks"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := len(e.logs.logLines(t))
@@ -184,7 +187,7 @@ func TestRequestLog(t *testing.T) {
 			}
 			l := lines[0]
 			want := map[string]any{"severity": c.wantSeverity, "message": "request", "request_id": id, "method": c.method,
-				"path": strings.Split(c.path, "?")[0], "status": float64(c.wantStatus)}
+				"path": strings.Split(c.path, "?")[0], "status": float64(c.wantStatus), "function": c.wantFunction}
 			for k, v := range want {
 				if l[k] != v {
 					t.Errorf("log %s = %v, want %v (line %v)", k, l[k], v, l)
@@ -248,5 +251,22 @@ func TestStoreUnavailable(t *testing.T) {
 	r := e.do(t, "GET", "/api/v1/tasks/", viewerToken, nil)
 	if r.status != http.StatusServiceUnavailable || strings.Contains(string(r.body), "bolt") {
 		t.Errorf("%d %s, want 503 with a generic message", r.status, r.body)
+	}
+}
+
+// TestBoundaryPanic checks that a handler's panic becomes a generic 500 and one ERROR line
+// with the detail.
+func TestBoundaryPanic(t *testing.T) {
+	logs := &syncBuffer{}
+	s := NewServer(nil, nil, NewLogger(logs, slog.LevelInfo))
+	h := s.boundary("Boom", func(w http.ResponseWriter, r *http.Request) error { panic("boom at /srv/secret") })
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "secret") {
+		t.Errorf("%d %s, want a generic 500", rec.Code, rec.Body)
+	}
+	lines := logs.logLines(t)
+	if len(lines) != 1 || lines[0]["severity"] != "ERROR" || !strings.Contains(fmt.Sprint(lines[0]["error"]), "boom at /srv/secret") {
+		t.Errorf("log = %v, want one ERROR line with the panic", lines)
 	}
 }
