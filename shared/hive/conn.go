@@ -328,7 +328,9 @@ func (cn *conn) run(ctx context.Context, stmt string, ev *Events, rows bool, pol
 	var last *hiveserver.TGetOperationStatusResp
 	wait := time.NewTimer(0)
 	defer wait.Stop()
-	first := true
+	// Poll quickly at first, then back off to the poll interval: most metadata statements
+	// finish within milliseconds, merges take minutes.
+	backoff := time.Millisecond
 	for {
 		st := cur.Poll(true)
 		if cur.Err != nil {
@@ -349,13 +351,8 @@ func (cn *conn) run(ctx context.Context, stmt string, ev *Events, rows bool, pol
 			state != hiveserver.TOperationState_RUNNING_STATE {
 			break
 		}
-		// Poll quickly at first: most metadata statements finish within milliseconds.
-		d := poll
-		if first {
-			d = min(poll, 20*time.Millisecond)
-			first = false
-		}
-		wait.Reset(d)
+		backoff = min(2*backoff, poll)
+		wait.Reset(backoff)
 		select {
 		case <-wait.C:
 		case <-ctx.Done():

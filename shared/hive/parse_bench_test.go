@@ -1,0 +1,52 @@
+package hive
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
+)
+
+func BenchmarkParseTable(b *testing.B) {
+	f := readFixture(b, filepath.Join("testdata", "fixtures", "describe-formatted-partitioned-srcpart.txt"))
+	for b.Loop() {
+		if _, err := ParseTable(f.rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParsePartitions10k(b *testing.B) {
+	var sb strings.Builder
+	for d := range 400 {
+		for h := range 25 {
+			fmt.Fprintf(&sb, "ds=2024-%02d-%02d/hr=%02d%%3A00\n", d/28+1, d%28+1, h)
+		}
+	}
+	rows := splitRows(sb.String())
+	keys := []string{"ds", "hr"}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ParsePartitions(rows, keys); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBuildInsertOverwrite(b *testing.B) {
+	cols := []hql.Column{{Name: "ds", Type: "date"}, {Name: "hr", Type: "int"}}
+	src := hql.Table{Database: "sales", Name: "orders"}
+	dst := hql.Table{Database: "sales", Name: "hivemerge_tmp_orders"}
+	data := []string{"id", "amount", "note", "customer", "created_at"}
+	for b.Loop() {
+		spec, err := hql.NewSpec(cols, map[string]string{"ds": "2024-01-01", "hr": "7"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := hql.InsertOverwrite(dst, src, spec, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
