@@ -5,15 +5,30 @@ PKGS := ./...
 # The race detector slows tests about threefold; CI keeps it on.
 GOTESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: demo test go-test lint bench build
+.PHONY: demo test go-test fuzz infra-check lint bench build package deploy
+ENV ?= dev
+FUZZTIME ?= 20s
 
 demo: ## Hive sandbox + local server with the REST API on the embedded store
 	bash scripts/demo.sh
 
-test: lint go-test ## everything CI runs
+test: lint go-test fuzz infra-check ## everything CI runs
 
 go-test:
 	$(GO) test $(GOTESTFLAGS) $(PKGS)
+
+fuzz: ## bounded runs of the fuzz targets over their committed corpora
+	$(GO) test -run '^$$' -fuzz '^FuzzParsers$$' -fuzztime $(FUZZTIME) ./shared/hive
+	$(GO) test -run '^$$' -fuzz '^FuzzStatementStructure$$' -fuzztime $(FUZZTIME) ./shared/hive/hql
+
+infra-check: ## Terraform fmt, validate, test and tflint offline, plus self-tests (the Go tests run in go-test)
+	bash infra/scripts/check.sh --no-go
+
+package: ## the Cloud Functions source archive Terraform uploads: dist/function-source.zip
+	bash infra/scripts/package.sh
+
+deploy: ## make deploy ENV=dev (needs TF_STATE_BUCKET, Google credentials, infra/envs/$(ENV)/terraform.tfvars)
+	bash infra/scripts/deploy.sh $(ENV)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
