@@ -43,6 +43,13 @@ func protocolError(format string, args ...any) *hiveserver.TStatus {
 	return errStatus(hiveql.Errorf("", 0, format, args...))
 }
 
+// Bounds on what clients that never close their handles can pile up. HTTP sessions are not
+// tied to a connection, so only CloseSession or these limits stop their growth.
+const (
+	maxSessions      = 4096
+	maxOpsPerSession = 1024
+)
+
 // maxProtocol is the newest protocol version the sandbox speaks.
 const maxProtocol = hiveserver.TProtocolVersion_HIVE_CLI_SERVICE_PROTOCOL_V10
 
@@ -112,9 +119,9 @@ func (h *service) OpenSession(ctx context.Context, req *hiveserver.TOpenSessionR
 	}
 
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || len(s.sessions) >= maxSessions {
 		s.mu.Unlock()
-		resp.Status = protocolError("Failed to open new session: the sandbox is shutting down")
+		resp.Status = protocolError("Failed to open new session: the sandbox is shutting down or has %d open sessions", maxSessions)
 		return resp, nil
 	}
 	s.sessions[key] = sess
@@ -348,6 +355,10 @@ func (s *Server) startOperation(sess *session, typ hiveserver.TOperationType, st
 	if s.closed || sess.closed {
 		cancel()
 		return nil, errors.New("the session is closed")
+	}
+	if len(sess.ops) >= maxOpsPerSession {
+		cancel()
+		return nil, fmt.Errorf("the session has %d open operations; close some (CloseOperation)", maxOpsPerSession)
 	}
 	sess.ops[key] = op
 	s.ops[key] = op
