@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"strings"
 	"time"
 )
 
@@ -87,14 +88,14 @@ type PathError struct {
 }
 
 func (e *PathError) Error() string {
-	cause := e.Err
-	if cause == nil {
-		cause = e.Kind
+	msg := e.Op + " " + e.Path
+	if e.Kind != nil && (e.Err == nil || !strings.Contains(e.Err.Error(), e.Kind.Error())) {
+		msg += ": " + e.Kind.Error()
 	}
-	if cause == nil {
-		return e.Op + " " + e.Path
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
 	}
-	return e.Op + " " + e.Path + ": " + cause.Error()
+	return msg
 }
 
 func (e *PathError) Unwrap() []error {

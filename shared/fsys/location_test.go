@@ -95,7 +95,7 @@ func TestPathError(t *testing.T) {
 	if !errors.Is(err, fsys.ErrUnavailable) || !errors.Is(err, cause) {
 		t.Errorf("%v does not match both its kind and its cause", err)
 	}
-	if got, want := err.Error(), "list /w: connection reset"; got != want {
+	if got, want := err.Error(), "list /w: filesystem unavailable: connection reset"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }

@@ -249,7 +249,7 @@ func (f *FS) List(ctx context.Context, dir string, fn func(page []fsys.Entry) er
 		}
 		defer r.Close()
 		if !r.Stat().IsDir() {
-			return &os.PathError{Op: "list", Path: dir, Err: os.ErrNotExist}
+			return &fsys.PathError{Op: "list", Path: dir, Kind: fsys.ErrNotExist, Err: errors.New("not a directory")}
 		}
 		n := f.cfg.ListPage
 		page := make([]fsys.Entry, 0, n)
@@ -309,9 +309,9 @@ func (f *FS) MkdirAll(ctx context.Context, dir string) error {
 		})
 	})
 	var he hdfs.Error
-	if errors.As(err, &he) && he.Exception() == excParentNotDir {
-		// A file where a parent directory should be.
-		return &fsys.PathError{Op: "mkdir", Path: dir, Kind: fsys.ErrExist, Err: err}
+	var pe *fsys.PathError
+	if errors.As(err, &he) && he.Exception() == excParentNotDir && errors.As(err, &pe) {
+		pe.Kind = fsys.ErrExist // a file where a parent directory should be
 	}
 	return err
 }
@@ -325,7 +325,7 @@ func (f *FS) Rename(ctx context.Context, oldpath, newpath string) error {
 		return c.call(ctx, f.cfg.CallTimeout, func() error {
 			_, err := c.client.Stat(newpath)
 			if err == nil {
-				return &os.PathError{Op: "rename", Path: newpath, Err: os.ErrExist}
+				return &fsys.PathError{Op: "rename", Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
 			}
 			if !errors.Is(err, os.ErrNotExist) {
 				return err
@@ -360,7 +360,8 @@ const (
 // from the NameNode (a remote exception, or a result the client turned into an os error).
 func broken(err error) bool {
 	var he hdfs.Error
-	if errors.As(err, &he) {
+	var fe *fsys.PathError
+	if errors.As(err, &he) || errors.As(err, &fe) {
 		return false
 	}
 	for _, e := range []error{os.ErrNotExist, os.ErrExist, os.ErrPermission, os.ErrInvalid, syscall.ENOTEMPTY} {
@@ -373,6 +374,9 @@ func broken(err error) bool {
 
 // error translates a client error into fsys kinds, keeping the NameNode's message.
 func (f *FS) error(op, name string, err error) error {
+	if fe, ok := err.(*fsys.PathError); ok {
+		return fe // made here, already translated
+	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err

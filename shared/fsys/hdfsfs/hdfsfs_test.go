@@ -133,6 +133,24 @@ func TestFailures(t *testing.T) {
 			wantCalls: map[string]int{"rename2": 1},
 		},
 		{
+			name: "safe mode",
+			inject: func(srv *namenodetest.Server) {
+				srv.Fail("mkdirs", 1, "org.apache.hadoop.hdfs.server.namenode.SafeModeException", "Cannot create directory /w/d. Name node is in safe mode.")
+			},
+			call:      func(fs fsys.FS) error { return fs.MkdirAll(context.Background(), "/w/d") },
+			wantErr:   fsys.ErrUnavailable,
+			wantCalls: map[string]int{"mkdirs": 1},
+		},
+		{
+			name: "permission denied",
+			inject: func(srv *namenodetest.Server) {
+				srv.Fail("delete", 1, "org.apache.hadoop.security.AccessControlException", "Permission denied: user=hive, access=WRITE, inode=\"/w\"")
+			},
+			call:      func(fs fsys.FS) error { return fs.RemoveAll(context.Background(), "/w/f") },
+			wantErr:   os.ErrPermission,
+			wantCalls: map[string]int{"delete": 1},
+		},
+		{
 			name:    "standby only",
 			inject:  func(srv *namenodetest.Server) { srv.SetStandby(true) },
 			call:    func(fs fsys.FS) error { _, err := fs.Summary(context.Background(), "/w"); return err },

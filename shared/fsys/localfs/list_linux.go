@@ -122,6 +122,8 @@ func rename(oldpath, newpath string) error {
 	switch err {
 	case nil:
 		return nil
+	case unix.EEXIST:
+		return errDestExists(oldpath, newpath)
 	case unix.ENOSYS, unix.EINVAL:
 		// Kernels or filesystems without RENAME_NOREPLACE (EINVAL also covers moving a
 		// directory into itself, which the fallback reports again).

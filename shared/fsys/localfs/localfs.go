@@ -132,12 +132,16 @@ func (*FS) Rename(ctx context.Context, oldpath, newpath string) error {
 
 func renameChecked(oldpath, newpath string) error {
 	if _, err := os.Lstat(newpath); err == nil {
-		return &fsys.PathError{Op: "rename", Path: newpath, Kind: fsys.ErrExist, Err: fs.ErrExist}
+		return errDestExists(oldpath, newpath)
 	}
 	if err := os.Rename(oldpath, newpath); err != nil {
 		return pathError("rename", oldpath, err)
 	}
 	return nil
+}
+
+func errDestExists(oldpath, newpath string) error {
+	return &fsys.PathError{Op: "rename", Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
 }
 
 // RemoveAll deletes name and its contents; nothing is kept in a trash.

@@ -99,18 +99,21 @@ func readPacket(r *bufio.Reader) ([][]byte, error) {
 	return parts, nil
 }
 
-// writePacket writes messages as one length-prefixed packet of varint-delimited parts.
-func writePacket(w io.Writer, msgs ...protoreflect.Message) error {
-	buf := make([]byte, 4, 256)
-	for _, m := range msgs {
-		b, err := proto.Marshal(m.Interface())
-		if err != nil {
-			return err
-		}
-		buf = binary.AppendUvarint(buf, uint64(len(b)))
-		buf = append(buf, b...)
+// writePacket writes a response: the header and, unless nil, the encoded response, each
+// varint-delimited, in one length-prefixed packet.
+func writePacket(w io.Writer, hdr protoreflect.Message, body []byte) error {
+	h, err := proto.Marshal(hdr.Interface())
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 4, 4+2*binary.MaxVarintLen64+len(h)+len(body))
+	buf = binary.AppendUvarint(buf, uint64(len(h)))
+	buf = append(buf, h...)
+	if body != nil {
+		buf = binary.AppendUvarint(buf, uint64(len(body)))
+		buf = append(buf, body...)
 	}
 	binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
-	_, err := w.Write(buf)
+	_, err = w.Write(buf)
 	return err
 }

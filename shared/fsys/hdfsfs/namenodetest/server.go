@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/proto"
 )
 
 // Exception classes, as the Java NameNode names them; clients map them to errors.
@@ -51,6 +51,7 @@ type Server struct {
 	calls   map[string]int
 	standby bool
 	drops   map[string]int // method ("" for any) -> connections still to drop
+	fails   map[string][]*remoteError
 	gates   map[string]*Gate
 	conns   map[net.Conn]bool
 	closed  bool
@@ -80,6 +81,7 @@ func NewServer(ns *Namespace, opts Options) (*Server, error) {
 		done:      make(chan struct{}),
 		calls:     make(map[string]int),
 		drops:     make(map[string]int),
+		fails:     make(map[string][]*remoteError),
 		gates:     make(map[string]*Gate),
 		conns:     make(map[net.Conn]bool),
 	}
@@ -153,6 +155,16 @@ func (s *Server) DropConnections(method string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drops[method] += n
+}
+
+// Fail makes the next n calls of method fail with the Java exception class and message, for
+// example "org.apache.hadoop.hdfs.server.namenode.SafeModeException".
+func (s *Server) Fail(method string, n int, class, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.fails[method] = append(s.fails[method], exception(class, "%s", msg))
+	}
 }
 
 // Gate holds calls of one method until released, so tests can act while a call is in flight
@@ -266,7 +278,7 @@ func (s *Server) serve(c net.Conn) {
 			set(respHdr, "exceptionClassName", rerr.class)
 			set(respHdr, "errorMsg", rerr.msg)
 			set(respHdr, "errorDetail", rerr.detail)
-			err = writePacket(w, respHdr)
+			err = writePacket(w, respHdr, nil)
 		} else {
 			set(respHdr, "status", "SUCCESS")
 			err = writePacket(w, respHdr, resp)
@@ -328,10 +340,17 @@ func exception(class, format string, args ...any) *remoteError {
 }
 
 // call answers one call of the ClientProtocol.
-func (s *Server) call(method, protocol string, body []byte) (protoreflect.Message, *remoteError) {
+func (s *Server) call(method, protocol string, body []byte) ([]byte, *remoteError) {
 	s.mu.Lock()
 	standby := s.standby
+	var fail *remoteError
+	if f := s.fails[method]; len(f) > 0 {
+		fail, s.fails[method] = f[0], f[1:]
+	}
 	s.mu.Unlock()
+	if fail != nil {
+		return nil, fail
+	}
 	if standby {
 		return nil, exception(ExcStandby, "Operation category READ is not supported in state standby. Visit https://s.apache.org/sbnn-error")
 	}
@@ -346,9 +365,16 @@ func (s *Server) call(method, protocol string, body []byte) (protoreflect.Messag
 	if err != nil {
 		return nil, exception(ExcIO, "%v", err)
 	}
+	if h.raw != nil {
+		return h.raw(s, req)
+	}
 	resp := newMsg("hadoop.hdfs." + h.name + "ResponseProto")
 	if rerr := h.fn(s, req, resp); rerr != nil {
 		return nil, rerr
 	}
-	return resp, nil
+	b, err := proto.Marshal(resp.Interface())
+	if err != nil {
+		return nil, exception(ExcIO, "%v", err)
+	}
+	return b, nil
 }
