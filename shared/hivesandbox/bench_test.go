@@ -17,7 +17,7 @@ func BenchmarkStatements(b *testing.B) {
 		{"DescribeFormatted", "DESCRIBE FORMATTED orders"},
 		{"ShowPartitions", "SHOW PARTITIONS orders"},
 	}
-	for _, tr := range []transport{transports[0], transports[1], transports[3]} {
+	for _, tr := range []transport{nosasl, sasl, httpPlain} {
 		sb := startSandbox(b, tr)
 		cur := sb.connect(b).Cursor()
 		seedBenchOrders(b, sb, cur)

@@ -78,7 +78,7 @@ func TestFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sb := startSandbox(t, transports[0])
+			sb := startSandbox(t, nosasl)
 			fired := make(chan struct{}, len(tt.stmts))
 			f := tt.fault
 			f.Fired = fired
@@ -107,7 +107,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestFaultRemove(t *testing.T) {
-	sb := startSandbox(t, transports[0])
+	sb := startSandbox(t, nosasl)
 	remove := sb.Inject(hivesandbox.Fault{Match: `.`, Action: hivesandbox.FaultFail})
 	cur := sb.connect(t).Cursor()
 	defer cur.Close()
@@ -119,7 +119,7 @@ func TestFaultRemove(t *testing.T) {
 }
 
 func TestFaultDropConnection(t *testing.T) {
-	for _, tr := range []transport{transports[0], transports[1], transports[3]} {
+	for _, tr := range []transport{nosasl, sasl, httpPlain} {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel()
 			sb := startSandbox(t, tr)
@@ -155,9 +155,9 @@ func TestCancel(t *testing.T) {
 		tr     transport
 		viaCtx bool // cancel through gohive's context instead of Cursor.Cancel
 	}{
-		{name: "CancelOperation over binary", tr: transports[0]},
-		{name: "CancelOperation over HTTP", tr: transports[3]},
-		{name: "context cancel over SASL", tr: transports[1], viaCtx: true},
+		{name: "CancelOperation over binary", tr: nosasl},
+		{name: "CancelOperation over HTTP", tr: httpPlain},
+		{name: "context cancel over SASL", tr: sasl, viaCtx: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,7 +213,7 @@ func TestCancel(t *testing.T) {
 
 // Closing the server ends hung statements and the calls waiting on them.
 func TestCloseStopsOperations(t *testing.T) {
-	for _, tr := range []transport{transports[0], transports[3]} {
+	for _, tr := range []transport{nosasl, httpPlain} {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel()
 			sb := startSandbox(t, tr)
@@ -238,7 +238,7 @@ func TestCloseStopsOperations(t *testing.T) {
 }
 
 func TestConcurrentSessions(t *testing.T) {
-	for _, tr := range []transport{transports[0], transports[1], transports[3]} {
+	for _, tr := range []transport{nosasl, sasl, httpPlain} {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel()
 			sb := startSandbox(t, tr)

@@ -35,13 +35,16 @@ type transport struct {
 	tls   bool
 }
 
-var transports = []transport{
-	{name: "binary NOSASL"},
-	{name: "binary SASL PLAIN", users: true},
-	{name: "binary SASL PLAIN over TLS", users: true, tls: true},
-	{name: "HTTP", http: true},
-	{name: "HTTP Basic over TLS", http: true, users: true, tls: true},
-}
+var (
+	nosasl    = transport{name: "binary NOSASL"}
+	nosaslTLS = transport{name: "binary NOSASL over TLS", tls: true}
+	sasl      = transport{name: "binary SASL PLAIN", users: true}
+	saslTLS   = transport{name: "binary SASL PLAIN over TLS", users: true, tls: true}
+	httpPlain = transport{name: "HTTP", http: true}
+	httpTLS   = transport{name: "HTTP Basic over TLS", http: true, users: true, tls: true}
+
+	transports = []transport{nosasl, nosaslTLS, sasl, saslTLS, httpPlain, httpTLS}
+)
 
 // sandbox is a server plus what a client needs to reach it.
 type sandbox struct {

@@ -123,7 +123,7 @@ func TestErrorsAreHiveErrors(t *testing.T) {
 }
 
 func TestRawProtocol(t *testing.T) {
-	sb := startSandbox(t, transports[0])
+	sb := startSandbox(t, nosasl)
 	c := rawClient(t, sb.Addr())
 	ctx := context.Background()
 	sess := openRawSession(t, c, map[string]string{"set:hiveconf:hive.merge.tezfiles": "true", "set:hivevar:who": "raw"})

@@ -127,7 +127,7 @@ func TestMetadataStatements(t *testing.T) {
 // An asynchronous INSERT OVERWRITE as gohive drives it: Execute(async), Poll(progress),
 // FetchLogs, then the finished state with full progress and Hive's job log.
 func TestAsyncInsertOverwrite(t *testing.T) {
-	for _, tr := range []transport{transports[0], transports[3]} {
+	for _, tr := range []transport{nosasl, httpPlain} {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel()
 			sb := startSandbox(t, tr)
@@ -197,7 +197,7 @@ func TestAsyncInsertOverwrite(t *testing.T) {
 // Cancelling an INSERT OVERWRITE at its commit point stops it and discards its output: the
 // partition keeps exactly its files and rows.
 func TestCancelInsertOverwrite(t *testing.T) {
-	sb := startSandbox(t, transports[1])
+	sb := startSandbox(t, sasl)
 	cur := sb.connect(t).Cursor()
 	defer cur.Close()
 	seedOrders(t, cur)
@@ -241,7 +241,7 @@ func TestCancelInsertOverwrite(t *testing.T) {
 
 // A fail fault at the commit point aborts a writing statement with nothing published.
 func TestFailAtCommit(t *testing.T) {
-	sb := startSandbox(t, transports[0])
+	sb := startSandbox(t, nosasl)
 	cur := sb.connect(t).Cursor()
 	defer cur.Close()
 	seedOrders(t, cur)
@@ -273,7 +273,7 @@ func TestConcurrentWriteFault(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sb := startSandbox(t, transports[0])
+			sb := startSandbox(t, nosasl)
 			cur := sb.connect(t).Cursor()
 			defer cur.Close()
 			seedOrders(t, cur)
