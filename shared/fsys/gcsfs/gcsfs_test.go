@@ -17,6 +17,7 @@ import (
 	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/fsys/fsystest"
 	"github.com/hivemerge/hivemerge/shared/fsys/gcsfs"
+	"github.com/hivemerge/hivemerge/shared/fsys/scan"
 )
 
 const bucket = "warehouse"
@@ -104,5 +105,38 @@ func TestErrors(t *testing.T) {
 				t.Errorf("List error = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestScan runs the scanner over prefixes as Hive leaves them on GCS: partitions without
+// placeholders, hidden staging prefixes and marker objects.
+func TestScan(t *testing.T) {
+	srv := newServer(t)
+	for name, size := range map[string]int{
+		"w/t/dt=1/000000_0":                   10,
+		"w/t/dt=1/000001_0":                   20,
+		"w/t/dt=2/hr=00/000000_0":             30,
+		"w/t/dt=2/_SUCCESS":                   0,
+		"w/t/.hive-staging_hive_1/-ext-10000": 99,
+		"w/t/_temporary/0/part":               99,
+		"w/t/empty/":                          0, // a placeholder
+		"w/tt/000000_0":                       99, // a sibling sharing the prefix "w/t"
+	} {
+		srv.CreateObject(fakestorage.Object{
+			ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: name},
+			Content:     make([]byte, size),
+		})
+	}
+	r := fsys.NewResolver(map[string]fsys.Opener{"gs": gcsfs.Opener(srv.Client(), gcsfs.Options{PageSize: 2})})
+	results, err := scan.Scanner{}.Locations(context.Background(), r, []string{"gs://" + bucket + "/w/t", "gs://" + bucket + "/w/missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := scan.Stats{Files: 3, Bytes: 60, Dirs: 5, Sizes: scan.Histogram{3}} // t, dt=1, dt=2, hr=00, empty
+	if results[0].Err != nil || results[0].Stats != want {
+		t.Errorf("scan = %+v, %v; want %+v", results[0].Stats, results[0].Err, want)
+	}
+	if !errors.Is(results[1].Err, fsys.ErrNotExist) {
+		t.Errorf("scan of a missing prefix: error %v, want ErrNotExist", results[1].Err)
 	}
 }

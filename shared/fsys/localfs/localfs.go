@@ -58,8 +58,9 @@ func (*FS) Stat(ctx context.Context, name string) (fsys.Entry, error) {
 }
 
 // List reads the directory in batches and stats entries relative to the open directory
-// (fstatat on Linux), which avoids resolving the full path once per file. Entries removed
-// between the read and the stat are left out, as if listed a moment later.
+// (fstatat on Linux), which avoids resolving the full path once per file. Like Stat it follows
+// symbolic links; dangling ones and entries removed between the read and the stat are left
+// out, as if listed a moment later.
 func (*FS) List(ctx context.Context, dir string, fn func(page []fsys.Entry) error) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -50,12 +50,6 @@ func set(m protoreflect.Message, name string, v any) {
 		}
 	case protoreflect.Message:
 		val = protoreflect.ValueOfMessage(x)
-	case []protoreflect.Message:
-		list := m.Mutable(fd).List()
-		for _, e := range x {
-			list.Append(protoreflect.ValueOfMessage(e))
-		}
-		return
 	default:
 		val = protoreflect.ValueOf(v)
 	}
