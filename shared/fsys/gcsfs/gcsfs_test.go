@@ -119,7 +119,7 @@ func TestScan(t *testing.T) {
 		"w/t/dt=2/_SUCCESS":                   0,
 		"w/t/.hive-staging_hive_1/-ext-10000": 99,
 		"w/t/_temporary/0/part":               99,
-		"w/t/empty/":                          0, // a placeholder
+		"w/t/empty/":                          0,  // a placeholder
 		"w/tt/000000_0":                       99, // a sibling sharing the prefix "w/t"
 	} {
 		srv.CreateObject(fakestorage.Object{
