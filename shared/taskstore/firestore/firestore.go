@@ -59,6 +59,7 @@ const (
 type Store struct {
 	client *gfs.Client
 	owned  bool
+	keys   keyMutex
 }
 
 var (
@@ -347,6 +348,9 @@ func (s *Store) CreateTask(ctx context.Context, t *merge.Task) error {
 	normalize(t)
 	doc := toDoc(t)
 	ref := s.taskRef(t.ID)
+	if t.Status.Active() {
+		defer s.keys.lock(colLocks + "/" + t.TableKey())()
+	}
 	for attempt := 1; ; attempt++ {
 		var lock *lockVersion
 		if t.Status.Active() {
@@ -671,6 +675,7 @@ func (s *Store) AppendLogs(ctx context.Context, id string, entries ...merge.LogE
 func (s *Store) appendBatch(ctx context.Context, id string, docs []*logDoc) error {
 	counter := s.client.Collection(colLogCounters).Doc(id)
 	logs := s.taskRef(id).Collection(colLogs)
+	defer s.keys.lock(colLogCounters + "/" + id)()
 	for attempt := 1; ; attempt++ {
 		var (
 			last    int64

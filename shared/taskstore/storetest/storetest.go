@@ -493,9 +493,8 @@ func testUpdateNotFound(t *testing.T, s Stores) {
 	}
 }
 
-// updaters is how many goroutines increment one task at the same time. It is modest because
-// a contended transaction on the Firestore emulator takes seconds to abort and retry.
-const updaters = 12
+// updaters is how many goroutines increment one task at the same time.
+const updaters = 24
 
 func testUpdateConcurrentIncrements(t *testing.T, s Stores) {
 	const perGoroutine = 3
@@ -530,7 +529,7 @@ func testUpdateConcurrentIncrements(t *testing.T, s Stores) {
 }
 
 func testClaimExactlyOnce(t *testing.T, s Stores) {
-	const n = 16
+	const n = 32
 	ctx := context.Background()
 	svc := merge.NewService(s.Tasks, s.Clusters).WithClock(func() time.Time { return at(100) })
 	mustCreate(t, s, newTask("claim", 0, "prod", "web", "events"))

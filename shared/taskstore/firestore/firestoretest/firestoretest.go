@@ -28,7 +28,6 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -135,11 +134,9 @@ func start() (string, *exec.Cmd, error) {
 		return "", nil, err
 	}
 	h := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(gcloud, "--quiet", "emulators", "firestore", "start", "--host-port="+h)
-	cmd.Env = append(os.Environ(), "CLOUDSDK_CORE_DISABLE_PROMPTS=1")
+	cmd := command(gcloud, "--quiet", "emulators", "firestore", "start", "--host-port="+h)
+	cmd.Env = append(cmd.Env, "CLOUDSDK_CORE_DISABLE_PROMPTS=1")
 	cmd.Stdout, cmd.Stderr = &output, &output
-	// Its own process group, so that the JVM that gcloud forks can be killed with it.
-	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start gcloud: %w", err)
 	}
@@ -163,7 +160,7 @@ func start() (string, *exec.Cmd, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			killGroup(cmd)
+			killGroup(cmd, exited)
 			return "", nil, fmt.Errorf("the emulator did not answer on %s within %s:\n%s", h, StartTimeout, output.String())
 		}
 	}
@@ -175,16 +172,12 @@ func stop(h string, cmd *exec.Cmd) {
 	if resp, err := client.Post("http://"+h+"/shutdown", "text/plain", nil); err == nil {
 		resp.Body.Close()
 	}
-	// gcloud exits once the JVM has; bound the wait, then kill whatever is left of the group.
+	// gcloud exits once the JVM has; bound the wait, then kill whatever is left.
 	select {
 	case <-exited:
 	case <-time.After(10 * time.Second):
+		killGroup(cmd, exited)
 	}
-	killGroup(cmd)
-}
-
-func killGroup(cmd *exec.Cmd) {
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 }
 
 func freePort() (int, error) {
