@@ -51,7 +51,7 @@ type CreateTaskRequest struct {
 
 // Validate checks a request without touching any store.
 func (r *CreateTaskRequest) Validate() error {
-	if err := CheckIdentifier("cluster_id", r.ClusterID); err != nil {
+	if err := CheckClusterID("cluster_id", r.ClusterID); err != nil {
 		return err
 	}
 	if err := checkText("task_name", r.Name, MaxTaskNameLen); err != nil {
@@ -132,7 +132,12 @@ func (s *Service) ListTasks(ctx context.Context, f TaskFilter) (TaskPage, error)
 	if f.Status != "" && !f.Status.Valid() {
 		return TaskPage{}, Errorf(ErrInvalid, "status %q is not one of pending, running, success, failed, cancelled", f.Status)
 	}
-	for _, c := range []struct{ field, v string }{{"cluster_id", f.ClusterID}, {"database_name", f.Database}, {"table_name", f.Table}} {
+	if f.ClusterID != "" {
+		if err := CheckClusterID("cluster_id", f.ClusterID); err != nil {
+			return TaskPage{}, err
+		}
+	}
+	for _, c := range []struct{ field, v string }{{"database_name", f.Database}, {"table_name", f.Table}} {
 		if c.v != "" {
 			if err := CheckIdentifier(c.field, c.v); err != nil {
 				return TaskPage{}, err

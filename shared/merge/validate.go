@@ -38,6 +38,17 @@ func CheckIdentifier(field, s string) error {
 	return nil
 }
 
+// CheckClusterID accepts the cluster IDs the registry accepts (see Cluster.Normalize).
+func CheckClusterID(field, s string) error {
+	if s == "" {
+		return Errorf(ErrInvalid, "%s is required", field)
+	}
+	if !clusterIDRe.MatchString(s) {
+		return Errorf(ErrInvalid, "%s %q must be 1-63 lowercase letters, digits, '-' or '_'", field, s)
+	}
+	return nil
+}
+
 // CheckPartitionValue refuses values that could change a statement's structure or expand as a
 // Hive variable, even though the SQL builder escapes them too.
 func CheckPartitionValue(key, v string) error {

@@ -29,7 +29,9 @@ func TestCreateTaskRequestValidate(t *testing.T) {
 		{"hive_default_partition", func(r *merge.CreateTaskRequest) {
 			r.Partitions = []merge.PartitionSpec{{"dt": "__HIVE_DEFAULT_PARTITION__"}}
 		}, ""},
+		{"cluster_with_dash", func(r *merge.CreateTaskRequest) { r.ClusterID = "prod-eu" }, ""},
 		{"missing_cluster", func(r *merge.CreateTaskRequest) { r.ClusterID = "" }, "cluster_id is required"},
+		{"cluster_uppercase", func(r *merge.CreateTaskRequest) { r.ClusterID = "Prod" }, "cluster_id"},
 		{"missing_name", func(r *merge.CreateTaskRequest) { r.Name = "" }, "task_name is required"},
 		{"blank_name", func(r *merge.CreateTaskRequest) { r.Name = "  " }, "task_name is required"},
 		{"name_control_char", func(r *merge.CreateTaskRequest) { r.Name = "a\x00b" }, "control characters"},
