@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
@@ -257,16 +259,10 @@ func moveTarget(tx *bbolt.Tx, old, t *merge.Task) error {
 	return nil
 }
 
+// partitionsEqual compares specs as maps: PartitionSpec.String does not escape '/' or '=' in
+// values, so two different specs can render alike.
 func partitionsEqual(a, b []merge.PartitionSpec) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].String() != b[i].String() || len(a[i]) != len(b[i]) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(p, q merge.PartitionSpec) bool { return maps.Equal(p, q) })
 }
 
 // acquire records t as the active holder of its target, failing with ErrConflict when an

@@ -8,8 +8,11 @@
 //	locks/{sha256(TableKey)}   the active tasks of one table and their partition specs
 //	clusters/{id}              the cluster registry
 //
-// A task and its lock document are written in one transaction, which is what makes "one
-// active task per table or partition" hold under concurrent creates.
+// Every write that must not lose a race is optimistic: the store reads plainly, decides, and
+// commits in one transaction whose writes are conditioned on the update times it read
+// (compare-and-set); a loser reads again. A task and its table's lock document are committed
+// together that way, which is what makes "one active task per table or partition" hold under
+// concurrent creates, across processes.
 package firestore
 
 import (
@@ -887,20 +890,13 @@ func (s *Store) ListClusters(ctx context.Context) ([]*merge.Cluster, error) {
 	return out, nil
 }
 
-// UpdateCluster replaces an existing cluster. The existence check and the write share a
-// transaction, so a concurrent delete is not undone.
+// UpdateCluster replaces an existing cluster. Update, unlike Set, requires the document to
+// exist, so a missing cluster is ErrNotFound and a concurrent delete is not undone.
 func (s *Store) UpdateCluster(ctx context.Context, c *merge.Cluster) error {
 	if err := checkID("cluster", c.ID); err != nil {
 		return err
 	}
-	ref := s.client.Collection(colClusters).Doc(c.ID)
-	doc := toClusterDoc(c)
-	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *gfs.Transaction) error {
-		if _, err := tx.Get(ref); err != nil {
-			return err
-		}
-		return tx.Set(ref, doc)
-	})
+	_, err := s.client.Collection(colClusters).Doc(c.ID).Update(ctx, fieldUpdates(toClusterDoc(c)))
 	if status.Code(err) == codes.NotFound {
 		return merge.Errorf(merge.ErrNotFound, "cluster %q not found", c.ID)
 	}

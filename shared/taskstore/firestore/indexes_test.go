@@ -1,9 +1,14 @@
 package firestore
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -126,5 +131,46 @@ func TestPartitionNames(t *testing.T) {
 		if _, err := decodeSpecs([]string{bad}); err == nil {
 			t.Errorf("decodeSpecs(%q) accepted it", bad)
 		}
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	cases := []struct {
+		code codes.Code
+		want error
+	}{
+		{codes.NotFound, merge.ErrNotFound},
+		{codes.AlreadyExists, merge.ErrConflict},
+		{codes.Aborted, merge.ErrUnavailable},
+		{codes.Unavailable, merge.ErrUnavailable},
+		{codes.DeadlineExceeded, merge.ErrUnavailable},
+		{codes.ResourceExhausted, merge.ErrUnavailable},
+		{codes.InvalidArgument, merge.ErrInvalid},
+	}
+	for _, c := range cases {
+		in := status.Error(c.code, "backend says no")
+		got := translate(fmt.Errorf("wrapped: %w", in))
+		if !errors.Is(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.code, got, c.want)
+		}
+		if status.Code(got) != c.code {
+			t.Errorf("%s: the gRPC status was lost: %v", c.code, got)
+		}
+	}
+	// Deployment faults stay internal errors.
+	for _, code := range []codes.Code{codes.PermissionDenied, codes.FailedPrecondition, codes.Internal} {
+		got := translate(status.Error(code, "x"))
+		for _, kind := range []error{merge.ErrNotFound, merge.ErrInvalid, merge.ErrConflict, merge.ErrUnavailable, merge.ErrForbidden} {
+			if errors.Is(got, kind) {
+				t.Errorf("%s became %v", code, kind)
+			}
+		}
+	}
+	domain := merge.Errorf(merge.ErrConflict, "taken")
+	if got := translate(domain); got != domain {
+		t.Errorf("a domain error was rewrapped: %v", got)
+	}
+	if got := translate(context.Canceled); !errors.Is(got, merge.ErrUnavailable) || !errors.Is(got, context.Canceled) {
+		t.Errorf("context.Canceled became %v", got)
 	}
 }
