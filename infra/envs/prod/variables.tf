@@ -22,7 +22,7 @@ variable "runtime" {
 }
 
 variable "functions" {
-  description = "Functions to deploy, keyed by entry point (see infra/modules/functions). Add any of CreateTask, GetTask, ListTasks, CancelTask, TaskLogs, TaskStats, PreviewTask, ListClusters, GetCluster, CreateCluster, UpdateCluster, DeleteCluster to deploy it standalone."
+  description = "Functions to deploy, keyed by entry point (see infra/modules/functions). Default: the API function only. Add any of CreateTask, GetTask, ListTasks, CancelTask, TaskLogs, TaskStats, ListClusters, GetCluster, CreateCluster, UpdateCluster, DeleteCluster to deploy it standalone; ExecuteTask and PreviewTask come with the merge engine."
   type = map(object({
     service_account = string
     description     = optional(string, "")
@@ -56,24 +56,28 @@ variable "functions" {
       # Cloud Scheduler's jobs call the API with the scheduler account's ID tokens.
       oidc_roles = { scheduler = "operator" }
     }
-    ExecuteTask = {
-      service_account = "executor"
-      description     = "hivemerge task executor"
-      memory          = "1Gi"
-      cpu             = "1"
-      concurrency     = 1
-      timeout_seconds = 3600
-      max_instances   = 20
-      # The API hands started tasks to ExecuteTask. Calls from one function to
-      # another count as internal only when the caller sends all its traffic
-      # through the VPC (vpc_egress = ALL_TRAFFIC with Private Google Access),
-      # so ExecuteTask accepts any network path and relies on IAM: only the api
-      # account holds roles/run.invoker, and the application checks its ID
-      # token (audience and role).
-      ingress       = "ALLOW_ALL"
-      invoker_roles = ["api"]
-      oidc_roles    = { api = "operator" }
-    }
+    # ExecuteTask arrives with the merge engine (package functions does not
+    # register it yet, and a function whose entry point is not registered
+    # fails at start). Uncomment it then, together with the batch-create job
+    # below and "executor" in the secrets' accessors:
+    # ExecuteTask = {
+    #   service_account = "executor"
+    #   description     = "hivemerge task executor"
+    #   memory          = "1Gi"
+    #   cpu             = "1"
+    #   concurrency     = 1
+    #   timeout_seconds = 3600
+    #   max_instances   = 20
+    #   # The API hands started tasks to ExecuteTask. Calls from one function to
+    #   # another count as internal only when the caller sends all its traffic
+    #   # through the VPC (vpc_egress = ALL_TRAFFIC with Private Google Access),
+    #   # so ExecuteTask accepts any network path and relies on IAM: only the api
+    #   # account holds roles/run.invoker, and the application checks its ID
+    #   # token (audience and role).
+    #   ingress       = "ALLOW_ALL"
+    #   invoker_roles = ["api"]
+    #   oidc_roles    = { api = "operator" }
+    # }
   }
 }
 
@@ -90,9 +94,11 @@ variable "secrets" {
     base64        = optional(bool, false)
     accessors     = optional(list(string), [])
   }))
+  # Add "executor" to the accessors together with ExecuteTask (merge engine);
+  # naming it here would create the executor account before anything runs as it.
   default = {
-    hive-password = { accessors = ["api", "executor"] }
-    hive-keytab   = { base64 = true, accessors = ["api", "executor"] }
+    hive-password = { accessors = ["api"] }
+    hive-keytab   = { base64 = true, accessors = ["api"] }
   }
 }
 
@@ -156,7 +162,7 @@ variable "scheduler_time_zone" {
 }
 
 variable "scheduler_jobs" {
-  description = "Cloud Scheduler jobs: name -> schedule, target function (entry point), HTTP path and JSON body."
+  description = "Cloud Scheduler jobs: name -> schedule, target function (entry point), HTTP path and JSON body. Default: check-pending only; batch-create comes with the merge engine."
   type = map(object({
     schedule                 = string
     target_function          = string
@@ -170,19 +176,23 @@ variable "scheduler_jobs" {
     paused                   = optional(bool, false)
   }))
   default = {
+    # Requeues tasks whose worker lease expired. The scheduler account's ID
+    # token is an operator on the API (the API function's oidc_roles).
     check-pending = {
       schedule                 = "*/5 * * * *"
       target_function          = "API"
       http_path                = "/api/v1/scheduler/check-pending"
-      description              = "Resume or roll back tasks whose lease expired; start pending tasks"
+      description              = "Requeue tasks whose worker lease expired"
       attempt_deadline_seconds = 300
       retry_count              = 0
     }
-    batch-create = {
-      schedule        = "0 2 * * *"
-      target_function = "API"
-      http_path       = "/api/v1/scheduler/batch-create"
-      description     = "Create merge tasks for tables over the small-file thresholds"
-    }
+    # batch-create arrives with the merge engine (the API does not serve
+    # /api/v1/scheduler/batch-create yet). Uncomment it then:
+    # batch-create = {
+    #   schedule        = "0 2 * * *"
+    #   target_function = "API"
+    #   http_path       = "/api/v1/scheduler/batch-create"
+    #   description     = "Create merge tasks for tables over the small-file thresholds"
+    # }
   }
 }

@@ -3,6 +3,19 @@
 # this module with per-environment settings.
 
 locals {
+  # The service accounts this deployment uses: the scheduler's (OIDC caller)
+  # and the builder's always, the others only when a function runs as them,
+  # may invoke a function, gets an application role, or reads a secret. An
+  # account nothing uses would hold grants for nothing (e.g. executor before
+  # ExecuteTask is deployed).
+  service_accounts_used = distinct(concat(
+    ["scheduler", "builder"],
+    [for _, f in var.functions : f.service_account],
+    flatten([for _, f in var.functions : f.invoker_roles]),
+    flatten([for _, f in var.functions : keys(f.oidc_roles)]),
+    flatten([for _, s in var.secrets : s.accessors]),
+  ))
+
   # Service accounts whose secrets a function reads (env vars and volumes).
   function_secret_accessors = merge([
     for _, f in var.functions : {
@@ -38,6 +51,7 @@ module "iam" {
 
   project_id  = var.project_id
   name_prefix = var.name_prefix
+  accounts    = local.service_accounts_used
 
   depends_on = [module.apis]
 }

@@ -9,7 +9,7 @@ output "functions" {
 }
 
 output "service_accounts" {
-  description = "Service account e-mail per role (api, executor, scheduler, builder)."
+  description = "Service account e-mail per role: scheduler and builder, and api/executor when a function, invoker grant, OIDC role or secret uses them."
   value       = module.iam.emails
 }
 

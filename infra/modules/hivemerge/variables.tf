@@ -51,7 +51,7 @@ variable "runtime" {
 }
 
 variable "functions" {
-  description = "Functions to deploy, keyed by entry point; see the functions module for the settings. The API function serves the whole REST router; ExecuteTask runs merges as the executor account."
+  description = "Functions to deploy, keyed by entry point; see the functions module for the settings. The API function serves the whole REST router; ExecuteTask (with the merge engine) runs merges as the executor account. Only the service accounts functions and secrets name are created."
   type = map(object({
     service_account = string
     description     = optional(string, "")

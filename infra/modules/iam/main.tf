@@ -1,8 +1,12 @@
 locals {
+  # The accounts to create: all of them, or those named in var.accounts.
+  accounts         = var.accounts == null ? keys(var.service_accounts) : var.accounts
+  service_accounts = { for name, sa in var.service_accounts : name => sa if contains(local.accounts, name) }
+
   # One (account, project role) pair per binding, keyed by static strings so
   # that plans are stable.
   project_bindings = merge([
-    for name, sa in var.service_accounts : {
+    for name, sa in local.service_accounts : {
       for role in sa.project_roles : "${name}/${role}" => {
         account = name
         role    = role
@@ -12,7 +16,7 @@ locals {
 }
 
 resource "google_service_account" "this" {
-  for_each = var.service_accounts
+  for_each = local.service_accounts
 
   project      = var.project_id
   account_id   = "${var.name_prefix}-${each.key}"

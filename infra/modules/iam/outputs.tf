@@ -1,5 +1,5 @@
 output "emails" {
-  description = "Service account e-mail per role (api, executor, scheduler, builder)."
+  description = "Service account e-mail per role (of api, executor, scheduler, builder: those created)."
   value       = { for k, sa in google_service_account.this : k => sa.email }
 }
 

@@ -58,3 +58,9 @@ variable "service_accounts" {
     error_message = "Broad roles (owner, editor) and project-wide secretAccessor are not allowed; grant secrets per secret."
   }
 }
+
+variable "accounts" {
+  description = "Keys of service_accounts to create, e.g. only those the deployment's functions, jobs and secrets use (other names, such as e-mails, are ignored). null creates every account."
+  type        = list(string)
+  default     = null
+}

@@ -1,5 +1,6 @@
-# The prod environment's defaults: API and ExecuteTask, and the two cron jobs
-# calling the API function.
+# The prod environment's defaults: the API function only and the check-pending
+# job calling it. ExecuteTask and the batch-create job come with the merge
+# engine and must not be deployed before the code registers them.
 
 mock_provider "google" {
   mock_resource "google_service_account" {
@@ -19,10 +20,10 @@ override_resource {
 }
 
 override_resource {
-  target = module.hivemerge.module.iam.google_service_account.this["executor"]
+  target = module.hivemerge.module.iam.google_service_account.this["scheduler"]
   values = {
-    email  = "hivemerge-prod-executor@test-project.iam.gserviceaccount.com"
-    member = "serviceAccount:hivemerge-prod-executor@test-project.iam.gserviceaccount.com"
+    email  = "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com"
+    member = "serviceAccount:hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com"
   }
 }
 
@@ -34,27 +35,43 @@ variables {
 
 run "default_functions_and_jobs" {
   assert {
-    condition     = toset(keys(output.function_urls)) == toset(["API", "ExecuteTask"])
-    error_message = "prod must deploy API and ExecuteTask"
+    condition     = toset(keys(output.function_urls)) == toset(["API"])
+    error_message = "prod must deploy the API function only (ExecuteTask comes with the merge engine)"
+  }
+  assert {
+    condition     = toset(keys(output.scheduler_jobs)) == toset(["check-pending"])
+    error_message = "prod must schedule check-pending only (batch-create comes with the merge engine)"
   }
   assert {
     condition     = output.scheduler_jobs["check-pending"].uri == "${output.function_urls["API"]}/api/v1/scheduler/check-pending" && output.scheduler_jobs["check-pending"].schedule == "*/5 * * * *"
     error_message = "check-pending must call the API every 5 minutes"
   }
   assert {
-    condition     = output.scheduler_jobs["batch-create"].uri == "${output.function_urls["API"]}/api/v1/scheduler/batch-create" && output.scheduler_jobs["batch-create"].schedule == "0 2 * * *"
-    error_message = "batch-create must call the API at 02:00"
+    condition     = output.functions["API"].ingress == "ALLOW_INTERNAL_AND_GCLB" && output.functions["API"].service_account == "hivemerge-prod-api@test-project.iam.gserviceaccount.com"
+    error_message = "The API stays internal (and load balancer) and runs as the api account"
+  }
+}
+
+run "scheduler_is_an_operator_on_the_api" {
+  assert {
+    condition     = output.scheduler_jobs["check-pending"].oidc_service_account == "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com" && output.scheduler_jobs["check-pending"].oidc_audience == output.function_urls["API"]
+    error_message = "check-pending must send the scheduler account's ID token for the API's URL"
   }
   assert {
-    condition     = output.functions["API"].ingress == "ALLOW_INTERNAL_AND_GCLB" && output.functions["ExecuteTask"].ingress == "ALLOW_ALL"
-    error_message = "The API stays internal (and load balancer); ExecuteTask is reached by the API over Google's network"
+    condition     = output.functions["API"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com:operator"
+    error_message = "The API must give the scheduler account the operator role (check-pending needs it)"
+  }
+}
+
+run "no_executor_without_execute_task" {
+  # Project roles and secret grants follow the accounts; the hivemerge
+  # module's wiring tests check them for an API-only deployment.
+  assert {
+    condition     = toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"])
+    error_message = "prod must create the api, scheduler and builder accounts, and no executor account while nothing runs as it"
   }
   assert {
-    condition     = output.functions["ExecuteTask"].timeout_seconds == 3600 && output.functions["ExecuteTask"].service_account == "hivemerge-prod-executor@test-project.iam.gserviceaccount.com" && output.functions["API"].service_account == "hivemerge-prod-api@test-project.iam.gserviceaccount.com"
-    error_message = "ExecuteTask must run for up to an hour under its own account"
-  }
-  assert {
-    condition     = toset(keys(output.service_accounts)) == toset(["api", "executor", "scheduler", "builder"])
-    error_message = "prod must create one service account per role"
+    condition     = !contains(keys(jsondecode(output.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])), "ExecuteTask")
+    error_message = "The API must not be told about an ExecuteTask function that is not deployed"
   }
 }

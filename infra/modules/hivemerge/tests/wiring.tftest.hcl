@@ -266,6 +266,50 @@ run "least_privilege_project_roles" {
   }
 }
 
+run "accounts_only_for_what_uses_them" {
+  # Without ExecuteTask (it comes with the merge engine) nothing runs as the
+  # executor account: it must not exist, nor hold roles or secret grants.
+  variables {
+    functions = {
+      API = { service_account = "api", oidc_roles = { scheduler = "operator" } }
+    }
+    secrets = {
+      hive-password = { accessors = ["api"] }
+    }
+  }
+  assert {
+    condition     = toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"])
+    error_message = "Only the accounts something uses may be created (no executor without ExecuteTask)"
+  }
+  assert {
+    condition     = toset(module.iam.project_roles) == toset(["api/roles/datastore.user", "builder/roles/cloudbuild.builds.builder"])
+    error_message = "No project role may be granted to an account that is not created"
+  }
+  assert {
+    condition     = toset(keys(module.secrets.accessors)) == toset(["hive-password/api"])
+    error_message = "Secret grants must follow the accessors"
+  }
+}
+
+run "an_account_named_by_a_secret_is_created" {
+  variables {
+    functions = {
+      API = { service_account = "api" }
+    }
+    secrets = {
+      hive-password = { accessors = ["executor"] }
+    }
+  }
+  assert {
+    condition     = toset(keys(output.service_accounts)) == toset(["api", "executor", "scheduler", "builder"])
+    error_message = "A secret's accessor must exist"
+  }
+  assert {
+    condition     = module.secrets.accessors["hive-password/executor"].member == "serviceAccount:hivemerge-test-executor@test-project.iam.gserviceaccount.com"
+    error_message = "The executor account must read the secret that names it"
+  }
+}
+
 run "secrets_are_write_only_and_scoped" {
   assert {
     condition     = alltrue([for _, v in module.secrets.versions : v.write_only])
