@@ -88,7 +88,7 @@ type operation struct {
 
 // operations lists every operation, grouped by file.
 func operations() []operation {
-	return slices.Concat(healthOperations, docsOperations, taskOperations, clusterOperations)
+	return slices.Concat(healthOperations, docsOperations, taskOperations, clusterOperations, schedulerOperations)
 }
 
 // newMux routes every operation's paths. Patterns carry no method: a path's handler dispatches
