@@ -11,10 +11,11 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
 
 // The functions framework calls registered functions without a main to build anything, so
-// they share a Server built from the environment on first use: AuthFromEnv and OpenStore.
+// they share a Server built from the environment on first use: AuthFromEnv and taskstore.Open.
 // Its store stays open for the life of the instance.
 var defaultServer struct {
 	mu  sync.Mutex
@@ -71,7 +72,7 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	if auth.Anonymous() != RoleNone {
 		return nil, errors.New("HIVEMERGE_ALLOW_ANONYMOUS is only honoured by the local server on a loopback address; unset it")
 	}
-	st, err := OpenStore(context.Background(), os.Getenv)
+	st, err := taskstore.Open(context.Background(), os.Getenv)
 	if err != nil {
 		return nil, err
 	}

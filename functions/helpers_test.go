@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore/firestoretest"
 )
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) { firestoretest.Main(m) }
 // backend opens an empty store of one kind for one test.
 type backend struct {
 	name string
-	open func(tb testing.TB) Store
+	open func(tb testing.TB) taskstore.Store
 }
 
 // backends are the real stores every HTTP behaviour is checked on.
@@ -37,7 +38,7 @@ var backends = []backend{
 	{"firestore", openFirestoreEmulator},
 }
 
-func openBolt(tb testing.TB) Store {
+func openBolt(tb testing.TB) taskstore.Store {
 	st, err := bolt.Open(filepath.Join(tb.TempDir(), "hivemerge.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -75,7 +76,7 @@ func testAuth(tb testing.TB) *Authenticator {
 
 // env is a Server over a real store, served on loopback by a real http.Server.
 type env struct {
-	store Store
+	store taskstore.Store
 	svc   *merge.Service
 	srv   *Server
 	http  *httptest.Server
@@ -83,7 +84,7 @@ type env struct {
 }
 
 // newEnv serves a new Server over st with the test tokens and a registered "demo" cluster.
-func newEnv(tb testing.TB, st Store, auth *Authenticator) *env {
+func newEnv(tb testing.TB, st taskstore.Store, auth *Authenticator) *env {
 	tb.Helper()
 	if auth == nil {
 		auth = testAuth(tb)
@@ -171,7 +172,7 @@ func do(tb testing.TB, c *http.Client, base, method, path, token string, body an
 }
 
 // allTasks lists every stored task, straight from the store.
-func allTasks(tb testing.TB, st Store) []*merge.Task {
+func allTasks(tb testing.TB, st taskstore.Store) []*merge.Task {
 	tb.Helper()
 	page, err := st.ListTasks(tb.Context(), merge.TaskFilter{Limit: merge.MaxListLimit})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hivemerge/hivemerge/functions"
 	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
 
 func main() {
@@ -59,11 +60,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("HIVEMERGE_ALLOW_ANONYMOUS=%s lets anyone who reaches %s in as %s; it is only allowed on a loopback address (HOST=127.0.0.1 or ::1)", r, *host, r)
 	}
 
-	kind, err := functions.StoreKind(getenv)
+	kind, err := taskstore.Kind(getenv)
 	if err != nil {
 		return err
 	}
-	store, err := functions.OpenStore(ctx, getenv)
+	store, err := taskstore.Open(ctx, getenv)
 	if err != nil {
 		return err
 	}
