@@ -211,8 +211,16 @@ func exec(t testing.TB, cur *gohive.Cursor, stmt string) {
 
 // rawClient speaks TCLIService directly over binary NOSASL, for calls gohive does not expose.
 func rawClient(t testing.TB, addr string) *hiveserver.TCLIServiceClient {
+	return rawClientTLS(t, addr, nil)
+}
+
+func rawClientTLS(t testing.TB, addr string, tc *tls.Config) *hiveserver.TCLIServiceClient {
 	t.Helper()
-	sock := thrift.NewTSocketConf(addr, &thrift.TConfiguration{ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second})
+	conf := &thrift.TConfiguration{ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second, TLSConfig: tc}
+	var sock thrift.TTransport = thrift.NewTSocketConf(addr, conf)
+	if tc != nil {
+		sock = thrift.NewTSSLSocketConf(addr, conf)
+	}
 	trans := thrift.NewTBufferedTransport(sock, 4096)
 	if err := trans.Open(); err != nil {
 		t.Fatalf("open: %v", err)

@@ -48,15 +48,38 @@ func (s *Server) httpHandler() http.Handler {
 		}
 		// Dropping an HTTP "connection" means hijacking it and closing the socket, so the
 		// client sees the same abrupt end as on the binary transport.
+		dw := &droppableWriter{ResponseWriter: w}
 		ctx = context.WithValue(ctx, dropKey{}, func() {
 			if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				dw.dropped = true
 				c.Close()
 			}
 		})
-		thriftHandler(w, r.WithContext(ctx))
+		thriftHandler(dw, r.WithContext(ctx))
 	})
 	s.adminRoutes(mux)
 	return s.guard(mux)
+}
+
+// droppableWriter swallows what the Thrift handler writes after its connection was dropped,
+// which net/http would otherwise log as writes on a hijacked connection. The drop happens on
+// the handler's own goroutine, so dropped needs no lock.
+type droppableWriter struct {
+	http.ResponseWriter
+	dropped bool
+}
+
+func (w *droppableWriter) Write(b []byte) (int, error) {
+	if w.dropped {
+		return 0, net.ErrClosed
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *droppableWriter) WriteHeader(code int) {
+	if !w.dropped {
+		w.ResponseWriter.WriteHeader(code)
+	}
 }
 
 // adminHandler serves the admin endpoints alone, for Config.AdminAddr.

@@ -38,18 +38,18 @@ func saslServerHandshake(rw io.ReadWriter, users map[string]string) (string, err
 		writeSASL(rw, status, []byte(err.Error()))
 		return "", err
 	}
-	status, mech, err := readSASL(rw)
+	status, mech, err := readSASL(rw, saslStart)
 	if err != nil {
 		return "", err
 	}
 	if status != saslStart {
 		// A NOSASL client starts with a Thrift message (0x80 0x01 ...) instead.
-		return fail(saslBad, fmt.Errorf("expected SASL START, got status 0x%02x: is the client configured for NOSASL while the server requires SASL?", status))
+		return fail(saslBad, fmt.Errorf("expected SASL START, got 0x%02x: is the client configured for NOSASL while the server requires SASL PLAIN?", status))
 	}
 	if string(mech) != "PLAIN" {
 		return fail(saslBad, fmt.Errorf("unsupported SASL mechanism %q: the sandbox only supports PLAIN", mech))
 	}
-	status, resp, err := readSASL(rw)
+	status, resp, err := readSASL(rw, 0)
 	if err != nil {
 		return "", err
 	}
@@ -74,10 +74,15 @@ func saslServerHandshake(rw io.ReadWriter, users map[string]string) (string, err
 	return user, nil
 }
 
-func readSASL(r io.Reader) (status byte, payload []byte, err error) {
+// readSASL reads one negotiation message. When want is not 0 and the status differs, it
+// returns the status without reading on: the payload length of a non-SASL client is garbage.
+func readSASL(r io.Reader, want byte) (status byte, payload []byte, err error) {
 	var hdr [5]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, nil, fmt.Errorf("read SASL header: %w", err)
+	}
+	if want != 0 && hdr[0] != want {
+		return hdr[0], nil, nil
 	}
 	n := binary.BigEndian.Uint32(hdr[1:])
 	if n > saslMaxPayload {

@@ -7,11 +7,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
@@ -393,6 +395,26 @@ func (s *Server) serveConn(c *binaryConn) {
 		log = log.With("user", user)
 		trans = thrift.NewTFramedTransportConf(socket, conf)
 	} else {
+		// gohive with auth NONE or LDAP opens with a SASL START; a Thrift call starts with
+		// 0x80 (strict binary protocol). Refuse SASL clearly instead of reading its bytes
+		// as a huge message and leaving the client waiting.
+		var first [1]byte
+		c.SetReadDeadline(time.Now().Add(handshakeTimeout))
+		if _, err := io.ReadFull(c.Conn, first[:]); err != nil {
+			log.Debug("connection ended before its first message", "err", err)
+			return
+		}
+		c.SetReadDeadline(time.Time{})
+		if first[0] == saslStart {
+			log.Warn("refusing a SASL client on the NOSASL port (use auth NOSASL, or start the sandbox with users)")
+			writeSASL(c.Conn, saslBad, []byte("this HiveServer2 sandbox port is NOSASL: connect with auth NOSASL"))
+			return
+		}
+		var pc net.Conn = &prefixedConn{Conn: c.Conn, prefix: first[:]}
+		if _, ok := c.Conn.(syscall.Conn); ok {
+			pc = &prefixedRawConn{pc.(*prefixedConn)}
+		}
+		socket = thrift.NewTSocketFromConnConf(pc, conf)
 		trans = thrift.NewTBufferedTransport(socket, 64<<10)
 	}
 	log.Debug("connection opened")
@@ -428,4 +450,29 @@ func (s *Server) serveConn(c *binaryConn) {
 			return
 		}
 	}
+}
+
+// prefixedConn gives back the bytes read ahead of the Thrift transport.
+type prefixedConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixedConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// prefixedRawConn is a prefixedConn over a TCP connection. Its SyscallConn keeps Thrift's
+// connectivity check working, which lets a call waiting on a statement notice that its
+// client went away. (Thrift closes connections whose SyscallConn fails, so only connections
+// that have one may offer it: not TLS ones.)
+type prefixedRawConn struct{ *prefixedConn }
+
+func (c *prefixedRawConn) SyscallConn() (syscall.RawConn, error) {
+	return c.Conn.(syscall.Conn).SyscallConn()
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beltran/gohive"
 	"github.com/beltran/gohive/hiveserver"
@@ -85,6 +86,34 @@ func TestNOSASLClientOnSASLServer(t *testing.T) {
 	if conn, err := sb.dial("alice", "s3cret"); err == nil {
 		conn.Close()
 		t.Fatal("connect succeeded")
+	}
+}
+
+// A SASL client talking to a NOSASL server is refused, not left hanging.
+func TestSASLClientOnNOSASLServer(t *testing.T) {
+	sb := startSandbox(t, nosasl)
+	sb.tr.users = true
+	if conn, err := sb.dial("alice", "s3cret"); err == nil {
+		conn.Close()
+		t.Fatal("connect succeeded")
+	}
+}
+
+// A synchronous ExecuteStatement longer than Thrift's connectivity check interval (5 ms)
+// keeps its connection, over plain TCP and over TLS.
+func TestSlowSynchronousStatement(t *testing.T) {
+	for _, tr := range []transport{nosasl, nosaslTLS} {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, tr)
+			sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE`, Action: hivesandbox.FaultSlow, Delay: 100 * time.Millisecond})
+			c := rawClientTLS(t, sb.Addr(), sb.clientTLS)
+			sess := openRawSession(t, c, nil)
+			rawExec(t, c, sess, "CREATE DATABASE slow", false)
+			if got := rawQuery(t, c, sess, "SHOW DATABASES"); !slices.Contains(got, "slow") {
+				t.Errorf("databases = %q", got)
+			}
+		})
 	}
 }
 
