@@ -28,6 +28,11 @@ type Stores struct {
 //
 // Stores may normalise a task in place in CreateTask (times to UTC and to the backend's
 // precision, at least microseconds); the suite then expects reads to return exactly that.
+//
+// Where the ports' comments are silent, the suite pins down one behaviour for all stores:
+// an empty task ID is ErrInvalid; AppendLogs and Logs on an unknown task are ErrNotFound; a
+// zero Limit means merge.DefaultListLimit; a malformed page token is ErrInvalid; the saved
+// totals of TaskStats count finished (success, failed, cancelled) tasks only, each at least 0.
 func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 	cases := []struct {
 		name string
@@ -741,8 +746,8 @@ func testListPagination(t *testing.T, s Stores) {
 			t.Errorf("limit %d: got %v, want %v", limit, ids(got), ids(tasks))
 		}
 	}
-	// An exact multiple of the limit ends without an empty trailing page or with one, but a
-	// page token must never be handed out for a page that cannot exist.
+	// A store may hand out a token when the last page is exactly full; following it must then
+	// give an empty page without another token.
 	page, err := s.Tasks.ListTasks(ctx, merge.TaskFilter{Limit: 23})
 	if err != nil {
 		t.Fatal(err)
