@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
@@ -55,7 +56,7 @@ func benchLatency(b *testing.B, be backend, op string, clients int) {
 		}
 		ids = append(ids, t.ID)
 	}
-	srv := NewServer(svc, testAuth(b), NewLogger(io.Discard, slog.LevelInfo))
+	srv := NewServer(svc, testAuth(b), cloudlog.New(io.Discard, slog.LevelInfo))
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}}

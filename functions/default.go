@@ -10,6 +10,7 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
@@ -43,7 +44,7 @@ func defaultFunction(name string) http.HandlerFunc {
 		if err != nil {
 			// Configuration errors are the operator's to fix; the caller learns only that the
 			// service is unavailable.
-			NewLogger(os.Stderr, slog.LevelInfo).Error("hivemerge is not configured", "error", err.Error(), "function", name)
+			cloudlog.New(os.Stderr, slog.LevelInfo).Error("hivemerge is not configured", "error", err.Error(), "function", name)
 			writeError(w, err)
 			return
 		}
@@ -60,7 +61,7 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	if defaultServer.srv != nil {
 		return defaultServer.fns, nil
 	}
-	level, err := ParseLevel(os.Getenv("HIVEMERGE_LOG_LEVEL"))
+	level, err := cloudlog.ParseLevel(os.Getenv("HIVEMERGE_LOG_LEVEL"))
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := NewServer(merge.NewService(st, st), auth, NewLogger(os.Stdout, level))
+	srv := NewServer(merge.NewService(st, st), auth, cloudlog.New(os.Stdout, level))
 	fns := map[string]http.Handler{}
 	for _, f := range srv.Functions() {
 		fns[f.Name] = f.Handler

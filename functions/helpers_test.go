@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
@@ -94,7 +95,7 @@ func newEnv(tb testing.TB, st taskstore.Store, auth *Authenticator) *env {
 		tb.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	srv := NewServer(svc, auth, NewLogger(logs, slog.LevelDebug))
+	srv := NewServer(svc, auth, cloudlog.New(logs, slog.LevelDebug))
 	mux := http.NewServeMux()
 	for _, f := range srv.Functions() {
 		mux.Handle("/"+f.Name, f.Handler)

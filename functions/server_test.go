@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
@@ -258,7 +259,7 @@ func TestStoreUnavailable(t *testing.T) {
 // with the detail.
 func TestBoundaryPanic(t *testing.T) {
 	logs := &syncBuffer{}
-	s := NewServer(nil, nil, NewLogger(logs, slog.LevelInfo))
+	s := NewServer(nil, nil, cloudlog.New(logs, slog.LevelInfo))
 	h := s.boundary("Boom", func(w http.ResponseWriter, r *http.Request) error { panic("boom at /srv/secret") })
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))

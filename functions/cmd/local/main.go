@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/hivemerge/hivemerge/functions"
+	"github.com/hivemerge/hivemerge/scheduler"
+	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
@@ -46,11 +48,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	level, err := functions.ParseLevel(getenv("HIVEMERGE_LOG_LEVEL"))
+	level, err := cloudlog.ParseLevel(getenv("HIVEMERGE_LOG_LEVEL"))
 	if err != nil {
 		return err
 	}
-	logger := functions.NewLogger(stdout, level)
+	logger := cloudlog.New(stdout, level)
 
 	auth, err := functions.AuthFromEnv(getenv)
 	if err != nil {
@@ -74,6 +76,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err := ensureDemoCluster(ctx, svc, getenv); err != nil {
 			return err
 		}
+	}
+
+	// The embedded store admits one process, so the local server runs the scheduler's jobs
+	// itself instead of beside a separate daemon.
+	if getenv("HIVEMERGE_SCHEDULER") != "0" {
+		cfg, err := scheduler.ConfigFromEnv(getenv)
+		if err != nil {
+			return err
+		}
+		sched, err := scheduler.ForService(svc, logger, cfg)
+		if err != nil {
+			return err
+		}
+		sched.Start()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := sched.Stop(sctx); err != nil {
+				logger.Warn("scheduler did not stop in time", "error", err)
+			}
+		}()
 	}
 
 	srv := functions.NewServer(svc, auth, logger)

@@ -1,0 +1,59 @@
+// Command scheduler is hivemerge's scheduler daemon for on-prem deployments: it runs the
+// periodic jobs against the configured task store until it is stopped.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hivemerge/hivemerge/scheduler"
+	"github.com/hivemerge/hivemerge/shared/cloudlog"
+	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "scheduler:", err)
+		os.Exit(1)
+	}
+}
+
+// stopTimeout bounds how long running jobs may finish after a signal.
+const stopTimeout = 30 * time.Second
+
+// run schedules the jobs until ctx is done, then waits for running jobs.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	level, err := cloudlog.ParseLevel(getenv("HIVEMERGE_LOG_LEVEL"))
+	if err != nil {
+		return err
+	}
+	log := cloudlog.New(stdout, level)
+	cfg, err := scheduler.ConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	store, err := taskstore.Open(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	s, err := scheduler.ForService(merge.NewService(store, store), log, cfg)
+	if err != nil {
+		return err
+	}
+	s.Start()
+	log.Info("scheduler started", "check_pending", cfg.CheckPending, "time_zone", cfg.Location.String())
+	<-ctx.Done()
+	log.Info("scheduler stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	return s.Stop(sctx)
+}
