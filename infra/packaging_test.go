@@ -20,6 +20,10 @@ import (
 	"time"
 
 	"github.com/hivemerge/hivemerge/infra/internal/srcpack"
+
+	// The buildpack's generated main imports funcframework, which no package of ours does;
+	// importing it here keeps its go.sum entries through go mod tidy, so the archive builds.
+	_ "github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 )
 
 // buildpackMain is the main package the Go buildpack generates for a function package that
