@@ -85,8 +85,9 @@ func (s Strategy) Valid() bool {
 // {"dt": "2024-01-01", "hr": "00"}.
 type PartitionSpec map[string]string
 
-// String renders the spec as a Hive partition name with keys in sorted order
-// ("dt=2024-01-01/hr=00"). It is used for identity and display, never for SQL.
+// String renders the spec like a Hive partition name with keys in sorted order
+// ("dt=2024-01-01/hr=00"). It is for display only: values are not escaped, so two specs can
+// render alike, and it never reaches SQL.
 func (p PartitionSpec) String() string {
 	keys := make([]string, 0, len(p))
 	for k := range p {
@@ -128,6 +129,9 @@ type Stats struct {
 
 // FilesSaved is how many files the task removed (never negative).
 func (s Stats) FilesSaved() int64 { return max(s.FilesBefore-s.FilesAfter, 0) }
+
+// BytesSaved is how many bytes the task freed (never negative: a rewrite may compress worse).
+func (s Stats) BytesSaved() int64 { return max(s.BytesBefore-s.BytesAfter, 0) }
 
 // Task is one merge of one table or of some of its partitions.
 type Task struct {

@@ -515,7 +515,7 @@ func saved(t *merge.Task) (files, bytes int64) {
 	if t.Status.Active() || !t.Status.Valid() {
 		return 0, 0
 	}
-	return t.Stats.FilesSaved(), max(t.Stats.BytesBefore-t.Stats.BytesAfter, 0)
+	return t.Stats.FilesSaved(), t.Stats.BytesSaved()
 }
 
 // TaskStats reads the counters maintained by every write.

@@ -169,7 +169,7 @@ func saved(t *merge.Task) (files, bytes int64) {
 	if t.Status.Active() || !t.Status.Valid() {
 		return 0, 0
 	}
-	return t.Stats.FilesSaved(), max(t.Stats.BytesBefore-t.Stats.BytesAfter, 0)
+	return t.Stats.FilesSaved(), t.Stats.BytesSaved()
 }
 
 // Partition specs are stored as Hive partition names ("dt=2024-01-01/hr=00") with '%', '/' and
