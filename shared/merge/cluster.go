@@ -85,7 +85,7 @@ func (c *Cluster) Normalize() error {
 	if c.Username != "" && !userRe.MatchString(c.Username) {
 		return Errorf(ErrInvalid, "username may contain only letters, digits and . _ @ / -")
 	}
-	if err := checkPasswordRef(c.PasswordRef); err != nil {
+	if err := CheckPasswordRef(c.PasswordRef); err != nil {
 		return err
 	}
 	if c.Auth == AuthLDAP && (c.Username == "" || c.PasswordRef == "") {
@@ -103,9 +103,9 @@ func (c *Cluster) Normalize() error {
 	return nil
 }
 
-// checkPasswordRef accepts references only, so a password pasted into the field is refused
+// CheckPasswordRef accepts references only (or none), so a password pasted into the field is refused
 // instead of being stored.
-func checkPasswordRef(ref string) error {
+func CheckPasswordRef(ref string) error {
 	if ref == "" {
 		return nil
 	}
