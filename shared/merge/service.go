@@ -15,6 +15,9 @@ type Service struct {
 	clusters ClusterStore
 	now      Clock
 	newID    func() string
+	// prober and secrets test cluster connections; nil until WithProber.
+	prober  Prober
+	secrets Secrets
 }
 
 // NewService returns a Service over the given stores.
