@@ -1,5 +1,6 @@
 // Package hive is hivemerge's HiveServer2 adapter: a connection pool over gohive, statement
 // execution with progress, logs and cancellation, and parsers for the metadata Hive prints.
+// Prober tests a registered cluster's connection settings with one short-lived session.
 //
 // SQL text is built only by package hql; this package sends it and reads the answers.
 // Failures are translated into the domain errors of package merge: statements Hive refuses

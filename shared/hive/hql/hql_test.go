@@ -80,6 +80,7 @@ func TestStatements(t *testing.T) {
 		{"show-table-extended-partition", func() (string, error) { return ShowTableExtended(srcpart, one) }},
 		{"show-tblproperties", func() (string, error) { return ShowTableProperties(srcpart) }},
 		{"show-tblproperty", func() (string, error) { return ShowTableProperty(srcpart, "transactional") }},
+		{"show-databases", ShowDatabases},
 		{"show-compactions", ShowCompactions},
 		{"concatenate-table", func() (string, error) { return Concatenate(plain, none) }},
 		{"concatenate-partition", func() (string, error) { return Concatenate(srcpart, one) }},

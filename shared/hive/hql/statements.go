@@ -105,6 +105,10 @@ func ShowTableProperty(t Table, key string) (string, error) {
 	return finish("SHOW TBLPROPERTIES " + name + "(" + lit + ")")
 }
 
+// ShowDatabases returns SHOW DATABASES: the cheapest statement that proves a session works
+// (a metastore call, no job), used to test a cluster's connection.
+func ShowDatabases() (string, error) { return finish("SHOW DATABASES") }
+
 // ShowCompactions returns SHOW COMPACTIONS (every table: Hive 3 has no filter syntax).
 func ShowCompactions() (string, error) { return finish("SHOW COMPACTIONS") }
 
