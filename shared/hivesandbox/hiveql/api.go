@@ -31,6 +31,30 @@ type Events struct {
 	// its output. Fault injection uses it to act as a concurrent writer or to stall a statement
 	// at its most delicate moment; an error aborts the statement and discards its output.
 	BeforeCommit func(ctx context.Context) error
+	// Compiled runs once the statement has parsed and passed its semantic checks, before any
+	// execution work, as HiveServer2's compile step ends. A statement that fails before it
+	// has a compile error; one that fails after it, an execution error. It is not called with
+	// the catalog locked, so it may block (fault injection stalls a statement here); an error
+	// aborts the statement before it changes anything.
+	Compiled func(ctx context.Context, p Plan) error
+}
+
+// Plan is what compiling a statement tells about it before it runs.
+type Plan struct {
+	// QueryID is the id the statement's log shows in its "Query ID = ..." line.
+	QueryID string
+	// HasResultSet tells whether the statement returns rows; Columns is then their schema.
+	HasResultSet bool
+	Columns      []Column
+}
+
+// Statement is one statement with its per-statement settings.
+type Statement struct {
+	SQL string
+	// Conf overlays the session's settings for this statement only, as HiveServer2's
+	// confOverlay does; keys are read like Session.Set's (hivevar: keys define variables).
+	Conf   map[string]string
+	Events Events
 }
 
 // Error is a statement failure as Hive reports it. Message is the full text a Hive client sees,
@@ -58,6 +82,7 @@ func Errorf(sqlState string, code int32, format string, args ...any) *Error {
 //	func (s *Session) Set(key, value string)             // session configuration from OpenSession
 //	func (s *Session) Database() string
 //	func (s *Session) Execute(ctx context.Context, stmt string, ev Events) (*Result, error)
+//	func (s *Session) Run(ctx context.Context, st Statement) (*Result, error) // with a confOverlay
 //	func (w *Warehouse) AppendFile(ctx context.Context, db, table string, partition map[string]string, rows [][]string) (string, error)
 //	func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (GenerateReport, error)
 //

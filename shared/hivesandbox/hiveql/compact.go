@@ -43,6 +43,13 @@ func (st *compactStmt) run(x *exec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !t.partitioned() && st.spec != nil {
+		return nil, semanticError("42000", 10241, "Table is not partitioned but partition spec exists: "+specString(st.spec))
+	}
+	// What follows are the DDLTask's checks: execution errors in Hive.
+	if err := x.compiled(nil); err != nil {
+		return nil, err
+	}
 	ddlFail := func(code int32, msg string) *Error {
 		return Errorf("42000", code, "%sFAILED: Execution Error, return code %d from org.apache.hadoop.hive.ql.exec.DDLTask. %s", processPrefix, code, msg)
 	}
@@ -66,8 +73,6 @@ func (st *compactStmt) run(x *exec) (*Result, error) {
 			return nil, ddlFail(10006, "Partition not found "+specString(st.spec))
 		}
 		part = names[0]
-	} else if st.spec != nil {
-		return nil, semanticError("42000", 10241, "Table is not partitioned but partition spec exists: "+specString(st.spec))
 	}
 
 	w := x.w

@@ -13,11 +13,14 @@ import (
 type useStmt struct{ db string }
 
 func (st *useStmt) run(x *exec) (*Result, error) {
-	x.w.mu.Lock()
-	_, ok := x.w.cat.Databases[st.db]
-	x.w.mu.Unlock()
-	if !ok {
-		return nil, databaseNotFound(st.db)
+	err := x.compileLocked(func() error {
+		if _, ok := x.w.cat.Databases[st.db]; !ok {
+			return databaseNotFound(st.db)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	x.s.setDatabase(st.db)
 	return nil, nil
@@ -56,6 +59,10 @@ type createDatabaseStmt struct {
 }
 
 func (st *createDatabaseStmt) run(x *exec) (*Result, error) {
+	// Every refusal of CREATE DATABASE comes from the metastore, at execution.
+	if err := x.compiled(nil); err != nil {
+		return nil, err
+	}
 	w := x.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -86,6 +93,15 @@ type dropDatabaseStmt struct {
 }
 
 func (st *dropDatabaseStmt) run(x *exec) (*Result, error) {
+	err := x.compileLocked(func() error {
+		if _, ok := x.w.cat.Databases[st.name]; !ok && !st.ifExists {
+			return databaseNotFound(st.name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	w := x.w
 	w.mu.Lock()
 	defer w.mu.Unlock()

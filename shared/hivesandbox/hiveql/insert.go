@@ -213,8 +213,8 @@ func (st *insertStmt) run(x *exec) (*Result, error) {
 	var readBytes int64
 	var job *job
 	if st.values != nil {
-		mappers = 1
-		job = x.startJob(1, false)
+		// VALUES rows are constants: checking them is compiling them.
+		rows := make([][]any, 0, len(st.values))
 		for _, r := range st.values {
 			if len(r) != want {
 				return nil, mismatch(len(r))
@@ -227,6 +227,14 @@ func (st *insertStmt) run(x *exec) (*Result, error) {
 				}
 				produced[i] = ev.eval(b, nil)
 			}
+			rows = append(rows, produced)
+		}
+		if err := x.compiled(nil); err != nil {
+			return nil, err
+		}
+		mappers = 1
+		job = x.startJob(1, false)
+		for _, produced := range rows {
 			emit(0, produced)
 		}
 		job.mapped(1)
@@ -240,6 +248,9 @@ func (st *insertStmt) run(x *exec) (*Result, error) {
 		}
 		if len(q.exprs) != want {
 			return nil, mismatch(len(q.exprs))
+		}
+		if err := x.compiled(nil); err != nil {
+			return nil, err
 		}
 		parts, err := x.inputs(q.t, q.sc, st.query.where)
 		if err != nil {

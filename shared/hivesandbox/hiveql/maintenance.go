@@ -59,6 +59,9 @@ func (st *concatenateStmt) run(x *exec) (*Result, error) {
 	if t.transactional() {
 		return nil, concatenateError(30035, "Concatenate/Merge can not be performed on transactional tables")
 	}
+	if err := x.compiled(nil); err != nil {
+		return nil, err
+	}
 
 	files, err := listFiles(loc)
 	if err != nil {
@@ -184,6 +187,9 @@ func (st *analyzeStmt) run(x *exec) (*Result, error) {
 	} else {
 		targets = []string{""}
 	}
+	if err := x.compiled(nil); err != nil {
+		return nil, err
+	}
 	type result struct {
 		name string
 		s    basicStats
@@ -254,6 +260,9 @@ func (st *msckStmt) run(x *exec) (*Result, error) {
 	}
 	if !t.partitioned() {
 		return nil, nil
+	}
+	if err := x.compiled(nil); err != nil {
+		return nil, err
 	}
 	found := map[string][]string{}
 	var walk func(dir string, depth int, vals []string) error

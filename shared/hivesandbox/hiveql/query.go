@@ -296,6 +296,9 @@ func (st *selectStmt) run(x *exec) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Columns: q.columns()}
+	if err := x.compiled(res.Columns); err != nil {
+		return nil, err
+	}
 	ev := newEvaluator(q.exprs)
 	if q.t == nil {
 		if q.agg {

@@ -42,18 +42,36 @@ func (s *Session) Set(key, value string) {
 }
 
 func (s *Session) setLocked(key, value string) {
-	// OpenSession's configuration names keys set:hiveconf:k and set:hivevar:k.
+	switch kind, name := settingKey(key); kind {
+	case settingVar:
+		s.vars[name] = value
+	case settingDB:
+		s.db = strings.ToLower(value)
+	default:
+		s.conf[name] = value
+	}
+}
+
+// What a Set key names.
+const (
+	settingConf = iota
+	settingVar
+	settingDB
+)
+
+// settingKey reads a Set key. OpenSession's configuration names keys set:hiveconf:k and
+// set:hivevar:k; SET and confOverlay use hiveconf:k, hivevar:k or bare k.
+func settingKey(key string) (kind int, name string) {
 	key = strings.TrimPrefix(key, "set:")
 	switch {
 	case strings.HasPrefix(key, "hivevar:"):
-		s.vars[strings.TrimPrefix(key, "hivevar:")] = value
+		return settingVar, strings.TrimPrefix(key, "hivevar:")
 	case strings.HasPrefix(key, "hiveconf:"):
-		s.conf[strings.TrimPrefix(key, "hiveconf:")] = value
+		return settingConf, strings.TrimPrefix(key, "hiveconf:")
 	case key == "use:database":
-		s.db = strings.ToLower(value)
-	default:
-		s.conf[key] = value
+		return settingDB, key
 	}
+	return settingConf, key
 }
 
 // Database is the session's current database.
@@ -88,14 +106,24 @@ var confDefaults = map[string]string{
 	"hive.support.concurrency":                      "false",
 }
 
-// snapshotConf copies the effective configuration for one statement, so a concurrent Set does
-// not change a statement halfway.
-func (s *Session) snapshotConf() map[string]string {
+// snapshot copies the effective configuration and variables for one statement, so a
+// concurrent Set does not change a statement halfway, and applies the statement's overlay to
+// the copies only. An overlay cannot change the current database: that is a session's choice.
+func (s *Session) snapshot(overlay map[string]string) (conf, vars map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := maps.Clone(confDefaults)
-	maps.Copy(c, s.conf)
-	return c
+	conf = maps.Clone(confDefaults)
+	maps.Copy(conf, s.conf)
+	vars = maps.Clone(s.vars)
+	for k, v := range overlay {
+		switch kind, name := settingKey(k); kind {
+		case settingConf:
+			conf[name] = v
+		case settingVar:
+			vars[name] = v
+		}
+	}
+	return conf, vars
 }
 
 var varPattern = regexp.MustCompile(`\$\{[^{}$]+\}`)
@@ -103,13 +131,10 @@ var varPattern = regexp.MustCompile(`\$\{[^{}$]+\}`)
 // substitute expands ${hiveconf:x}, ${hivevar:x} and ${x} like Hive's VariableSubstitution:
 // unknown variables are left as written, and expansion repeats up to
 // hive.variable.substitute.depth times so variables may refer to variables.
-func (s *Session) substitute(stmt string, conf map[string]string) string {
+func substitute(stmt string, conf, vars map[string]string) string {
 	if !strings.EqualFold(strings.TrimSpace(conf["hive.variable.substitute"]), "true") {
 		return stmt
 	}
-	s.mu.Lock()
-	vars := maps.Clone(s.vars)
-	s.mu.Unlock()
 	depth := 40
 	fmt.Sscan(conf["hive.variable.substitute.depth"], &depth)
 	for range depth {
@@ -152,9 +177,27 @@ type exec struct {
 	ctx  context.Context
 	ev   Events
 	conf map[string]string
+	vars map[string]string
 	db   string
 	sql  string
 	qid  string
+
+	// planned records that Events.Compiled has been called.
+	planned bool
+}
+
+// compiled ends the statement's compile step and reports its plan, once; cols is the result
+// schema, nil for a statement without rows. The caller must not hold the catalog lock: the
+// callback may block.
+func (x *exec) compiled(cols []Column) error {
+	if x.planned {
+		return nil
+	}
+	x.planned = true
+	if x.ev.Compiled == nil {
+		return nil
+	}
+	return x.ev.Compiled(x.ctx, Plan{QueryID: x.qid, HasResultSet: cols != nil, Columns: cols})
 }
 
 func (x *exec) log(format string, args ...any) {
@@ -173,19 +216,40 @@ func (x *exec) progress(done, total int) {
 // set, an *Error for anything Hive would refuse, and ctx.Err() when ctx ends first, in which
 // case any output the statement had written is discarded.
 func (s *Session) Execute(ctx context.Context, stmt string, ev Events) (*Result, error) {
+	return s.Run(ctx, Statement{SQL: stmt, Events: ev})
+}
+
+// Run is Execute with per-statement settings.
+func (s *Session) Run(ctx context.Context, st Statement) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	conf := s.snapshotConf()
-	sql := strings.TrimSpace(s.substitute(stmt, conf))
+	conf, vars := s.snapshot(st.Conf)
+	sql := strings.TrimSpace(substitute(st.SQL, conf, vars))
 	for strings.HasSuffix(sql, ";") {
 		sql = strings.TrimSpace(strings.TrimSuffix(sql, ";"))
 	}
-	x := &exec{s: s, w: s.w, ctx: ctx, ev: ev, conf: conf, db: s.Database(), sql: sql, qid: newQueryID(s.user, s.w)}
-	if first := firstWord(sql); strings.EqualFold(first, "set") {
-		return x.set(strings.TrimSpace(sql[len(first):]))
+	x := &exec{s: s, w: s.w, ctx: ctx, ev: st.Events, conf: conf, vars: vars, db: s.Database(), sql: sql, qid: newQueryID(s.user, s.w)}
+	res, err := x.run()
+	if err == nil && !x.planned {
+		// Statements that change nothing (SHOW, DESCRIBE) and those that found nothing to do
+		// (IF [NOT] EXISTS) check and read in one step: their plan comes with their result.
+		var cols []Column
+		if res != nil {
+			cols = res.Columns
+		}
+		if err := x.compiled(cols); err != nil {
+			return nil, err
+		}
 	}
-	toks, err := lex(sql)
+	return res, err
+}
+
+func (x *exec) run() (*Result, error) {
+	if first := firstWord(x.sql); strings.EqualFold(first, "set") {
+		return x.set(strings.TrimSpace(x.sql[len(first):]))
+	}
+	toks, err := lex(x.sql)
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +279,13 @@ func newQueryID(user string, w *Warehouse) string {
 // prints every property the session changed plus the sandbox's defaults.
 func (x *exec) set(arg string) (*Result, error) {
 	cols := []Column{{Name: "set", Type: "STRING"}}
+	if _, _, assign := strings.Cut(arg, "="); assign {
+		if err := x.compiled(nil); err != nil {
+			return nil, err
+		}
+	} else if err := x.compiled(cols); err != nil {
+		return nil, err
+	}
 	if arg == "" || arg == "-v" {
 		keys := slices.Sorted(maps.Keys(x.conf))
 		res := &Result{Columns: cols}
@@ -230,10 +301,9 @@ func (x *exec) set(arg string) (*Result, error) {
 	}
 	key := strings.TrimSpace(arg)
 	var line string
-	x.s.mu.Lock()
 	switch {
 	case strings.HasPrefix(key, "hivevar:"):
-		if v, ok := x.s.vars[strings.TrimPrefix(key, "hivevar:")]; ok {
+		if v, ok := x.vars[strings.TrimPrefix(key, "hivevar:")]; ok {
 			line = key + "=" + v
 		}
 	default:
@@ -242,7 +312,6 @@ func (x *exec) set(arg string) (*Result, error) {
 			line = key + "=" + v
 		}
 	}
-	x.s.mu.Unlock()
 	if line == "" {
 		line = key + " is undefined"
 	}

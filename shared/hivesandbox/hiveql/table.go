@@ -39,9 +39,18 @@ func (x *exec) dbOf(ref tableRef) string {
 // table returns a snapshot of the referenced table, or Hive's "Table not found" error in the
 // form the statement kind uses (positional for queries, plain for DDL).
 func (x *exec) table(ref tableRef, positional bool) (*table, error) {
-	db := x.dbOf(ref)
 	x.w.mu.Lock()
 	defer x.w.mu.Unlock()
+	t, err := x.lookupLocked(ref, positional)
+	if err != nil {
+		return nil, err
+	}
+	return cloneTable(t), nil
+}
+
+// lookupLocked finds the live table behind ref; the caller holds the catalog lock.
+func (x *exec) lookupLocked(ref tableRef, positional bool) (*table, error) {
+	db := x.dbOf(ref)
 	if _, ok := x.w.cat.Databases[db]; !ok && ref.db != "" {
 		return nil, databaseNotFound(db)
 	}
@@ -52,21 +61,38 @@ func (x *exec) table(ref tableRef, positional bool) (*table, error) {
 		}
 		return nil, tableNotFound(ref.written)
 	}
-	return cloneTable(t), nil
+	return t, nil
+}
+
+// compileLocked is the compile step of a statement that changes the catalog: check runs
+// Hive's semantic checks under the catalog lock, and the plan is reported without it, since
+// the callback may block. The statement looks its objects up again when it changes them.
+func (x *exec) compileLocked(check func() error) error {
+	x.w.mu.Lock()
+	err := check()
+	x.w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return x.compiled(nil)
+}
+
+// compileTable is compileLocked for a statement on an existing table.
+func (x *exec) compileTable(ref tableRef) error {
+	return x.compileLocked(func() error {
+		_, err := x.lookupLocked(ref, false)
+		return err
+	})
 }
 
 // withTable runs fn on the live table under the catalog lock, for statements that only read
 // metadata: no copy of a table with thousands of partitions. fn must not do I/O.
 func (x *exec) withTable(ref tableRef, fn func(t *table) (*Result, error)) (*Result, error) {
-	db := x.dbOf(ref)
 	x.w.mu.Lock()
 	defer x.w.mu.Unlock()
-	if _, ok := x.w.cat.Databases[db]; !ok && ref.db != "" {
-		return nil, databaseNotFound(db)
-	}
-	t, ok := x.w.lookupTable(db, ref.name)
-	if !ok {
-		return nil, tableNotFound(ref.written)
+	t, err := x.lookupLocked(ref, false)
+	if err != nil {
+		return nil, err
 	}
 	return fn(t)
 }
@@ -282,15 +308,25 @@ func (st *createTableStmt) run(x *exec) (*Result, error) {
 		return nil, semanticError("42000", 10037, "Bucket number should be bigger than zero")
 	}
 	if t.transactional() {
-		if t.External {
-			return nil, ddlError(fmt.Sprintf("MetaException(message:%s.%s cannot be declared transactional because it's an external table)", db, t.Name))
-		}
 		if t.Params["transactional_properties"] == "" {
 			t.Params["transactional_properties"] = "default"
 		}
-		if !t.insertOnly() && t.Format != "ORC" {
+		// An external transactional table is the metastore's refusal, at execution.
+		if !t.External && !t.insertOnly() && t.Format != "ORC" {
 			return nil, semanticError("42000", 10302, fmt.Sprintf("The table must be stored using an ACID compliant format (such as ORC): %s.%s", db, t.Name))
 		}
+	}
+	err := x.compileLocked(func() error {
+		if _, ok := x.w.cat.Databases[db]; !ok {
+			return databaseNotFound(db)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if t.transactional() && t.External {
+		return nil, ddlError(fmt.Sprintf("MetaException(message:%s.%s cannot be declared transactional because it's an external table)", db, t.Name))
 	}
 	t.Params["bucketing_version"] = "2"
 	if t.External {
@@ -345,6 +381,15 @@ type dropTableStmt struct {
 }
 
 func (st *dropTableStmt) run(x *exec) (*Result, error) {
+	err := x.compileLocked(func() error {
+		if _, err := x.lookupLocked(st.ref, false); err != nil && !st.ifExists {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	db := x.dbOf(st.ref)
 	w := x.w
 	w.mu.Lock()
@@ -374,6 +419,18 @@ type renameTableStmt struct{ ref, to tableRef }
 
 func (st *renameTableStmt) run(x *exec) (*Result, error) {
 	db, toDB := x.dbOf(st.ref), x.dbOf(st.to)
+	err := x.compileLocked(func() error {
+		if _, err := x.lookupLocked(st.ref, false); err != nil {
+			return err
+		}
+		if _, ok := x.w.cat.Databases[toDB]; !ok {
+			return databaseNotFound(toDB)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	w := x.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -416,6 +473,9 @@ type setLocationStmt struct {
 }
 
 func (st *setLocationStmt) run(x *exec) (*Result, error) {
+	if err := x.compileTable(st.ref); err != nil {
+		return nil, err
+	}
 	loc, err := localPath(st.location)
 	if err != nil {
 		return nil, ddlError(err.Error())
@@ -458,6 +518,9 @@ type addPartitionStmt struct {
 }
 
 func (st *addPartitionStmt) run(x *exec) (*Result, error) {
+	if err := x.compileTable(st.ref); err != nil {
+		return nil, err
+	}
 	w := x.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -524,6 +587,9 @@ type dropPartitionStmt struct {
 }
 
 func (st *dropPartitionStmt) run(x *exec) (*Result, error) {
+	if err := x.compileTable(st.ref); err != nil {
+		return nil, err
+	}
 	w := x.w
 	w.mu.Lock()
 	t, ok := w.lookupTable(x.dbOf(st.ref), st.ref.name)
@@ -571,6 +637,9 @@ type setPropsStmt struct {
 }
 
 func (st *setPropsStmt) run(x *exec) (*Result, error) {
+	if err := x.compileTable(st.ref); err != nil {
+		return nil, err
+	}
 	w := x.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
