@@ -2,7 +2,6 @@ package merge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -120,12 +119,16 @@ func (s *Service) TestCluster(ctx context.Context, id string) (*ConnectionTest, 
 	res.OK = true
 	res.Databases = p.Databases
 	res.LatencyMS = p.Latency.Milliseconds()
-	res.Message = fmt.Sprintf("connected to %s%s and listed %d databases in %d ms", endpoint(c), as(c), p.Databases, res.LatencyMS)
+	dbs := "databases"
+	if p.Databases == 1 {
+		dbs = "database"
+	}
+	res.Message = fmt.Sprintf("connected to %s%s and listed %d %s in %d ms", endpoint(c), as(c), p.Databases, dbs, res.LatencyMS)
 	return finish(StageQuery, nil, password)
 }
 
-// failureMessage explains a failed stage. Only *Error messages and adapter errors reach it;
-// both are written for people and carry no stack.
+// failureMessage explains a failed stage: what was tried, then the adapter's reason, which is
+// written for people and carries no stack.
 func failureMessage(c *Cluster, stage Stage, err error) string {
 	var lead string
 	switch stage {
@@ -138,11 +141,7 @@ func failureMessage(c *Cluster, stage Stage, err error) string {
 	default:
 		lead = fmt.Sprintf("connected to %s%s, but the test statement failed", endpoint(c), as(c))
 	}
-	msg := err.Error()
-	if me, ok := errors.AsType[*Error](err); ok && me.Msg != "" {
-		msg = me.Msg
-	}
-	return lead + ": " + msg
+	return lead + ": " + err.Error()
 }
 
 func endpoint(c *Cluster) string {
