@@ -76,7 +76,6 @@ func TestProbeFailures(t *testing.T) {
 	}{
 		{name: "nothing listens", edit: func(c *merge.Cluster) { c.Port = dead }, stage: merge.StageConnect, kind: merge.ErrUnavailable, msg: "dial tcp 127.0.0.1:" + strconv.Itoa(dead) + ": connect: connection refused"},
 		{name: "TLS to a plain port", edit: func(c *merge.Cluster) { c.TLS = true }, stage: merge.StageConnect, kind: merge.ErrUnavailable, msg: "HiveServer2 did not answer within 500ms"},
-		{name: "SASL to the NOSASL port", edit: func(c *merge.Cluster) { c.Auth, c.Username = merge.AuthNone, "alice" }, stage: merge.StageAuthenticate, kind: merge.ErrUnauthenticated, msg: "Bad SASL negotiation status: 3 (this HiveServer2 sandbox port is NOSASL: connect with auth NOSASL)"},
 		{name: "LDAP without a password", edit: func(c *merge.Cluster) { c.Auth, c.Username = merge.AuthLDAP, "alice" }, stage: merge.StageConnect, kind: merge.ErrInvalid, msg: "hive: LDAP authentication needs a password"},
 		{name: "statement refused", fault: &hivesandbox.Fault{Match: `^SHOW DATABASES`, Action: hivesandbox.FaultFail, Message: "FAILED: SemanticException no metastore"}, stage: merge.StageQuery, kind: merge.ErrInvalid, msg: "FAILED: SemanticException no metastore"},
 		{name: "statement hangs past the timeout", fault: &hivesandbox.Fault{Match: `^SHOW DATABASES`, Action: hivesandbox.FaultHang}, stage: merge.StageQuery, kind: merge.ErrUnavailable, msg: "HiveServer2 did not answer within 500ms"},
