@@ -8,16 +8,15 @@ import (
 
 // Cluster registry operations. Reading it is a viewer's right (the console lists clusters to
 // create tasks); changing it is an admin's. A standalone function takes the cluster id as ?id=;
-// UpdateCluster may take it from the body's "id" instead.
-//
-// TestClusterConnection is not here yet: it needs the HiveServer2 adapter (shared/hive), which
-// is being written. It will be POST /api/v1/clusters/{id}/test, role admin.
+// UpdateCluster may take it from the body's "id" instead. Testing a connection is an admin's:
+// it reads the cluster's password and makes this server dial a host the registry names.
 var clusterOperations = []operation{
 	{method: http.MethodGet, path: "/api/v1/clusters", aliases: []string{"/api/v1/clusters/"}, fn: "ListClusters", role: RoleViewer, handle: (*Server).listClusters},
 	{method: http.MethodPost, path: "/api/v1/clusters", aliases: []string{"/api/v1/clusters/"}, fn: "CreateCluster", role: RoleAdmin, handle: (*Server).createCluster},
 	{method: http.MethodGet, path: "/api/v1/clusters/{id}", fn: "GetCluster", role: RoleViewer, handle: (*Server).getCluster},
 	{method: http.MethodPut, path: "/api/v1/clusters/{id}", fn: "UpdateCluster", role: RoleAdmin, handle: (*Server).updateCluster},
 	{method: http.MethodDelete, path: "/api/v1/clusters/{id}", fn: "DeleteCluster", role: RoleAdmin, handle: (*Server).deleteCluster},
+	{method: http.MethodPost, path: "/api/v1/clusters/{id}/test", fn: "TestClusterConnection", role: RoleAdmin, handle: (*Server).testCluster},
 }
 
 func init() { register(clusterOperations) }
@@ -146,5 +145,30 @@ func (s *Server) deleteCluster(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// testCluster connects to a cluster and reports how far it got. A cluster that cannot be
+// reached is a 200 with ok false: the request succeeded, the cluster did not. The body may be
+// empty or {}.
+func (s *Server) testCluster(w http.ResponseWriter, r *http.Request) error {
+	if _, err := queryParams(r, "id"); err != nil {
+		return err
+	}
+	if r.ContentLength != 0 {
+		var empty struct{}
+		if err := decodeJSON(w, r, &empty); err != nil {
+			return err
+		}
+	}
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.TestCluster(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

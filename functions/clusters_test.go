@@ -1,12 +1,19 @@
 package functions
 
 import (
+	"context"
 	"encoding/json"
+	"maps"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
@@ -118,4 +125,136 @@ func checkClusterKeys(t *testing.T, body []byte) {
 			t.Errorf("cluster response has a secret-looking field %q", k)
 		}
 	}
+}
+
+// Passwords of the sandbox's user; no response may contain either.
+const (
+	hivePassword  = "hive-pw-0123456789"
+	wrongPassword = "wrong-pw-0123456789"
+)
+
+func TestTestClusterConnection(t *testing.T) {
+	nosasl := startSandbox(t, nil)
+	ldap := startSandbox(t, map[string]string{"alice": hivePassword})
+	t.Setenv("HM_FUNCTIONS_HIVE_PASSWORD", hivePassword)
+	t.Setenv("HM_FUNCTIONS_WRONG_PASSWORD", wrongPassword)
+	pwFile := filepath.Join(t.TempDir(), "hive-password")
+	if err := os.WriteFile(pwFile, []byte(hivePassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clusters := []clusterBody{
+		{ID: "nosasl", Host: nosasl.host, Port: nosasl.port, Auth: merge.AuthNoSASL},
+		{ID: "ldap-env", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HM_FUNCTIONS_HIVE_PASSWORD"},
+		{ID: "ldap-file", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "file:" + pwFile},
+		{ID: "ldap-wrong", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HM_FUNCTIONS_WRONG_PASSWORD"},
+		{ID: "dead", Host: "127.0.0.1", Port: deadPort(t), Auth: merge.AuthNoSASL},
+	}
+
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnv(t, b.open(t), nil)
+			for _, c := range clusters {
+				if r := e.do(t, "POST", "/api/v1/clusters", adminToken, c); r.status != http.StatusCreated {
+					t.Fatalf("register %s: %d %s", c.ID, r.status, r.body)
+				}
+			}
+			for _, c := range []struct {
+				name, method, path, token string
+				body                      any
+				status                    int
+				// ok and stage are checked on 200s; code on errors.
+				ok    bool
+				stage merge.Stage
+				code  string
+			}{
+				{name: "NOSASL", method: "POST", path: "/api/v1/clusters/nosasl/test", token: adminToken, status: 200, ok: true, stage: merge.StageQuery},
+				{name: "LDAP, password from env:", method: "POST", path: "/api/v1/clusters/ldap-env/test", token: adminToken, status: 200, ok: true, stage: merge.StageQuery},
+				{name: "LDAP, password from file:", method: "POST", path: "/api/v1/clusters/ldap-file/test", token: adminToken, status: 200, ok: true, stage: merge.StageQuery},
+				{name: "wrong password", method: "POST", path: "/api/v1/clusters/ldap-wrong/test", token: adminToken, status: 200, stage: merge.StageAuthenticate},
+				{name: "nothing listens", method: "POST", path: "/api/v1/clusters/dead/test", token: adminToken, status: 200, stage: merge.StageConnect},
+				{name: "empty object body", method: "POST", path: "/api/v1/clusters/nosasl/test", token: adminToken, body: `{}`, status: 200, ok: true, stage: merge.StageQuery},
+				{name: "standalone function", method: "POST", path: "/TestClusterConnection?id=ldap-env", token: adminToken, status: 200, ok: true, stage: merge.StageQuery},
+				{name: "standalone, wrong password", method: "POST", path: "/TestClusterConnection?id=ldap-wrong", token: adminToken, status: 200, stage: merge.StageAuthenticate},
+				{name: "unknown cluster", method: "POST", path: "/api/v1/clusters/nope/test", token: adminToken, status: 404, code: "not_found"},
+				{name: "standalone, unknown cluster", method: "POST", path: "/TestClusterConnection?id=nope", token: adminToken, status: 404, code: "not_found"},
+				{name: "standalone without id", method: "POST", path: "/TestClusterConnection", token: adminToken, status: 400, code: "invalid_argument"},
+				{name: "body with fields", method: "POST", path: "/api/v1/clusters/nosasl/test", token: adminToken, body: `{"password":"x"}`, status: 400, code: "invalid_argument"},
+				{name: "unknown query parameter", method: "POST", path: "/api/v1/clusters/nosasl/test?timeout=1", token: adminToken, status: 400, code: "invalid_argument"},
+				{name: "viewer", method: "POST", path: "/api/v1/clusters/ldap-env/test", token: viewerToken, status: 403, code: "permission_denied"},
+				{name: "operator", method: "POST", path: "/api/v1/clusters/ldap-env/test", token: operatorToken, status: 403, code: "permission_denied"},
+				{name: "standalone, operator", method: "POST", path: "/TestClusterConnection?id=ldap-env", token: operatorToken, status: 403, code: "permission_denied"},
+				{name: "no token", method: "POST", path: "/api/v1/clusters/ldap-env/test", status: 401, code: "unauthenticated"},
+				{name: "GET", method: "GET", path: "/api/v1/clusters/nosasl/test", token: adminToken, status: 405, code: "method_not_allowed"},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					r := e.do(t, c.method, c.path, c.token, c.body)
+					for _, pw := range []string{hivePassword, wrongPassword} {
+						if strings.Contains(string(r.body), pw) {
+							t.Errorf("the response contains a password: %s", r.body)
+						}
+					}
+					if r.status != c.status {
+						t.Fatalf("%d %s, want %d", r.status, r.body, c.status)
+					}
+					if c.status != http.StatusOK {
+						var eb errorBody
+						r.json(t, &eb)
+						if eb.Error.Code != c.code {
+							t.Errorf("code %q, want %q: %s", eb.Error.Code, c.code, r.body)
+						}
+						return
+					}
+					var got merge.ConnectionTest
+					r.json(t, &got)
+					if got.OK != c.ok || got.Stage != c.stage || got.Message == "" || got.TestedAt.IsZero() {
+						t.Errorf("got %s, want ok=%v at stage %s with a message", r.body, c.ok, c.stage)
+					}
+					var keys map[string]any
+					r.json(t, &keys)
+					if got, want := slices.Sorted(maps.Keys(keys)), connectionTestKeys; !slices.Equal(got, want) {
+						t.Errorf("keys %v, want %v", got, want)
+					}
+				})
+			}
+		})
+	}
+}
+
+// connectionTestKeys are the fields of a connection test result.
+var connectionTestKeys = []string{"cluster_id", "databases", "duration_ms", "latency_ms", "message", "ok", "stage", "tested_at"}
+
+// sandboxAddr is where a test's HiveServer2 sandbox listens.
+type sandboxAddr struct {
+	host string
+	port int
+}
+
+// startSandbox starts a HiveServer2 sandbox on a free port: NOSASL without users, SASL PLAIN
+// (LDAP) with them.
+func startSandbox(t *testing.T, users map[string]string) sandboxAddr {
+	t.Helper()
+	srv, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: t.TempDir(), Users: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	host, port, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(port)
+	return sandboxAddr{host, n}
+}
+
+// deadPort returns a loopback port nothing listens on: one just released.
+func deadPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	n, _ := strconv.Atoi(port)
+	return n
 }

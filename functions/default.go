@@ -11,13 +11,16 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
+	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/secretref"
 	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
 
 // The functions framework calls registered functions without a main to build anything, so
-// they share a Server built from the environment on first use: AuthFromEnv and taskstore.Open.
-// Its store stays open for the life of the instance.
+// they share a Server built from the environment on first use: AuthFromEnv and taskstore.Open,
+// with the Hive prober and the password resolver for connection tests. Its store stays open
+// for the life of the instance.
 var defaultServer struct {
 	mu  sync.Mutex
 	srv *Server
@@ -77,7 +80,9 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := NewServer(merge.NewService(st, st), auth, cloudlog.New(os.Stdout, level))
+	logger := cloudlog.New(os.Stdout, level)
+	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger}, secretref.New(nil))
+	srv := NewServer(svc, auth, logger)
 	fns := map[string]http.Handler{}
 	for _, f := range srv.Functions() {
 		fns[f.Name] = f.Handler

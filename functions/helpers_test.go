@@ -17,7 +17,9 @@ import (
 	"testing"
 
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
+	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/secretref"
 	"github.com/hivemerge/hivemerge/shared/taskstore"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore/firestoretest"
@@ -90,7 +92,7 @@ func newEnv(tb testing.TB, st taskstore.Store, auth *Authenticator) *env {
 	if auth == nil {
 		auth = testAuth(tb)
 	}
-	svc := merge.NewService(st, st)
+	svc := merge.NewService(st, st).WithProber(&hive.Prober{}, secretref.New(nil))
 	if _, err := svc.CreateCluster(tb.Context(), merge.Cluster{ID: "demo", Host: "127.0.0.1", Auth: merge.AuthNoSASL}); err != nil {
 		tb.Fatal(err)
 	}
