@@ -21,7 +21,9 @@ import (
 	"github.com/hivemerge/hivemerge/functions"
 	"github.com/hivemerge/hivemerge/scheduler"
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
+	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/secretref"
 	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
 
@@ -71,7 +73,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer store.Close()
-	svc := merge.NewService(store, store)
+	secrets := secretref.New(getenv)
+	defer secrets.Close()
+	svc := merge.NewService(store, store).WithProber(&hive.Prober{Logger: logger}, secrets)
 	if getenv("HIVEMERGE_DEMO_CLUSTER") != "0" {
 		if err := ensureDemoCluster(ctx, svc, getenv); err != nil {
 			return err

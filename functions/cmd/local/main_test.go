@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 )
 
 const token = "demo-admin-token"
@@ -182,5 +184,32 @@ func TestRunRefuses(t *testing.T) {
 				t.Errorf("run = %v, want an error containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestRunDemoConnection follows the demo: the demo cluster points at HIVEMERGE_SANDBOX_ADDR,
+// and testing its connection reaches the sandbox listening there.
+func TestRunDemoConnection(t *testing.T) {
+	sb, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	s := start(t, map[string]string{
+		"HIVEMERGE_API_TOKEN":    token,
+		"HIVEMERGE_BOLT_PATH":    filepath.Join(t.TempDir(), "db"),
+		"HIVEMERGE_SANDBOX_ADDR": sb.Addr(),
+	})
+	for _, path := range []string{"/api/v1/clusters/demo/test", "/TestClusterConnection?id=demo"} {
+		status, body := request(t, "POST", s.url+path, "", "Authorization", "Bearer "+token)
+		var got struct {
+			OK      bool
+			Stage   string
+			Message string
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil || status != 200 || !got.OK || got.Stage != "query" ||
+			!strings.Contains(got.Message, "connected to "+sb.Addr()) {
+			t.Errorf("POST %s: %d %s, want ok at stage query", path, status, body)
+		}
 	}
 }
