@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -158,38 +159,92 @@ func TestArchiveBuildsLikeTheBuildpack(t *testing.T) {
 	}
 }
 
-// deployedEntryPoints reads the keys of the functions variable's default in every environment.
+// deployedEntryPoints reads the entry points the environments deploy: the keys of the functions
+// default in the hivemerge module (commented-out entries do not count). Every environment must
+// keep that default (its functions variable defaults to null and is passed to the module as is);
+// an environment with a map of its own fails here rather than going unchecked.
 func deployedEntryPoints(t *testing.T) []string {
 	t.Helper()
-	envs, err := filepath.Glob(filepath.Join("envs", "*", "variables.tf"))
+	const module = "modules/hivemerge/variables.tf"
+	src, err := os.ReadFile(filepath.FromSlash(module))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := defaultFunctionKeys(src)
+	if err != nil {
+		t.Fatalf("%s: %v", module, err)
+	}
+
+	envs, err := filepath.Glob(filepath.Join("envs", "*"))
 	if err != nil || len(envs) == 0 {
 		t.Fatalf("no environments found: %v", err)
 	}
-	block := regexp.MustCompile(`(?s)variable "functions" \{.*?\n  default = \{\n(.*?)\n  \}\n`)
-	key := regexp.MustCompile(`(?m)^    ([A-Z][A-Za-z0-9]*) = \{`)
-	seen := map[string]bool{}
-	for _, f := range envs {
-		src, err := os.ReadFile(f)
+	nullDefault := regexp.MustCompile(`(?s)variable "functions" \{\n[^}]*?\n  default += null\n\}`)
+	passed := regexp.MustCompile(`(?m)^  functions += var\.functions$`)
+	for _, env := range envs {
+		vars, err := os.ReadFile(filepath.Join(env, "variables.tf"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := block.FindSubmatch(src)
-		if m == nil {
-			t.Fatalf("%s: no default for variable \"functions\"", f)
+		main, err := os.ReadFile(filepath.Join(env, "main.tf"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, k := range key.FindAllSubmatch(m[1], -1) {
-			seen[string(k[1])] = true
+		if !nullDefault.Match(vars) || !passed.Match(main) {
+			t.Fatalf("%s: expected variable \"functions\" with default = null, passed to the module as functions = var.functions; "+
+				"if the environment deploys its own map, read its entry points here", env)
 		}
-	}
-	var out []string
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	if len(out) == 0 || !seen["API"] {
-		t.Fatalf("parsed entry points %v: expected at least API", out)
 	}
 	return out
+}
+
+// defaultFunctionKeys returns the sorted keys of the default of variable "functions" in a
+// variables.tf, ignoring commented-out entries.
+func defaultFunctionKeys(src []byte) ([]string, error) {
+	block := regexp.MustCompile(`(?s)variable "functions" \{.*?\n  default = \{\n(.*?)\n  \}\n`)
+	key := regexp.MustCompile(`(?m)^    ([A-Z][A-Za-z0-9]*) = \{`)
+	m := block.FindSubmatch(src)
+	if m == nil {
+		return nil, fmt.Errorf("no default for variable \"functions\"")
+	}
+	var out []string
+	for _, k := range key.FindAllSubmatch(m[1], -1) {
+		out = append(out, string(k[1]))
+	}
+	sort.Strings(out)
+	if !slices.Contains(out, "API") {
+		return nil, fmt.Errorf("parsed entry points %v: expected at least API", out)
+	}
+	return out, nil
+}
+
+// TestDefaultFunctionKeys keeps the parser honest: commented-out entries (ExecuteTask until the
+// merge engine lands) and nested maps are not entry points, and a default without API is refused.
+func TestDefaultFunctionKeys(t *testing.T) {
+	src := []byte(`variable "functions" {
+  type = map(object({ service_account = string }))
+  default = {
+    API = {
+      service_account = "api"
+      oidc_roles = { scheduler = "operator" }
+    }
+    # ExecuteTask = {
+    #   service_account = "executor"
+    # }
+    GetTask = { service_account = "api" }
+  }
+}
+`)
+	got, err := defaultFunctionKeys(src)
+	if err != nil || strings.Join(got, ",") != "API,GetTask" {
+		t.Errorf("defaultFunctionKeys = %v, %v; want [API GetTask]", got, err)
+	}
+	if _, err := defaultFunctionKeys([]byte("variable \"functions\" {\n  default = {\n    GetTask = {}\n  }\n}\n")); err == nil {
+		t.Error("a default without API must be refused")
+	}
+	if _, err := defaultFunctionKeys([]byte("variable \"functions\" {\n  default = null\n}\n")); err == nil {
+		t.Error("a variable without a map default must be refused")
+	}
 }
 
 // startFunction runs the binary as Cloud Functions runs one entry point and waits until it

@@ -10,6 +10,18 @@ provider "google" {
 
 locals {
   environment = "dev"
+
+  # What dev changes from the hivemerge module's defaults
+  # (modules/hivemerge/variables.tf): verbose logs, and a database that
+  # terraform destroy may delete.
+  log_level = "debug"
+
+  function_overrides = {}
+
+  firestore = {
+    delete_protection      = false
+    point_in_time_recovery = false
+  }
 }
 
 module "hivemerge" {
@@ -18,12 +30,15 @@ module "hivemerge" {
   project_id          = var.project_id
   region              = var.region
   environment         = local.environment
-  name_prefix         = "hivemerge-${local.environment}"
+  name_prefix         = coalesce(var.name_prefix, "hivemerge-${local.environment}")
   source_archive_path = var.source_archive_path
-  runtime             = var.runtime
 
+  # A functions map set in terraform.tfvars replaces the module's default and
+  # is deployed as written: this environment's function_overrides apply to the
+  # default only.
   functions          = var.functions
-  common_environment = var.common_environment
+  function_overrides = var.functions == null ? local.function_overrides : {}
+  common_environment = { HIVEMERGE_LOG_LEVEL = local.log_level }
 
   secrets       = var.secrets
   secret_values = var.secret_values
@@ -34,9 +49,9 @@ module "hivemerge" {
   direct_vpc       = var.direct_vpc
   hive_target_tags = var.hive_target_tags
 
-  firestore_location          = var.firestore_location
-  firestore_delete_protection = false
+  firestore_location               = var.firestore_location
+  firestore_delete_protection      = local.firestore.delete_protection
+  firestore_point_in_time_recovery = local.firestore.point_in_time_recovery
 
-  scheduler_time_zone = var.scheduler_time_zone
-  scheduler_jobs      = var.scheduler_jobs
+  scheduler_jobs = var.scheduler_jobs
 }

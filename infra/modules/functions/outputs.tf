@@ -13,6 +13,7 @@ output "functions" {
       memory                = f.service_config[0].available_memory
       cpu                   = f.service_config[0].available_cpu
       concurrency           = f.service_config[0].max_instance_request_concurrency
+      min_instances         = f.service_config[0].min_instance_count
       max_instances         = f.service_config[0].max_instance_count
       vpc_connector         = f.service_config[0].vpc_connector
       vpc_connector_egress  = f.service_config[0].vpc_connector_egress_settings

@@ -3,6 +3,14 @@
 # this module with per-environment settings.
 
 locals {
+  # var.functions with each entry point's function_overrides merged over it
+  # (attributes left null in an override keep the function's value).
+  functions = {
+    for k, f in var.functions : k => merge(f, {
+      for a, v in try(var.function_overrides[k], {}) : a => v if v != null
+    })
+  }
+
   # The service accounts this deployment uses: the scheduler's (OIDC caller)
   # and the builder's always, the others only when a function runs as them,
   # may invoke a function, gets an application role, or reads a secret. An
@@ -10,15 +18,15 @@ locals {
   # ExecuteTask is deployed).
   service_accounts_used = distinct(concat(
     ["scheduler", "builder"],
-    [for _, f in var.functions : f.service_account],
-    flatten([for _, f in var.functions : f.invoker_roles]),
-    flatten([for _, f in var.functions : keys(f.oidc_roles)]),
+    [for _, f in local.functions : f.service_account],
+    flatten([for _, f in local.functions : f.invoker_roles]),
+    flatten([for _, f in local.functions : keys(f.oidc_roles)]),
     flatten([for _, s in var.secrets : s.accessors]),
   ))
 
   # Service accounts whose secrets a function reads (env vars and volumes).
   function_secret_accessors = merge([
-    for _, f in var.functions : {
+    for _, f in local.functions : {
       for s in distinct(concat(values(f.secret_env), [for _, v in f.secret_volumes : v.secret])) :
       "${s}/${f.service_account}" => { secret = s, role = f.service_account }
     }
@@ -111,7 +119,7 @@ module "functions" {
   service_accounts      = { for k, e in module.iam.emails : k => e if k != "builder" }
   build_service_account = module.iam.ids["builder"]
   secret_ids            = module.secrets.secret_ids
-  functions             = var.functions
+  functions             = local.functions
 
   vpc_access = merge(module.network.vpc_access, { egress = var.vpc_egress })
 

@@ -47,11 +47,20 @@ variable "source_archive_path" {
 variable "runtime" {
   description = "Cloud Functions Go runtime (go126 or newer: go.mod declares go 1.26)."
   type        = string
+  nullable    = false
   default     = "go126"
 }
 
 variable "functions" {
-  description = "Functions to deploy, keyed by entry point; see the functions module for the settings. The API function serves the whole REST router; ExecuteTask (with the merge engine) runs merges as the executor account. Only the service accounts functions and secrets name are created."
+  description = <<-EOT
+    Functions to deploy, keyed by entry point; see the functions module for the settings.
+    Default: the API function only (the whole REST router: /api/v1, /docs, /health), running as
+    the api account, with the scheduler account as an operator (check-pending needs it). Setting
+    the variable replaces the whole map (null keeps this default): keep API with
+    oidc_roles = { scheduler = "operator" } while a scheduler job calls it. ExecuteTask and
+    PreviewTask come with the merge engine (infra/README.md shows their settings). Only the
+    service accounts functions and secrets name are created.
+  EOT
   type = map(object({
     service_account = string
     description     = optional(string, "")
@@ -72,22 +81,62 @@ variable "functions" {
     invoker_members = optional(list(string), [])
     oidc_roles      = optional(map(string), {})
   }))
+  nullable = false
+  default = {
+    API = {
+      service_account = "api"
+      description     = "hivemerge REST API (/api/v1, /docs, /health)"
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 20
+      timeout_seconds = 300
+      max_instances   = 5
+      # Cloud Scheduler's jobs call the API with the scheduler account's ID tokens.
+      oidc_roles = { scheduler = "operator" }
+    }
+  }
+}
+
+variable "function_overrides" {
+  description = "Sizing merged over the functions of the same entry point: each attribute set here replaces that function's value, the others (null) keep it. For what an environment changes, e.g. prod's { API = { concurrency = 40, min_instances = 1, max_instances = 20 } }. Every key must name a function in functions."
+  type = map(object({
+    memory          = optional(string)
+    cpu             = optional(string)
+    timeout_seconds = optional(number)
+    min_instances   = optional(number)
+    max_instances   = optional(number)
+    concurrency     = optional(number)
+  }))
+  nullable = false
+  default  = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.function_overrides), keys(var.functions))) == 0
+    error_message = "function_overrides may only name functions in functions."
+  }
 }
 
 variable "common_environment" {
   description = "Environment variables set on every function."
   type        = map(string)
+  nullable    = false
   default     = {}
 }
 
 variable "secrets" {
-  description = "Secrets by key (secret id <name_prefix>-<key>): value_version > 0 makes Terraform write a version from secret_values (write-only); base64 for binary keytabs; accessors lists the service account keys (api, executor) that read it by reference at run time (password_ref secretmanager:...). Functions that mount a secret get access automatically."
+  description = "Secrets by key (secret id <name_prefix>-<key>): value_version > 0 makes Terraform write a version from secret_values (write-only); base64 for binary keytabs; accessors lists the service account keys (api, executor) that read it by reference at run time (password_ref secretmanager:...). Functions that mount a secret get access automatically. Default: hive-password and hive-keytab (base64), read by the api account; setting the variable replaces the map (null keeps it)."
   type = map(object({
     value_version = optional(number, 0)
     base64        = optional(bool, false)
     accessors     = optional(list(string), [])
   }))
-  default = {}
+  nullable = false
+  # Add "executor" to the accessors together with ExecuteTask (merge engine);
+  # naming it here would create the executor account before anything runs as it.
+  default = {
+    hive-password = { accessors = ["api"] }
+    hive-keytab   = { base64 = true, accessors = ["api"] }
+  }
 
   validation {
     condition     = alltrue(flatten([for _, s in var.secrets : [for a in s.accessors : contains(["api", "executor"], a)]]))
@@ -104,13 +153,16 @@ variable "secret_values" {
 }
 
 variable "network" {
-  description = "VPC network (name or self link) that reaches HiveServer2 and HDFS."
+  description = "VPC network (name or self link) that reaches HiveServer2 and HDFS (on-prem via VPN/Interconnect, or the Dataproc network)."
   type        = string
+  nullable    = false
+  default     = "default"
 }
 
 variable "egress_mode" {
   description = "connector (Serverless VPC Access) or direct (Direct VPC egress)."
   type        = string
+  nullable    = false
   default     = "connector"
 }
 
@@ -128,7 +180,8 @@ variable "connector" {
     min_instances = optional(number, 2)
     max_instances = optional(number, 3)
   })
-  default = {}
+  nullable = false
+  default  = {}
 }
 
 variable "direct_vpc" {
@@ -138,7 +191,8 @@ variable "direct_vpc" {
     subnet_cidr = optional(string)
     tags        = optional(list(string), ["hivemerge-functions"])
   })
-  default = {}
+  nullable = false
+  default  = {}
 }
 
 variable "create_hive_firewall" {
@@ -150,6 +204,7 @@ variable "create_hive_firewall" {
 variable "hive_target_tags" {
   description = "Network tags of the HiveServer2 / NameNode VMs (e.g. Dataproc cluster tags)."
   type        = list(string)
+  nullable    = false
   default     = ["hive"]
 }
 
@@ -162,6 +217,8 @@ variable "hive_ports" {
 variable "firestore_location" {
   description = "Firestore location id (e.g. eur3, nam5 or a region)."
   type        = string
+  nullable    = false
+  default     = "eur3"
 }
 
 variable "firestore_database" {
@@ -191,11 +248,12 @@ variable "firestore_delete_protection" {
 variable "scheduler_time_zone" {
   description = "Default time zone of the scheduler jobs."
   type        = string
+  nullable    = false
   default     = "Etc/UTC"
 }
 
 variable "scheduler_jobs" {
-  description = "Cloud Scheduler jobs by name; see the scheduler module."
+  description = "Cloud Scheduler jobs by name; see the scheduler module. Default: check-pending, every 5 minutes, POST <API url>/api/v1/scheduler/check-pending (requeues tasks whose worker lease expired) with the scheduler account's ID token; batch-create comes with the merge engine (infra/README.md). Setting the variable replaces the whole map (null keeps this default)."
   type = map(object({
     schedule                 = string
     target_function          = string
@@ -208,5 +266,17 @@ variable "scheduler_jobs" {
     retry_count              = optional(number, 1)
     paused                   = optional(bool, false)
   }))
-  default = {}
+  nullable = false
+  default = {
+    # The scheduler account's ID token is an operator on the API (the API
+    # function's oidc_roles).
+    check-pending = {
+      schedule                 = "*/5 * * * *"
+      target_function          = "API"
+      http_path                = "/api/v1/scheduler/check-pending"
+      description              = "Requeue tasks whose worker lease expired"
+      attempt_deadline_seconds = 300
+      retry_count              = 0
+    }
+  }
 }

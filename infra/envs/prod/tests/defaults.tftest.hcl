@@ -1,6 +1,7 @@
-# The prod environment's defaults: the API function only and the check-pending
-# job calling it. ExecuteTask and the batch-create job come with the merge
-# engine and must not be deployed before the code registers them.
+# What the prod environment deploys. The module's defaults themselves (the
+# API's settings, the check-pending job, accounts, network) are asserted in
+# modules/hivemerge/tests/wiring.tftest.hcl; here: what prod deploys, its own
+# settings, and that the scheduler's identity is wired through this root.
 
 mock_provider "google" {
   mock_resource "google_service_account" {
@@ -8,14 +9,6 @@ mock_provider "google" {
       email  = "mock@test-project.iam.gserviceaccount.com"
       member = "serviceAccount:mock@test-project.iam.gserviceaccount.com"
     }
-  }
-}
-
-override_resource {
-  target = module.hivemerge.module.iam.google_service_account.this["api"]
-  values = {
-    email  = "hivemerge-prod-api@test-project.iam.gserviceaccount.com"
-    member = "serviceAccount:hivemerge-prod-api@test-project.iam.gserviceaccount.com"
   }
 }
 
@@ -30,25 +23,32 @@ override_resource {
 variables {
   project_id          = "test-project"
   source_archive_path = "../../modules/hivemerge/tests/testdata/function-source.zip"
-  secret_values       = {}
+  secret_values       = {} # ephemeral: unset at plan means unset at apply
 }
 
-run "default_functions_and_jobs" {
+run "api_and_check_pending_only" {
   assert {
-    condition     = toset(keys(output.function_urls)) == toset(["API"])
-    error_message = "prod must deploy the API function only (ExecuteTask comes with the merge engine)"
+    condition     = toset(keys(output.function_urls)) == toset(["API"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending"])
+    error_message = "prod must deploy the API function and the check-pending job only (ExecuteTask and batch-create come with the merge engine)"
   }
   assert {
-    condition     = toset(keys(output.scheduler_jobs)) == toset(["check-pending"])
-    error_message = "prod must schedule check-pending only (batch-create comes with the merge engine)"
+    condition     = output.functions["API"].name == "hivemerge-prod-api" && toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"])
+    error_message = "prod must name its resources hivemerge-prod-* and create no executor account"
+  }
+}
+
+run "prod_sizing" {
+  assert {
+    condition     = output.functions["API"].concurrency == 40 && output.functions["API"].min_instances == 1 && output.functions["API"].max_instances == 20
+    error_message = "prod must size the API for load: concurrency 40, 1-20 instances"
   }
   assert {
-    condition     = output.scheduler_jobs["check-pending"].uri == "${output.function_urls["API"]}/api/v1/scheduler/check-pending" && output.scheduler_jobs["check-pending"].schedule == "*/5 * * * *"
-    error_message = "check-pending must call the API every 5 minutes"
+    condition     = output.functions["API"].memory == "512Mi" && output.functions["API"].cpu == "1" && output.functions["API"].timeout_seconds == 300
+    error_message = "prod's sizing must keep the module's other API settings"
   }
   assert {
-    condition     = output.functions["API"].ingress == "ALLOW_INTERNAL_AND_GCLB" && output.functions["API"].service_account == "hivemerge-prod-api@test-project.iam.gserviceaccount.com"
-    error_message = "The API stays internal (and load balancer) and runs as the api account"
+    condition     = output.functions["API"].environment["HIVEMERGE_LOG_LEVEL"] == "info" && output.functions["API"].environment["HIVEMERGE_ENV"] == "prod"
+    error_message = "prod must log at info level"
   }
 }
 
@@ -63,15 +63,19 @@ run "scheduler_is_an_operator_on_the_api" {
   }
 }
 
-run "no_executor_without_execute_task" {
-  # Project roles and secret grants follow the accounts; the hivemerge
-  # module's wiring tests check them for an API-only deployment.
-  assert {
-    condition     = toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"])
-    error_message = "prod must create the api, scheduler and builder accounts, and no executor account while nothing runs as it"
+run "a_functions_map_replaces_the_default" {
+  variables {
+    functions = {
+      API     = { service_account = "api", cpu = "1", concurrency = 10, oidc_roles = { scheduler = "operator" } }
+      GetTask = { service_account = "api" }
+    }
   }
   assert {
-    condition     = !contains(keys(jsondecode(output.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])), "ExecuteTask")
-    error_message = "The API must not be told about an ExecuteTask function that is not deployed"
+    condition     = toset(keys(output.function_urls)) == toset(["API", "GetTask"])
+    error_message = "A functions map must replace the default map"
+  }
+  assert {
+    condition     = output.functions["API"].concurrency == 10 && output.functions["API"].min_instances == 0 && output.functions["API"].max_instances == 10
+    error_message = "A functions map must be deployed as written, without this environment's sizing"
   }
 }

@@ -371,3 +371,86 @@ run "an_index_for_every_listed_query" {
     error_message = "The status + created_at desc index on tasks must exist"
   }
 }
+
+# The module's defaults, which every environment deploys unless it says
+# otherwise: null inputs (what the environments pass for settings left unset)
+# take them.
+run "defaults_deploy_the_api_and_check_pending" {
+  variables {
+    functions        = null
+    scheduler_jobs   = null
+    secrets          = null
+    secret_values    = {}
+    network          = null
+    hive_target_tags = null
+    connector        = null
+  }
+  assert {
+    condition     = toset(keys(module.functions.functions)) == toset(["API"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending"])
+    error_message = "The defaults must deploy the API function and the check-pending job only (ExecuteTask and batch-create come with the merge engine)"
+  }
+  assert {
+    condition = (
+      module.functions.functions["API"].service_account == "hivemerge-test-api@test-project.iam.gserviceaccount.com" &&
+      module.functions.functions["API"].ingress == "ALLOW_INTERNAL_AND_GCLB" &&
+      module.functions.functions["API"].memory == "512Mi" && module.functions.functions["API"].cpu == "1" &&
+      module.functions.functions["API"].timeout_seconds == 300 && module.functions.functions["API"].concurrency == 20 &&
+      module.functions.functions["API"].min_instances == 0 && module.functions.functions["API"].max_instances == 5
+    )
+    error_message = "The default API: api account, internal and load balancer ingress, 512Mi, 1 CPU, 300 s, concurrency 20, 0-5 instances"
+  }
+  assert {
+    condition = (
+      module.scheduler.jobs["check-pending"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/check-pending" &&
+      module.scheduler.jobs["check-pending"].schedule == "*/5 * * * *" &&
+      module.scheduler.jobs["check-pending"].attempt_deadline == "300s" && module.scheduler.jobs["check-pending"].retry_count == 0
+    )
+    error_message = "The default check-pending job must POST to the API every 5 minutes, 300 s deadline, no retries"
+  }
+  assert {
+    condition     = module.scheduler.jobs["check-pending"].oidc_service_account == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" && module.functions.functions["API"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator"
+    error_message = "By default the scheduler account's ID tokens must be an operator on the API"
+  }
+  assert {
+    condition     = !contains(keys(jsondecode(module.functions.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])), "ExecuteTask")
+    error_message = "The API must not be told about an ExecuteTask function that is not deployed"
+  }
+  assert {
+    condition     = toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"]) && toset(keys(module.secrets.accessors)) == toset(["hive-password/api", "hive-keytab/api"])
+    error_message = "The defaults must create no executor account, and let the api account read hive-password and hive-keytab"
+  }
+  assert {
+    condition     = join(",", module.network.firewall.source_ranges) == "10.8.0.0/28" && join(",", module.network.firewall.target_tags) == "hive"
+    error_message = "Network defaults: connector 10.8.0.0/28, firewall to the VMs tagged hive"
+  }
+}
+
+run "function_overrides_merge_over_functions" {
+  variables {
+    function_overrides = {
+      API = { concurrency = 40, min_instances = 1, max_instances = 20 }
+    }
+  }
+  assert {
+    condition     = module.functions.functions["API"].concurrency == 40 && module.functions.functions["API"].min_instances == 1 && module.functions.functions["API"].max_instances == 20
+    error_message = "function_overrides must set the attributes it names"
+  }
+  assert {
+    condition     = module.functions.functions["API"].cpu == "1" && module.functions.functions["API"].secret_env == { HIVE_PASSWORD = "hivemerge-test-hive-password" } && module.functions.functions["API"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator"
+    error_message = "function_overrides must keep the attributes it leaves null"
+  }
+  assert {
+    condition     = module.functions.functions["ExecuteTask"].concurrency == 1 && module.functions.functions["ExecuteTask"].memory == "1Gi"
+    error_message = "function_overrides must leave the other functions alone"
+  }
+}
+
+run "function_overrides_of_an_unknown_function_are_refused" {
+  command = plan
+  variables {
+    function_overrides = {
+      GetTask = { concurrency = 40 }
+    }
+  }
+  expect_failures = [var.function_overrides]
+}
