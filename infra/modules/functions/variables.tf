@@ -102,8 +102,8 @@ variable "functions" {
     Functions to deploy, keyed by entry point: a name registered with functions.HTTP in
     package functions (API, CreateTask, GetTask, ListTasks, CancelTask, TaskLogs, TaskStats,
     ListClusters, GetCluster, CreateCluster, UpdateCluster, DeleteCluster,
-    TestClusterConnection; ExecuteTask and PreviewTask come with the merge engine). A name the code does not register fails at start.
-    All are deployed from the same source archive.
+    TestClusterConnection; ExecuteTask and PreviewTask come with the merge engine). A name the
+    code does not register fails at start. All are deployed from the same source archive.
     service_account: key of var.service_accounts (each function runs as its role's account).
     memory: 128Mi..32Gi (k, M, G, Mi, Gi units). cpu: e.g. "1" (null: derived from memory).
     timeout_seconds: at most 3600 (HTTP functions). concurrency > 1 needs cpu >= 1.
