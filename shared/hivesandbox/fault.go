@@ -31,7 +31,10 @@ const (
 	FaultConcurrentWrite FaultAction = "concurrent_write"
 )
 
-// Fault describes a failure injected into statements whose text matches Match.
+// Fault describes a failure injected into statements whose text matches Match. FaultFail,
+// FaultHang and FaultSlow hit a statement at the start of its execution, once it has
+// compiled, so they fail it the way a failed job does; a statement that fails to compile is
+// not affected and does not use up Times.
 type Fault struct {
 	// Match is a regular expression searched in the statement text, case-insensitively.
 	Match  string

@@ -235,7 +235,14 @@ func (h *service) GetQueryId(ctx context.Context, req *hiveserver.TGetQueryIdReq
 		// TGetQueryIdResp has no status field: Hive raises the error as an exception too.
 		return nil, fmt.Errorf("%s", st.GetErrorMessage())
 	}
-	return &hiveserver.TGetQueryIdResp{QueryId: "sandbox_" + strings.ReplaceAll(op.key.String(), "-", "")}, nil
+	op.mu.Lock()
+	id := op.queryID
+	op.mu.Unlock()
+	if id == "" {
+		// Metadata operations never reach the engine's compiler.
+		id = "sandbox_" + strings.ReplaceAll(op.key.String(), "-", "")
+	}
+	return &hiveserver.TGetQueryIdResp{QueryId: id}, nil
 }
 
 func (h *service) SetClientInfo(ctx context.Context, req *hiveserver.TSetClientInfoReq) (*hiveserver.TSetClientInfoResp, error) {

@@ -89,19 +89,20 @@ type operation struct {
 	stmt   string
 	log    *slog.Logger
 
-	cancel  context.CancelFunc
-	started chan struct{} // closed once the statement is visibly executing, or done
-	done    chan struct{} // closed when the goroutine has returned
+	cancel   context.CancelFunc
+	compiled chan struct{} // closed once the engine has compiled the statement, or at done
+	done     chan struct{} // closed when the goroutine has returned
 
-	startOnce sync.Once
+	compileOnce sync.Once
 
 	timeout time.Duration // QueryTimeout; 0 is none
 
 	mu    sync.Mutex
 	state hiveserver.TOperationState
-	// visible records that the statement had visibly started (see started) before it ended:
-	// its failure then belongs to GetOperationStatus, not to ExecuteStatement's answer.
-	visible       bool
+	// planned records that the engine compiled the statement: a later failure is an
+	// execution error, which belongs to GetOperationStatus rather than ExecuteStatement.
+	planned       bool
+	queryID       string
 	stopState     hiveserver.TOperationState // requested terminal state when stopped
 	err           *hiveql.Error
 	result        *hiveql.Result
@@ -115,7 +116,7 @@ type operation struct {
 	endTime       time.Time
 }
 
-func (op *operation) markStarted() { op.startOnce.Do(func() { close(op.started) }) }
+func (op *operation) markCompiled() { op.compileOnce.Do(func() { close(op.compiled) }) }
 
 func (op *operation) setState(st hiveserver.TOperationState) {
 	op.mu.Lock()
@@ -163,25 +164,20 @@ func (op *operation) stop(st hiveserver.TOperationState) {
 
 // run executes fn and records its outcome. Faults matched by the statement are applied here.
 func (op *operation) run(ctx context.Context, fn runFunc, fault *injected, s *Server) {
-	// done closes before the final markStarted, so that a waiter woken by started can tell
+	// done closes before the final markCompiled, so that a waiter woken by compiled can tell
 	// from done whether the operation had ended.
-	defer op.markStarted()
+	defer op.markCompiled()
 	defer close(op.done)
 	defer op.cancel()
 
+	// While another statement of the session runs, this one waits in PENDING, uncompiled:
+	// the engine compiles against the session's state, which that statement may change.
 	op.setState(hiveserver.TOperationState_PENDING_STATE)
 	select {
 	case op.sess.turn <- struct{}{}:
-	default:
-		// Another statement of the session runs: the client gets its handle in PENDING
-		// state rather than waiting for the other statement.
-		op.markStarted()
-		select {
-		case op.sess.turn <- struct{}{}:
-		case <-ctx.Done():
-			op.finish(ctx, nil, ctx.Err())
-			return
-		}
+	case <-ctx.Done():
+		op.finish(ctx, nil, ctx.Err())
+		return
 	}
 	res, err := op.execute(ctx, fn, fault, s)
 	// The session's next statement may start as soon as a client can see this one ended.
@@ -197,30 +193,30 @@ func (op *operation) execute(ctx context.Context, fn runFunc, fault *injected, s
 
 	committed := false
 	ev := hiveql.Events{
+		Compiled: func(ctx context.Context, p hiveql.Plan) error {
+			op.mu.Lock()
+			op.planned, op.queryID, op.hasResult = true, p.QueryID, p.HasResultSet
+			op.mu.Unlock()
+			op.markCompiled()
+			// Faults at the start of a statement hit its execution, as a failed job would.
+			if fault == nil || fault.fault.AtCommit || fault.fault.Action == FaultConcurrentWrite {
+				return nil
+			}
+			return s.fire(ctx, op, fault)
+		},
 		Progress: func(done, total int) {
-			op.markStarted()
 			op.mu.Lock()
 			op.progressDone, op.progressTotal = done, total
 			op.mu.Unlock()
 		},
-		Log: func(line string) {
-			op.markStarted()
-			op.appendLog(line)
-		},
+		Log: op.appendLog,
 		BeforeCommit: func(ctx context.Context) error {
-			op.markStarted()
 			committed = true
 			if fault == nil || !(fault.fault.AtCommit || fault.fault.Action == FaultConcurrentWrite) {
 				return nil
 			}
 			return s.fire(ctx, op, fault)
 		},
-	}
-
-	if fault != nil && !fault.fault.AtCommit && fault.fault.Action != FaultConcurrentWrite {
-		if err := s.fire(ctx, op, fault); err != nil {
-			return nil, err
-		}
 	}
 	res, err := fn(ctx, ev)
 	if err == nil && !committed && fault != nil && fault.fault.Action == FaultConcurrentWrite {
@@ -235,11 +231,6 @@ func (op *operation) execute(ctx context.Context, fn runFunc, fault *injected, s
 func (op *operation) finish(ctx context.Context, res *hiveql.Result, err error) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
-	select {
-	case <-op.started:
-		op.visible = true
-	default:
-	}
 	op.endTime = time.Now()
 	if op.startTime.IsZero() {
 		op.startTime = op.endTime
@@ -296,7 +287,6 @@ func (s *Server) fire(ctx context.Context, op *operation, in *injected) error {
 		return nil
 	}
 	f := in.fault
-	op.markStarted()
 	op.appendLog(fmt.Sprintf("sandbox: injected fault %d (%s) hits this statement", in.id, f.Action))
 	op.log.Info("fault fired", "fault_id", in.id, "action", f.Action, "statement", op.stmt)
 	if f.Action != FaultConcurrentWrite {
@@ -350,45 +340,5 @@ func notify(ctx context.Context, ch chan<- struct{}) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// resultKeywords start statements that return a result set.
-var resultKeywords = map[string]bool{
-	"SELECT": true, "SHOW": true, "DESCRIBE": true, "DESC": true, "EXPLAIN": true,
-	"WITH": true, "VALUES": true, "LIST": true, "DFS": true,
-}
-
-// guessHasResultSet tells from the text whether a statement returns rows. HiveServer2 knows
-// this after compiling; the sandbox compiles and runs in one step, so an asynchronous
-// statement's handle must be answered before the engine knows.
-func guessHasResultSet(stmt string) bool {
-	s := strings.TrimSpace(stmt)
-	for {
-		switch {
-		case strings.HasPrefix(s, "--"):
-			_, rest, _ := strings.Cut(s, "\n")
-			s = strings.TrimSpace(rest)
-		case strings.HasPrefix(s, "/*"):
-			_, rest, _ := strings.Cut(s, "*/")
-			s = strings.TrimSpace(rest)
-		case strings.HasPrefix(s, "("):
-			s = strings.TrimSpace(s[1:])
-		default:
-			fields := strings.Fields(s)
-			if len(fields) == 0 {
-				return false
-			}
-			word := strings.ToUpper(strings.TrimRight(fields[0], ";"))
-			rest := s[len(fields[0]):]
-			if word == "SET" {
-				// "SET k=v" assigns; "SET" and "SET k" print.
-				return !strings.Contains(rest, "=")
-			}
-			return resultKeywords[word]
-		}
-		if s == "" {
-			return false
-		}
 	}
 }

@@ -239,11 +239,6 @@ func (h *service) GetInfo(ctx context.Context, req *hiveserver.TGetInfoReq) (*hi
 	}, nil
 }
 
-// asyncAnswerWait bounds how long an asynchronous ExecuteStatement waits for its statement
-// to start executing. Until then, failures are answered synchronously, as HiveServer2
-// answers compilation errors; the bound only matters for an engine that stays silent.
-const asyncAnswerWait = 2 * time.Second
-
 func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecuteStatementReq) (*hiveserver.TExecuteStatementResp, error) {
 	s := h.s
 	sess, st := s.lookupSession(req.SessionHandle)
@@ -263,34 +258,28 @@ func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecute
 		}
 		fault = nil
 	}
-	if len(req.ConfOverlay) > 0 {
-		sess.log.Debug("ignoring confOverlay: the sandbox applies settings per session only", "keys", slices.Sorted(maps.Keys(req.ConfOverlay)))
-	}
-
+	// confOverlay holds for this statement only, as in HiveServer2.
+	overlay := maps.Clone(req.ConfOverlay)
 	timeout := time.Duration(req.QueryTimeout) * time.Second
-	op, err := s.startOperation(sess, hiveserver.TOperationType_EXECUTE_STATEMENT, stmt, guessHasResultSet(stmt), timeout,
+	op, err := s.startOperation(sess, hiveserver.TOperationType_EXECUTE_STATEMENT, stmt, false, timeout,
 		func(ctx context.Context, ev hiveql.Events) (*hiveql.Result, error) {
-			return sess.hs.Execute(ctx, stmt, ev)
+			return sess.hs.Run(ctx, hiveql.Statement{SQL: stmt, Conf: overlay, Events: ev})
 		}, fault)
 	if err != nil {
 		return &hiveserver.TExecuteStatementResp{Status: errStatus(hiveError(err))}, nil
 	}
 
-	if req.RunAsync {
-		t := time.NewTimer(asyncAnswerWait)
-		select {
-		case <-op.started:
-		case <-op.done:
-		case <-ctx.Done():
-		case <-t.C:
-		}
-		t.Stop()
-	} else {
-		select {
-		case <-op.done:
-		case <-ctx.Done():
-			return nil, thrift.ErrAbandonRequest
-		}
+	// HiveServer2 compiles an asynchronous statement before it answers, so compile errors
+	// come back here and the handle knows whether there will be rows; a synchronous one
+	// runs to its end.
+	ready := op.compiled
+	if !req.RunAsync {
+		ready = op.done
+	}
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return nil, thrift.ErrAbandonRequest
 	}
 	st = s.answer(op, !req.RunAsync)
 	if st.StatusCode != hiveserver.TStatusCode_SUCCESS_STATUS {
@@ -299,21 +288,21 @@ func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecute
 	return &hiveserver.TExecuteStatementResp{Status: st, OperationHandle: op.handle}, nil
 }
 
-// answer is the status of a just-started operation. A failure is reported right away, and
-// its handle closed, when the caller waited for the end (sync) or when the statement failed
-// before visibly starting (as HiveServer2 reports compilation errors); otherwise it is left
-// to GetOperationStatus.
+// answer is the status of an operation that has compiled or ended, and completes its
+// handle. A failure is reported right away, and its handle closed, when the caller waited for
+// the end (sync) or when the statement failed to compile; otherwise it is left to
+// GetOperationStatus.
 func (s *Server) answer(op *operation, sync bool) *hiveserver.TStatus {
+	op.mu.Lock()
+	state, e, has, planned := op.state, op.err, op.hasResult, op.planned
+	op.mu.Unlock()
+	op.handle.HasResultSet = has
 	select {
 	case <-op.done:
 	default:
 		return okStatus()
 	}
-	op.mu.Lock()
-	state, e, has, visible := op.state, op.err, op.hasResult, op.visible
-	op.mu.Unlock()
-	op.handle.HasResultSet = has
-	if visible && !sync {
+	if planned && !sync {
 		return okStatus()
 	}
 	switch state {
@@ -336,7 +325,7 @@ func (s *Server) startOperation(sess *session, typ hiveserver.TOperationType, st
 		sess:      sess,
 		stmt:      stmt,
 		log:       sess.log.With("operation", key.String()),
-		started:   make(chan struct{}),
+		compiled:  make(chan struct{}),
 		done:      make(chan struct{}),
 		state:     hiveserver.TOperationState_INITIALIZED_STATE,
 		hasResult: hasResult,
