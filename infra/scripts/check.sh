@@ -225,6 +225,14 @@ self_test() {
 	expect_failure "scheduler OIDC identity" "$WORK/mut-wiring.log" "Jobs must authenticate with OIDC tokens of the scheduler account" \
 		bash -c "cd '$tree/modules/hivemerge' && '$TERRAFORM' test -no-color"
 
+	step "self-test: prod without its own API sizing fails its terraform test"
+	tree="$WORK/mut-env"
+	copy_infra "$tree"
+	mutate "$tree/envs/prod/main.tf" "function_overrides = var.functions == null ? local.function_overrides : {}" "function_overrides = {}"
+	tf_init "$tree/envs/prod"
+	expect_failure "prod sizing" "$WORK/mut-env.log" "prod must size the API for load" \
+		bash -c "cd '$tree/envs/prod' && '$TERRAFORM' test -no-color"
+
 	step "self-test: an index dropped from Terraform fails terraform test"
 	tree="$WORK/mut-index"
 	copy_infra "$tree"
