@@ -148,30 +148,25 @@ func (p *parser) show() (statement, error) {
 	p.next()
 	switch {
 	case p.accept("databases"), p.accept("schemas"):
-		st := &showDatabasesStmt{}
-		if p.accept("like") {
-			if p.peek().kind != tokString {
-				return nil, p.fail("")
-			}
-			st.like = p.next().text
+		like, err := p.stringAfter("like")
+		if err != nil {
+			return nil, err
 		}
-		return st, p.end()
+		return &showDatabasesStmt{like: like}, p.end()
 	case p.accept("tables"):
 		st := &showTablesStmt{}
-		if p.accept("in") || p.accept("from") {
-			_, db, err := p.ident("")
-			if err != nil {
-				return nil, err
-			}
-			st.db = db
+		var err error
+		if st.db, err = p.nameAfter("in", "from"); err != nil {
+			return nil, err
 		}
-		if p.accept("like") {
-			if p.peek().kind != tokString {
-				return nil, p.fail("")
-			}
-			st.like = p.next().text
-		} else if p.peek().kind == tokString {
-			st.like = p.next().text
+		if p.peek().kind == tokString {
+			// Hive takes the pattern with or without LIKE.
+			st.like, err = p.stringLit()
+		} else {
+			st.like, err = p.stringAfter("like")
+		}
+		if err != nil {
+			return nil, err
 		}
 		return st, p.end()
 	case p.accept("partitions"):
@@ -180,20 +175,15 @@ func (p *parser) show() (statement, error) {
 			return nil, err
 		}
 		st := &showPartitionsStmt{ref: ref}
-		if p.peek().is("partition") {
-			if st.spec, err = p.partitionSpec(); err != nil {
-				return nil, err
-			}
+		if st.spec, err = p.optPartitionSpec(); err != nil {
+			return nil, err
 		}
 		return st, p.end()
 	case p.accept("table", "extended"):
 		st := &showTableExtendedStmt{}
-		if p.accept("in") || p.accept("from") {
-			_, db, err := p.ident("")
-			if err != nil {
-				return nil, err
-			}
-			st.db = db
+		var err error
+		if st.db, err = p.nameAfter("in", "from"); err != nil {
+			return nil, err
 		}
 		if err := p.expect("like"); err != nil {
 			return nil, err
@@ -204,11 +194,8 @@ func (p *parser) show() (statement, error) {
 		default:
 			return nil, parseError(t, p.toks[p.pos:], "")
 		}
-		if p.peek().is("partition") {
-			var err error
-			if st.spec, err = p.partitionSpec(); err != nil {
-				return nil, err
-			}
+		if st.spec, err = p.optPartitionSpec(); err != nil {
+			return nil, err
 		}
 		return st, p.end()
 	case p.accept("tblproperties"):
@@ -230,22 +217,18 @@ func (p *parser) show() (statement, error) {
 		return st, p.end()
 	case p.accept("compactions"):
 		st := &showCompactionsStmt{}
-		if p.accept("database") || p.accept("schema") {
-			_, db, err := p.ident("")
-			if err != nil {
-				return nil, err
-			}
-			st.db = db
-		} else if p.peek().isName() {
+		var err error
+		if st.db, err = p.nameAfter("database", "schema"); err != nil {
+			return nil, err
+		}
+		if st.db == "" && p.peek().isName() {
 			ref, err := p.tableName()
 			if err != nil {
 				return nil, err
 			}
 			st.ref = &ref
-			if p.peek().is("partition") {
-				if st.spec, err = p.partitionSpec(); err != nil {
-					return nil, err
-				}
+			if st.spec, err = p.optPartitionSpec(); err != nil {
+				return nil, err
 			}
 		}
 		return st, p.end()
@@ -271,17 +254,11 @@ func (p *parser) create() (statement, error) {
 			return nil, err
 		}
 		st.name = name
-		if p.accept("comment") {
-			if p.peek().kind != tokString {
-				return nil, p.fail("")
-			}
-			st.comment = p.next().text
+		if st.comment, err = p.stringAfter("comment"); err != nil {
+			return nil, err
 		}
-		if p.accept("location") {
-			if p.peek().kind != tokString {
-				return nil, p.fail("")
-			}
-			st.location = p.next().text
+		if st.location, err = p.stringAfter("location"); err != nil {
+			return nil, err
 		}
 		return st, p.end()
 	}
@@ -367,6 +344,35 @@ func (p *parser) partitionSpec() ([]specItem, error) {
 		}
 	}
 	return spec, p.expect(")")
+}
+
+// stringAfter reads the string literal after keyword when keyword comes next, as in
+// LIKE 'pattern' or COMMENT '...'; it returns "" when keyword does not come.
+func (p *parser) stringAfter(keyword string) (string, error) {
+	if !p.accept(keyword) {
+		return "", nil
+	}
+	return p.stringLit()
+}
+
+// nameAfter reads the name after one of keywords when one comes next, as in SHOW TABLES IN
+// db; it returns "" when none comes.
+func (p *parser) nameAfter(keywords ...string) (string, error) {
+	for _, k := range keywords {
+		if p.accept(k) {
+			_, name, err := p.ident("")
+			return name, err
+		}
+	}
+	return "", nil
+}
+
+// optPartitionSpec reads a PARTITION(...) clause when one comes next; nil when none does.
+func (p *parser) optPartitionSpec() ([]specItem, error) {
+	if !p.peek().is("partition") {
+		return nil, nil
+	}
+	return p.partitionSpec()
 }
 
 // stringLit reads one string literal (adjacent literals concatenated).
@@ -601,10 +607,8 @@ func (p *parser) alter() (statement, error) {
 		return nil, err
 	}
 	var spec []specItem
-	if p.peek().is("partition") {
-		if spec, err = p.partitionSpec(); err != nil {
-			return nil, err
-		}
+	if spec, err = p.optPartitionSpec(); err != nil {
+		return nil, err
 	}
 	switch {
 	case spec == nil && p.accept("rename", "to"):
@@ -727,10 +731,8 @@ func (p *parser) describe() (statement, error) {
 		return nil, err
 	}
 	st.ref = ref
-	if p.peek().is("partition") {
-		if st.spec, err = p.partitionSpec(); err != nil {
-			return nil, err
-		}
+	if st.spec, err = p.optPartitionSpec(); err != nil {
+		return nil, err
 	}
 	if p.peek().isName() {
 		t, col, err := p.ident("")
@@ -752,10 +754,8 @@ func (p *parser) analyze() (statement, error) {
 		return nil, err
 	}
 	st := &analyzeStmt{ref: ref}
-	if p.peek().is("partition") {
-		if st.spec, err = p.partitionSpec(); err != nil {
-			return nil, err
-		}
+	if st.spec, err = p.optPartitionSpec(); err != nil {
+		return nil, err
 	}
 	if err := p.expect("compute", "statistics"); err != nil {
 		return nil, err
