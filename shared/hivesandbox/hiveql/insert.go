@@ -364,12 +364,7 @@ func (st *insertStmt) run(x *exec) (*Result, error) {
 	if err := x.ctx.Err(); err != nil {
 		return nil, err
 	}
-	if x.ev.BeforeCommit != nil {
-		if err := x.ev.BeforeCommit(x.ctx); err != nil {
-			return nil, err
-		}
-	}
-	if err := x.ctx.Err(); err != nil {
+	if err := x.beforeCommit(); err != nil {
 		return nil, err
 	}
 	if err := x.publish(t, st.overwrite, staging, names, outs, files); err != nil {

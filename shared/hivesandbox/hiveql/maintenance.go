@@ -101,22 +101,16 @@ func (st *concatenateStmt) run(x *exec) (*Result, error) {
 			return nil, execError("org.apache.hadoop.hive.ql.exec.DDLTask")
 		}
 	}
-	if x.ev.BeforeCommit != nil {
-		if err := x.ev.BeforeCommit(x.ctx); err != nil {
-			return nil, err
-		}
-	}
-	if err := x.ctx.Err(); err != nil {
+	if err := x.beforeCommit(); err != nil {
 		return nil, err
 	}
 
-	w := x.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	live, ok := w.lookupTable(t.DB, t.Name)
-	if !ok {
-		return nil, tableNotFound(t.qualified())
+	live, unlock, err := x.lockLive(t)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
+	w := x.w
 	params := live.Params
 	if part != nil {
 		p, ok := live.Partitions[partName]
@@ -212,13 +206,12 @@ func (st *analyzeStmt) run(x *exec) (*Result, error) {
 		job.mapped(i + 1)
 	}
 	job.finish()
-	w := x.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	live, ok := w.lookupTable(t.DB, t.Name)
-	if !ok {
-		return nil, tableNotFound(t.qualified())
+	live, unlock, err := x.lockLive(t)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
+	w := x.w
 	now := strconv.FormatInt(w.unixNow(), 10)
 	for _, r := range results {
 		params := live.Params
@@ -322,13 +315,12 @@ func (st *msckStmt) run(x *exec) (*Result, error) {
 	if !st.repair {
 		return nil, nil
 	}
-	w := x.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	live, ok := w.lookupTable(t.DB, t.Name)
-	if !ok {
-		return nil, tableNotFound(t.qualified())
+	live, unlock, err := x.lockLive(t)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
+	w := x.w
 	if st.add {
 		for _, n := range missing {
 			if _, ok := live.Partitions[n]; ok {

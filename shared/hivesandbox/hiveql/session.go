@@ -206,6 +206,17 @@ func (x *exec) log(format string, args ...any) {
 	}
 }
 
+// beforeCommit runs the BeforeCommit hook and then reports a cancel that came during the
+// work: a writing statement publishes nothing after either.
+func (x *exec) beforeCommit() error {
+	if x.ev.BeforeCommit != nil {
+		if err := x.ev.BeforeCommit(x.ctx); err != nil {
+			return err
+		}
+	}
+	return x.ctx.Err()
+}
+
 func (x *exec) progress(done, total int) {
 	if x.ev.Progress != nil {
 		x.ev.Progress(done, total)

@@ -146,13 +146,9 @@ func (st *describeStmt) run(x *exec) (*Result, error) {
 func (st *describeStmt) describe(t *table) (*Result, error) {
 	var part *partition
 	if st.spec != nil {
-		vals, err := resolveSpec(t, st.spec, true)
+		p, err := t.partitionOf(st.spec)
 		if err != nil {
 			return nil, err
-		}
-		p, ok := t.Partitions[partName(t.PartCols, t.fullValues(vals))]
-		if !ok {
-			return nil, partitionNotFound(specString(st.spec))
 		}
 		part = p
 	}
@@ -377,13 +373,9 @@ func (st *showTableExtendedStmt) run(x *exec) (*Result, error) {
 		var locs []string
 		switch {
 		case st.spec != nil:
-			vals, err := resolveSpec(t, st.spec, true)
+			p, err := t.partitionOf(st.spec)
 			if err != nil {
 				return nil, err
-			}
-			p, ok := t.Partitions[partName(t.PartCols, t.fullValues(vals))]
-			if !ok {
-				return nil, partitionNotFound(specString(st.spec))
 			}
 			loc = p.Location
 			locs = []string{loc}

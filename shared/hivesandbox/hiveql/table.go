@@ -64,6 +64,18 @@ func (x *exec) lookupLocked(ref tableRef, positional bool) (*table, error) {
 	return t, nil
 }
 
+// lockLive takes the catalog lock and finds the live table behind t, a snapshot taken when
+// the statement compiled, so that a statement can publish its work; the caller unlocks.
+func (x *exec) lockLive(t *table) (live *table, unlock func(), err error) {
+	x.w.mu.Lock()
+	live, ok := x.w.lookupTable(t.DB, t.Name)
+	if !ok {
+		x.w.mu.Unlock()
+		return nil, nil, tableNotFound(t.qualified())
+	}
+	return live, x.w.mu.Unlock, nil
+}
+
 // compileLocked is the compile step of a statement that changes the catalog: check runs
 // Hive's semantic checks under the catalog lock, and the plan is reported without it, since
 // the callback may block. The statement looks its objects up again when it changes them.
@@ -77,12 +89,23 @@ func (x *exec) compileLocked(check func() error) error {
 	return x.compiled(nil)
 }
 
-// compileTable is compileLocked for a statement on an existing table.
-func (x *exec) compileTable(ref tableRef) error {
-	return x.compileLocked(func() error {
+// alterTable is the compile step of an ALTER TABLE that changes only the catalog (the table
+// must exist), then the catalog lock for the change: it returns the live table, and the
+// caller unlocks.
+func (x *exec) alterTable(ref tableRef) (t *table, unlock func(), err error) {
+	err = x.compileLocked(func() error {
 		_, err := x.lookupLocked(ref, false)
 		return err
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	x.w.mu.Lock()
+	if t, err = x.lookupLocked(ref, false); err != nil {
+		x.w.mu.Unlock()
+		return nil, nil, err
+	}
+	return t, x.w.mu.Unlock, nil
 }
 
 // withTable runs fn on the live table under the catalog lock, for statements that only read
@@ -135,6 +158,19 @@ func specString(spec []specItem) string {
 
 // resolveSpec checks a static partition spec against the table and returns normalised values
 // by column name. With full set, every partition column must be given.
+// partitionOf finds the partition a full PARTITION(...) spec names, with Hive's errors.
+func (t *table) partitionOf(spec []specItem) (*partition, error) {
+	vals, err := resolveSpec(t, spec, true)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := t.Partitions[partName(t.PartCols, t.fullValues(vals))]
+	if !ok {
+		return nil, partitionNotFound(specString(spec))
+	}
+	return p, nil
+}
+
 func resolveSpec(t *table, spec []specItem, full bool) (map[string]string, error) {
 	if !t.partitioned() {
 		return nil, semanticError("42000", 10241, fmt.Sprintf("Table is not partitioned but partition spec exists: %s", specString(spec)))
@@ -473,19 +509,15 @@ type setLocationStmt struct {
 }
 
 func (st *setLocationStmt) run(x *exec) (*Result, error) {
-	if err := x.compileTable(st.ref); err != nil {
+	t, unlock, err := x.alterTable(st.ref)
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
+	w := x.w
 	loc, err := localPath(st.location)
 	if err != nil {
 		return nil, ddlError(err.Error())
-	}
-	w := x.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t, ok := w.lookupTable(x.dbOf(st.ref), st.ref.name)
-	if !ok {
-		return nil, tableNotFound(st.ref.written)
 	}
 	now := strconv.FormatInt(w.unixNow(), 10)
 	if st.spec == nil {
@@ -493,13 +525,9 @@ func (st *setLocationStmt) run(x *exec) (*Result, error) {
 		t.Params["transient_lastDdlTime"] = now
 		return nil, w.commit()
 	}
-	vals, err := resolveSpec(t, st.spec, true)
+	p, err := t.partitionOf(st.spec)
 	if err != nil {
 		return nil, err
-	}
-	p, ok := t.Partitions[partName(t.PartCols, t.fullValues(vals))]
-	if !ok {
-		return nil, partitionNotFound(specString(st.spec))
 	}
 	p.Location = loc
 	p.Params["transient_lastDdlTime"] = now
@@ -518,16 +546,12 @@ type addPartitionStmt struct {
 }
 
 func (st *addPartitionStmt) run(x *exec) (*Result, error) {
-	if err := x.compileTable(st.ref); err != nil {
+	t, unlock, err := x.alterTable(st.ref)
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	w := x.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t, ok := w.lookupTable(x.dbOf(st.ref), st.ref.name)
-	if !ok {
-		return nil, tableNotFound(st.ref.written)
-	}
 	for _, a := range st.parts {
 		vals, err := resolveSpec(t, a.spec, false)
 		if err != nil {
@@ -587,26 +611,21 @@ type dropPartitionStmt struct {
 }
 
 func (st *dropPartitionStmt) run(x *exec) (*Result, error) {
-	if err := x.compileTable(st.ref); err != nil {
+	t, unlock, err := x.alterTable(st.ref)
+	if err != nil {
 		return nil, err
 	}
 	w := x.w
-	w.mu.Lock()
-	t, ok := w.lookupTable(x.dbOf(st.ref), st.ref.name)
-	if !ok {
-		w.mu.Unlock()
-		return nil, tableNotFound(st.ref.written)
-	}
 	var dropped []*partition
 	for _, spec := range st.specs {
 		vals, err := resolveSpec(t, spec, false)
 		if err != nil {
-			w.mu.Unlock()
+			unlock()
 			return nil, err
 		}
 		names := t.matchPartitions(vals)
 		if len(names) == 0 && !st.ifExists {
-			w.mu.Unlock()
+			unlock()
 			return nil, semanticError("42000", 10006, "Partition not found "+specString(spec))
 		}
 		for _, n := range names {
@@ -615,9 +634,9 @@ func (st *dropPartitionStmt) run(x *exec) (*Result, error) {
 			x.log("Dropped the partition %s", n)
 		}
 	}
-	err := w.commit()
+	err = w.commit()
 	external := t.External
-	w.mu.Unlock()
+	unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -637,16 +656,12 @@ type setPropsStmt struct {
 }
 
 func (st *setPropsStmt) run(x *exec) (*Result, error) {
-	if err := x.compileTable(st.ref); err != nil {
+	t, unlock, err := x.alterTable(st.ref)
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	w := x.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t, ok := w.lookupTable(x.dbOf(st.ref), st.ref.name)
-	if !ok {
-		return nil, tableNotFound(st.ref.written)
-	}
 	if st.unset {
 		for _, k := range st.order {
 			if _, ok := t.Params[k]; !ok && !st.ifExists {
