@@ -80,101 +80,82 @@ func stringColumn(values []string) *hiveserver.TRowSet {
 // encodeColumn encodes column i of rows as the wire type id. NULLs are marked in a bitmap,
 // lowest bit first, as Java's BitSet.toByteArray lays it out.
 func encodeColumn(id hiveserver.TTypeId, rows [][]any, i int) (*hiveserver.TColumn, error) {
-	n := len(rows)
-	nulls := make([]byte, (n+7)/8)
-	value := func(r int) (any, error) {
-		if i >= len(rows[r]) {
-			return nil, fmt.Errorf("row %d has %d values", r, len(rows[r]))
-		}
-		v := rows[r][i]
-		if v == nil {
-			nulls[r/8] |= 1 << (r % 8)
-		}
-		return v, nil
-	}
+	nulls := make([]byte, (len(rows)+7)/8)
 	switch id {
 	case hiveserver.TTypeId_BOOLEAN_TYPE:
-		vals := make([]bool, n)
-		for r := range rows {
-			v, err := value(r)
-			if err != nil {
-				return nil, err
+		vals, err := columnValues(rows, i, nulls, func(v any) (bool, error) {
+			b, ok := v.(bool)
+			if !ok {
+				return false, fmt.Errorf("%T is not a bool", v)
 			}
-			if v != nil {
-				b, ok := v.(bool)
-				if !ok {
-					return nil, fmt.Errorf("row %d: %T is not a bool", r, v)
-				}
-				vals[r] = b
-			}
+			return b, nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		return &hiveserver.TColumn{BoolVal: &hiveserver.TBoolColumn{Values: vals, Nulls: nulls}}, nil
 	case hiveserver.TTypeId_TINYINT_TYPE, hiveserver.TTypeId_SMALLINT_TYPE, hiveserver.TTypeId_INT_TYPE, hiveserver.TTypeId_BIGINT_TYPE:
-		vals := make([]int64, n)
-		for r := range rows {
-			v, err := value(r)
-			if err != nil {
-				return nil, err
-			}
-			if v != nil {
-				if vals[r], err = toInt(v); err != nil {
-					return nil, fmt.Errorf("row %d: %w", r, err)
-				}
-			}
+		vals, err := columnValues(rows, i, nulls, toInt)
+		if err != nil {
+			return nil, err
 		}
 		return intColumn(id, vals, nulls)
 	case hiveserver.TTypeId_FLOAT_TYPE, hiveserver.TTypeId_DOUBLE_TYPE:
-		vals := make([]float64, n)
-		for r := range rows {
-			v, err := value(r)
-			if err != nil {
-				return nil, err
-			}
-			if v != nil {
-				if vals[r], err = toFloat(v); err != nil {
-					return nil, fmt.Errorf("row %d: %w", r, err)
-				}
-			}
+		vals, err := columnValues(rows, i, nulls, toFloat)
+		if err != nil {
+			return nil, err
 		}
 		return &hiveserver.TColumn{DoubleVal: &hiveserver.TDoubleColumn{Values: vals, Nulls: nulls}}, nil
 	case hiveserver.TTypeId_BINARY_TYPE:
-		vals := make([][]byte, n)
-		for r := range rows {
-			v, err := value(r)
-			if err != nil {
-				return nil, err
-			}
+		vals, err := columnValues(rows, i, nulls, func(v any) ([]byte, error) {
 			switch v := v.(type) {
-			case nil:
-				vals[r] = []byte{}
 			case []byte:
-				vals[r] = v
+				return v, nil
 			case string:
-				vals[r] = []byte(v)
-			default:
-				return nil, fmt.Errorf("row %d: %T is not binary", r, v)
+				return []byte(v), nil
 			}
+			return nil, fmt.Errorf("%T is not binary", v)
+		})
+		if err != nil {
+			return nil, err
 		}
 		return &hiveserver.TColumn{BinaryVal: &hiveserver.TBinaryColumn{Values: vals, Nulls: nulls}}, nil
 	default:
-		vals := make([]string, n)
-		for r := range rows {
-			v, err := value(r)
-			if err != nil {
-				return nil, err
-			}
+		vals, err := columnValues(rows, i, nulls, func(v any) (string, error) {
 			switch v := v.(type) {
-			case nil:
 			case string:
-				vals[r] = v
+				return v, nil
 			case float64:
-				vals[r] = strconv.FormatFloat(v, 'g', -1, 64)
-			default:
-				vals[r] = fmt.Sprint(v)
+				return strconv.FormatFloat(v, 'g', -1, 64), nil
 			}
+			return fmt.Sprint(v), nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		return &hiveserver.TColumn{StringVal: &hiveserver.TStringColumn{Values: vals, Nulls: nulls}}, nil
 	}
+}
+
+// columnValues converts column i of rows with conv, which sees only non-NULL values; a NULL
+// is marked in nulls and left as T's zero value, which is what Hive sends in its place.
+func columnValues[T any](rows [][]any, i int, nulls []byte, conv func(any) (T, error)) ([]T, error) {
+	vals := make([]T, len(rows))
+	for r, row := range rows {
+		if i >= len(row) {
+			return nil, fmt.Errorf("row %d has %d values", r, len(row))
+		}
+		if row[i] == nil {
+			nulls[r/8] |= 1 << (r % 8)
+			continue
+		}
+		v, err := conv(row[i])
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", r, err)
+		}
+		vals[r] = v
+	}
+	return vals, nil
 }
 
 func intColumn(id hiveserver.TTypeId, vals []int64, nulls []byte) (*hiveserver.TColumn, error) {
@@ -194,25 +175,22 @@ func intColumn(id hiveserver.TTypeId, vals []int64, nulls []byte) (*hiveserver.T
 	}
 	switch id {
 	case hiveserver.TTypeId_TINYINT_TYPE:
-		out := make([]int8, len(vals))
-		for r, v := range vals {
-			out[r] = int8(v)
-		}
-		return &hiveserver.TColumn{ByteVal: &hiveserver.TByteColumn{Values: out, Nulls: nulls}}, nil
+		return &hiveserver.TColumn{ByteVal: &hiveserver.TByteColumn{Values: narrow[int8](vals), Nulls: nulls}}, nil
 	case hiveserver.TTypeId_SMALLINT_TYPE:
-		out := make([]int16, len(vals))
-		for r, v := range vals {
-			out[r] = int16(v)
-		}
-		return &hiveserver.TColumn{I16Val: &hiveserver.TI16Column{Values: out, Nulls: nulls}}, nil
+		return &hiveserver.TColumn{I16Val: &hiveserver.TI16Column{Values: narrow[int16](vals), Nulls: nulls}}, nil
 	case hiveserver.TTypeId_INT_TYPE:
-		out := make([]int32, len(vals))
-		for r, v := range vals {
-			out[r] = int32(v)
-		}
-		return &hiveserver.TColumn{I32Val: &hiveserver.TI32Column{Values: out, Nulls: nulls}}, nil
+		return &hiveserver.TColumn{I32Val: &hiveserver.TI32Column{Values: narrow[int32](vals), Nulls: nulls}}, nil
 	}
 	return &hiveserver.TColumn{I64Val: &hiveserver.TI64Column{Values: vals, Nulls: nulls}}, nil
+}
+
+// narrow converts values already checked to fit T.
+func narrow[T int8 | int16 | int32](vals []int64) []T {
+	out := make([]T, len(vals))
+	for r, v := range vals {
+		out[r] = T(v)
+	}
+	return out
 }
 
 func toInt(v any) (int64, error) {
