@@ -1,7 +1,8 @@
 # What the dev environment deploys. The module's defaults themselves (the
 # API's settings, the check-pending job, accounts, network) are asserted in
 # modules/hivemerge/tests/wiring.tftest.hcl; here: what dev deploys, its own
-# settings, and that the scheduler's identity is wired through this root.
+# settings, and that the scheduler's identity is wired through this root
+# (envs/prod's tests check that a functions map replaces the default).
 
 mock_provider "google" {
   mock_resource "google_service_account" {
@@ -56,22 +57,5 @@ run "scheduler_is_an_operator_on_the_api" {
   assert {
     condition     = output.functions["API"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-dev-scheduler@test-project.iam.gserviceaccount.com:operator"
     error_message = "The API must give the scheduler account the operator role (check-pending needs it)"
-  }
-}
-
-run "a_functions_map_replaces_the_default" {
-  variables {
-    functions = {
-      API     = { service_account = "api", cpu = "1", concurrency = 10, oidc_roles = { scheduler = "operator" } }
-      GetTask = { service_account = "api" }
-    }
-  }
-  assert {
-    condition     = toset(keys(output.function_urls)) == toset(["API", "GetTask"])
-    error_message = "A functions map must replace the default map"
-  }
-  assert {
-    condition     = output.functions["API"].concurrency == 10 && output.functions["API"].min_instances == 0 && output.functions["API"].max_instances == 10
-    error_message = "A functions map must be deployed as written, without this environment's sizing"
   }
 }
