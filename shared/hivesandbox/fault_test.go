@@ -83,8 +83,7 @@ func TestFaults(t *testing.T) {
 			f := tt.fault
 			f.Fired = fired
 			sb.Inject(f)
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
+			cur := sb.cursor(t)
 			for i, stmt := range tt.stmts {
 				cur.Exec(context.Background(), stmt)
 				switch {
@@ -109,8 +108,7 @@ func TestFaults(t *testing.T) {
 func TestFaultRemove(t *testing.T) {
 	sb := startSandbox(t, nosasl)
 	remove := sb.Inject(hivesandbox.Fault{Match: `.`, Action: hivesandbox.FaultFail})
-	cur := sb.connect(t).Cursor()
-	defer cur.Close()
+	cur := sb.cursor(t)
 	if _, err := tryQuery(context.Background(), cur, "SHOW DATABASES"); err == nil {
 		t.Fatal("statement succeeded with a fail-everything fault")
 	}
@@ -119,33 +117,28 @@ func TestFaultRemove(t *testing.T) {
 }
 
 func TestFaultDropConnection(t *testing.T) {
-	for _, tr := range []transport{nosasl, sasl, httpPlain} {
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			sb := startSandbox(t, tr)
-			fired := make(chan struct{}, 1)
-			sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE lost`, Action: hivesandbox.FaultDropConnection, Times: 1, Fired: fired})
-			conn, err := sb.dial("alice", testUsers["alice"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			cur := conn.Cursor()
-			cur.Exec(context.Background(), "CREATE DATABASE lost")
-			if cur.Err == nil {
-				t.Fatal("statement succeeded on a dropped connection")
-			}
-			<-fired
-			conn.Close() // the session is gone with the connection; this only frees the client
+	eachTransport(t, []transport{nosasl, sasl, httpPlain}, func(t *testing.T, sb *sandbox) {
+		fired := make(chan struct{}, 1)
+		sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE lost`, Action: hivesandbox.FaultDropConnection, Times: 1, Fired: fired})
+		conn, err := sb.dial("alice", testUsers["alice"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur := conn.Cursor()
+		cur.Exec(context.Background(), "CREATE DATABASE lost")
+		if cur.Err == nil {
+			t.Fatal("statement succeeded on a dropped connection")
+		}
+		<-fired
+		conn.Close() // the session is gone with the connection; this only frees the client
 
-			// Times: 1 spent the fault; a new connection runs the statement.
-			cur2 := sb.connect(t).Cursor()
-			defer cur2.Close()
-			if got := databases(t, cur2); slices.Contains(got, "lost") {
-				t.Fatalf("the dropped statement ran: databases = %q", got)
-			}
-			exec(t, cur2, "CREATE DATABASE lost")
-		})
-	}
+		// Times: 1 spent the fault; a new connection runs the statement.
+		cur2 := sb.cursor(t)
+		if got := databases(t, cur2); slices.Contains(got, "lost") {
+			t.Fatalf("the dropped statement ran: databases = %q", got)
+		}
+		exec(t, cur2, "CREATE DATABASE lost")
+	})
 }
 
 // A cancelled statement stops, ends CANCELED and leaves nothing behind; the session goes on.
@@ -165,8 +158,7 @@ func TestCancel(t *testing.T) {
 			sb := startSandbox(t, tt.tr)
 			fired := make(chan struct{})
 			sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE hung`, Action: hivesandbox.FaultHang, Fired: fired})
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
+			cur := sb.cursor(t)
 
 			if tt.viaCtx {
 				// gohive's synchronous Exec sends CancelOperation when its context ends.
@@ -213,82 +205,73 @@ func TestCancel(t *testing.T) {
 
 // Closing the server ends hung statements and the calls waiting on them.
 func TestCloseStopsOperations(t *testing.T) {
-	for _, tr := range []transport{nosasl, httpPlain} {
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			sb := startSandbox(t, tr)
-			fired := make(chan struct{})
-			sb.Inject(hivesandbox.Fault{Match: `hung`, Action: hivesandbox.FaultHang, Fired: fired})
-			cur := sb.connect(t).Cursor()
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				cur.Exec(context.Background(), "CREATE DATABASE hung")
-			}()
-			<-fired
-			if err := sb.Close(); err != nil {
-				t.Fatal(err)
-			}
-			<-done
-			if cur.Err == nil {
-				t.Error("statement succeeded although the server closed")
-			}
-		})
-	}
+	eachTransport(t, []transport{nosasl, httpPlain}, func(t *testing.T, sb *sandbox) {
+		fired := make(chan struct{})
+		sb.Inject(hivesandbox.Fault{Match: `hung`, Action: hivesandbox.FaultHang, Fired: fired})
+		cur := sb.connect(t).Cursor()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			cur.Exec(context.Background(), "CREATE DATABASE hung")
+		}()
+		<-fired
+		if err := sb.Close(); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if cur.Err == nil {
+			t.Error("statement succeeded although the server closed")
+		}
+	})
 }
 
 func TestConcurrentSessions(t *testing.T) {
-	for _, tr := range []transport{nosasl, sasl, httpPlain} {
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			sb := startSandbox(t, tr)
-			const n = 12
-			var wg sync.WaitGroup
-			errs := make(chan error, n)
-			for i := range n {
-				wg.Go(func() {
-					conn, err := sb.dial("alice", testUsers["alice"])
+	eachTransport(t, []transport{nosasl, sasl, httpPlain}, func(t *testing.T, sb *sandbox) {
+		const n = 12
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				conn, err := sb.dial("alice", testUsers["alice"])
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer conn.Close()
+				cur := conn.Cursor()
+				defer cur.Close()
+				db := fmt.Sprintf("db%02d", i)
+				ctx := context.Background()
+				for _, stmt := range []string{"CREATE DATABASE " + db, "USE " + db, fmt.Sprintf("SET hive.merge.size.per.task=%d", i)} {
+					if _, err := tryQuery(ctx, cur, stmt); err != nil {
+						errs <- fmt.Errorf("%s: %w", stmt, err)
+						return
+					}
+				}
+				// Each session keeps its own settings while the others change theirs.
+				for range 5 {
+					rows, err := tryQuery(ctx, cur, "SET hive.merge.size.per.task")
 					if err != nil {
 						errs <- err
 						return
 					}
-					defer conn.Close()
-					cur := conn.Cursor()
-					defer cur.Close()
-					db := fmt.Sprintf("db%02d", i)
-					ctx := context.Background()
-					for _, stmt := range []string{"CREATE DATABASE " + db, "USE " + db, fmt.Sprintf("SET hive.merge.size.per.task=%d", i)} {
-						if _, err := tryQuery(ctx, cur, stmt); err != nil {
-							errs <- fmt.Errorf("%s: %w", stmt, err)
-							return
-						}
+					if want := fmt.Sprintf("hive.merge.size.per.task=%d", i); len(rows) != 1 || rows[0][0] != want {
+						errs <- fmt.Errorf("session %d sees %q, want %q", i, rows, want)
+						return
 					}
-					// Each session keeps its own settings while the others change theirs.
-					for range 5 {
-						rows, err := tryQuery(ctx, cur, "SET hive.merge.size.per.task")
-						if err != nil {
-							errs <- err
-							return
-						}
-						if want := fmt.Sprintf("hive.merge.size.per.task=%d", i); len(rows) != 1 || rows[0][0] != want {
-							errs <- fmt.Errorf("session %d sees %q, want %q", i, rows, want)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
-			if got := databases(t, cur); len(got) != n+1 {
-				t.Errorf("databases = %q, want default and %d more", got, n)
-			}
-		})
-	}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		cur := sb.cursor(t)
+		if got := databases(t, cur); len(got) != n+1 {
+			t.Errorf("databases = %q, want default and %d more", got, n)
+		}
+	})
 }
 
 func TestAdminEndpoint(t *testing.T) {
@@ -342,8 +325,7 @@ func TestAdminEndpoint(t *testing.T) {
 				t.Fatalf("POST answer %s: %v", body, err)
 			}
 
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
+			cur := sb.cursor(t)
 			cur.Exec(context.Background(), "CREATE DATABASE nope")
 			if cur.Err == nil || !strings.Contains(hiveMessage(cur.Err), "admin says no") {
 				t.Errorf("statement error = %v, want the admin fault", cur.Err)

@@ -283,3 +283,21 @@ func testTLS(t testing.TB) (server, client *tls.Config) {
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}},
 		&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 }
+
+// eachTransport runs body against a fresh sandbox for each transport, in parallel.
+func eachTransport(t *testing.T, trs []transport, body func(t *testing.T, sb *sandbox)) {
+	for _, tr := range trs {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			body(t, startSandbox(t, tr))
+		})
+	}
+}
+
+// cursor opens a gohive connection as alice and returns its cursor, closed when the test ends.
+func (sb *sandbox) cursor(t testing.TB) *gohive.Cursor {
+	t.Helper()
+	cur := sb.connect(t).Cursor()
+	t.Cleanup(cur.Close)
+	return cur
+}

@@ -15,26 +15,21 @@ import (
 )
 
 func TestTransports(t *testing.T) {
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			sb := startSandbox(t, tr)
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
+	eachTransport(t, transports, func(t *testing.T, sb *sandbox) {
+		cur := sb.cursor(t)
 
-			exec(t, cur, "CREATE DATABASE sales")
-			exec(t, cur, "USE sales")
-			got := query(t, cur, "SHOW DATABASES")
-			if want := [][]string{{"default"}, {"sales"}}; !slices.EqualFunc(got, want, slices.Equal) {
-				t.Errorf("SHOW DATABASES = %q, want %q", got, want)
-			}
-			// SET without a value prints the session's value: the session remembered it.
-			exec(t, cur, "SET hive.merge.mapredfiles=true")
-			if got := query(t, cur, "SET hive.merge.mapredfiles"); len(got) != 1 || got[0][0] != "hive.merge.mapredfiles=true" {
-				t.Errorf("SET hive.merge.mapredfiles = %q", got)
-			}
-		})
-	}
+		exec(t, cur, "CREATE DATABASE sales")
+		exec(t, cur, "USE sales")
+		got := query(t, cur, "SHOW DATABASES")
+		if want := [][]string{{"default"}, {"sales"}}; !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("SHOW DATABASES = %q, want %q", got, want)
+		}
+		// SET without a value prints the session's value: the session remembered it.
+		exec(t, cur, "SET hive.merge.mapredfiles=true")
+		if got := query(t, cur, "SET hive.merge.mapredfiles"); len(got) != 1 || got[0][0] != "hive.merge.mapredfiles=true" {
+			t.Errorf("SET hive.merge.mapredfiles = %q", got)
+		}
+	})
 }
 
 func TestAuthentication(t *testing.T) {
@@ -102,19 +97,15 @@ func TestSASLClientOnNOSASLServer(t *testing.T) {
 // A synchronous ExecuteStatement longer than Thrift's connectivity check interval (5 ms)
 // keeps its connection, over plain TCP and over TLS.
 func TestSlowSynchronousStatement(t *testing.T) {
-	for _, tr := range []transport{nosasl, nosaslTLS} {
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			sb := startSandbox(t, tr)
-			sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE`, Action: hivesandbox.FaultSlow, Delay: 100 * time.Millisecond})
-			c := rawClientTLS(t, sb.Addr(), sb.clientTLS)
-			sess := openRawSession(t, c, nil)
-			rawExec(t, c, sess, "CREATE DATABASE slow", false)
-			if got := rawQuery(t, c, sess, "SHOW DATABASES"); !slices.Contains(got, "slow") {
-				t.Errorf("databases = %q", got)
-			}
-		})
-	}
+	eachTransport(t, []transport{nosasl, nosaslTLS}, func(t *testing.T, sb *sandbox) {
+		sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE`, Action: hivesandbox.FaultSlow, Delay: 100 * time.Millisecond})
+		c := rawClientTLS(t, sb.Addr(), sb.clientTLS)
+		sess := openRawSession(t, c, nil)
+		rawExec(t, c, sess, "CREATE DATABASE slow", false)
+		if got := rawQuery(t, c, sess, "SHOW DATABASES"); !slices.Contains(got, "slow") {
+			t.Errorf("databases = %q", got)
+		}
+	})
 }
 
 func TestErrorsAreHiveErrors(t *testing.T) {
@@ -128,27 +119,22 @@ func TestErrorsAreHiveErrors(t *testing.T) {
 		{name: "unknown database", stmt: "USE nowhere", wantMsg: "SemanticException [Error 10072]: Database does not exist: nowhere", wantCode: 10072},
 		{name: "unknown table", stmt: "DESCRIBE FORMATTED nope", wantMsg: "Table not found", wantCode: 10001},
 	}
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			sb := startSandbox(t, tr)
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
-			for _, tt := range tests {
-				cur.Exec(context.Background(), tt.stmt)
-				var he gohive.HiveError
-				if !errors.As(cur.Err, &he) {
-					t.Errorf("%s: error = %#v, want a gohive.HiveError", tt.name, cur.Err)
-					continue
-				}
-				if !strings.Contains(he.Message, tt.wantMsg) || he.ErrorCode != tt.wantCode {
-					t.Errorf("%s: HiveError = %q code %d, want %q code %d", tt.name, he.Message, he.ErrorCode, tt.wantMsg, tt.wantCode)
-				}
+	eachTransport(t, transports, func(t *testing.T, sb *sandbox) {
+		cur := sb.cursor(t)
+		for _, tt := range tests {
+			cur.Exec(context.Background(), tt.stmt)
+			var he gohive.HiveError
+			if !errors.As(cur.Err, &he) {
+				t.Errorf("%s: error = %#v, want a gohive.HiveError", tt.name, cur.Err)
+				continue
 			}
-			// The session survives its errors.
-			query(t, cur, "SHOW DATABASES")
-		})
-	}
+			if !strings.Contains(he.Message, tt.wantMsg) || he.ErrorCode != tt.wantCode {
+				t.Errorf("%s: HiveError = %q code %d, want %q code %d", tt.name, he.Message, he.ErrorCode, tt.wantMsg, tt.wantCode)
+			}
+		}
+		// The session survives its errors.
+		query(t, cur, "SHOW DATABASES")
+	})
 }
 
 func TestRawProtocol(t *testing.T) {

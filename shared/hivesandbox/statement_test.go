@@ -48,8 +48,7 @@ func waitOp(t testing.TB, c *hiveserver.TCLIServiceClient, op *hiveserver.TOpera
 func TestCompileErrorsAnswerExecuteStatement(t *testing.T) {
 	sb := startSandbox(t, nosasl)
 	sb.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE doomed`, Action: hivesandbox.FaultFail})
-	cur := sb.connect(t).Cursor()
-	defer cur.Close()
+	cur := sb.cursor(t)
 	exec(t, cur, "CREATE TABLE t (a int) STORED AS TEXTFILE")
 	tests := []struct {
 		name string

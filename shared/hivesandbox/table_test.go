@@ -81,125 +81,114 @@ func fingerprint(t testing.TB, cur *gohive.Cursor, where string) []string {
 }
 
 func TestMetadataStatements(t *testing.T) {
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			sb := startSandbox(t, tr)
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
-			seedOrders(t, cur)
+	eachTransport(t, transports, func(t *testing.T, sb *sandbox) {
+		cur := sb.cursor(t)
+		seedOrders(t, cur)
 
-			desc := query(t, cur, "DESCRIBE FORMATTED orders")
-			for label, want := range map[string]string{
-				"Table Type:":             "MANAGED_TABLE",
-				"InputFormat:":            "org.apache.hadoop.mapred.TextInputFormat",
-				"Num Buckets:":            "-1",
-				"# Partition Information": "NULL", // section rows carry NULLs, as beeline shows
-			} {
-				if !slices.ContainsFunc(desc, func(r []string) bool { return strings.TrimSpace(r[0]) == label }) {
-					t.Errorf("DESCRIBE FORMATTED has no %q row", label)
-				} else if got := formatted(desc, label); got != want {
-					t.Errorf("DESCRIBE FORMATTED %s = %q, want %q", label, got, want)
-				}
+		desc := query(t, cur, "DESCRIBE FORMATTED orders")
+		for label, want := range map[string]string{
+			"Table Type:":             "MANAGED_TABLE",
+			"InputFormat:":            "org.apache.hadoop.mapred.TextInputFormat",
+			"Num Buckets:":            "-1",
+			"# Partition Information": "NULL", // section rows carry NULLs, as beeline shows
+		} {
+			if !slices.ContainsFunc(desc, func(r []string) bool { return strings.TrimSpace(r[0]) == label }) {
+				t.Errorf("DESCRIBE FORMATTED has no %q row", label)
+			} else if got := formatted(desc, label); got != want {
+				t.Errorf("DESCRIBE FORMATTED %s = %q, want %q", label, got, want)
 			}
-			// NULL cells (the comment column of section rows) arrive as NULL, not "".
-			if !slices.ContainsFunc(desc, func(r []string) bool { return r[2] == "NULL" }) {
-				t.Error("DESCRIBE FORMATTED has no NULL comment cell")
-			}
+		}
+		// NULL cells (the comment column of section rows) arrive as NULL, not "".
+		if !slices.ContainsFunc(desc, func(r []string) bool { return r[2] == "NULL" }) {
+			t.Error("DESCRIBE FORMATTED has no NULL comment cell")
+		}
 
-			parts := query(t, cur, "SHOW PARTITIONS orders")
-			if want := [][]string{{"dt=2024-01-01/hr=00"}, {"dt=2024-01-01/hr=01"}}; !slices.EqualFunc(parts, want, slices.Equal) {
-				t.Errorf("SHOW PARTITIONS = %q, want %q", parts, want)
-			}
+		parts := query(t, cur, "SHOW PARTITIONS orders")
+		if want := [][]string{{"dt=2024-01-01/hr=00"}, {"dt=2024-01-01/hr=01"}}; !slices.EqualFunc(parts, want, slices.Equal) {
+			t.Errorf("SHOW PARTITIONS = %q, want %q", parts, want)
+		}
 
-			// Typed columns: BIGINT, DOUBLE and a NULL string.
-			rows := query(t, cur, "SELECT id, amount, note FROM orders WHERE hr='00' AND id=2")
-			if want := [][]string{{"2", "3.5", "NULL"}}; !slices.EqualFunc(rows, want, slices.Equal) {
-				t.Errorf("SELECT = %q, want %q", rows, want)
-			}
-			if got := fingerprint(t, cur, "dt='2024-01-01'"); got[0] != "5" {
-				t.Errorf("COUNT(*) = %s, want 5", got[0])
-			}
-		})
-	}
+		// Typed columns: BIGINT, DOUBLE and a NULL string.
+		rows := query(t, cur, "SELECT id, amount, note FROM orders WHERE hr='00' AND id=2")
+		if want := [][]string{{"2", "3.5", "NULL"}}; !slices.EqualFunc(rows, want, slices.Equal) {
+			t.Errorf("SELECT = %q, want %q", rows, want)
+		}
+		if got := fingerprint(t, cur, "dt='2024-01-01'"); got[0] != "5" {
+			t.Errorf("COUNT(*) = %s, want 5", got[0])
+		}
+	})
 }
 
 // An asynchronous INSERT OVERWRITE as gohive drives it: Execute(async), Poll(progress),
 // FetchLogs, then the finished state with full progress and Hive's job log.
 func TestAsyncInsertOverwrite(t *testing.T) {
-	for _, tr := range []transport{nosasl, httpPlain} {
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			sb := startSandbox(t, tr)
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
-			seedOrders(t, cur)
-			before := fingerprint(t, cur, "hr='00'")
-			if n := len(partitionFiles(t, cur, hour00)); n != 3 {
-				t.Fatalf("seeded %d files, want 3", n)
-			}
+	eachTransport(t, []transport{nosasl, httpPlain}, func(t *testing.T, sb *sandbox) {
+		cur := sb.cursor(t)
+		seedOrders(t, cur)
+		before := fingerprint(t, cur, "hr='00'")
+		if n := len(partitionFiles(t, cur, hour00)); n != 3 {
+			t.Fatalf("seeded %d files, want 3", n)
+		}
 
-			// The statement cannot finish before the test takes the value from fired, so
-			// it is certainly running when polled.
-			fired := make(chan struct{})
-			sb.Inject(hivesandbox.Fault{Match: `^INSERT OVERWRITE`, Action: hivesandbox.FaultSlow, Delay: 1, AtCommit: true, Fired: fired})
-			ctx := context.Background()
-			cur.Execute(ctx, mergeHour00, true)
-			if cur.Err != nil {
-				t.Fatalf("Execute: %v", hiveMessage(cur.Err))
-			}
-			st := cur.Poll(true)
-			if cur.Err != nil {
-				t.Fatal(cur.Err)
-			}
-			if s := st.GetOperationState(); s != hiveserver.TOperationState_RUNNING_STATE {
-				t.Errorf("state while running = %v, want RUNNING", s)
-			}
-			if p := st.GetProgressUpdateResponse(); p == nil || p.Status != hiveserver.TJobExecutionStatus_IN_PROGRESS || len(p.HeaderNames) == 0 {
-				t.Errorf("progress while running = %+v", p)
-			}
-			logs := cur.FetchLogs()
-			<-fired
+		// The statement cannot finish before the test takes the value from fired, so
+		// it is certainly running when polled.
+		fired := make(chan struct{})
+		sb.Inject(hivesandbox.Fault{Match: `^INSERT OVERWRITE`, Action: hivesandbox.FaultSlow, Delay: 1, AtCommit: true, Fired: fired})
+		ctx := context.Background()
+		cur.Execute(ctx, mergeHour00, true)
+		if cur.Err != nil {
+			t.Fatalf("Execute: %v", hiveMessage(cur.Err))
+		}
+		st := cur.Poll(true)
+		if cur.Err != nil {
+			t.Fatal(cur.Err)
+		}
+		if s := st.GetOperationState(); s != hiveserver.TOperationState_RUNNING_STATE {
+			t.Errorf("state while running = %v, want RUNNING", s)
+		}
+		if p := st.GetProgressUpdateResponse(); p == nil || p.Status != hiveserver.TJobExecutionStatus_IN_PROGRESS || len(p.HeaderNames) == 0 {
+			t.Errorf("progress while running = %+v", p)
+		}
+		logs := cur.FetchLogs()
+		<-fired
 
-			cur.WaitForCompletion(ctx)
-			if cur.Err != nil {
-				t.Fatalf("WaitForCompletion: %v", cur.Err)
-			}
-			st = cur.Poll(true)
-			if cur.Err != nil {
-				t.Fatal(cur.Err)
-			}
-			if s := st.GetOperationState(); s != hiveserver.TOperationState_FINISHED_STATE {
-				t.Errorf("final state = %v, want FINISHED", s)
-			}
-			if p := st.GetProgressUpdateResponse(); p == nil || p.ProgressedPercentage != 1 || p.Status != hiveserver.TJobExecutionStatus_COMPLETE {
-				t.Errorf("final progress = %+v, want 100%% COMPLETE", p)
-			}
-			logs = append(logs, cur.FetchLogs()...)
-			if !slices.ContainsFunc(logs, func(l string) bool { return strings.Contains(l, "Loading data to table sales.orders partition") }) {
-				t.Errorf("logs have no Loading data line:\n%s", strings.Join(logs, "\n"))
-			}
-			if more := cur.FetchLogs(); len(more) != 0 {
-				t.Errorf("logs fetched twice: %q", more)
-			}
-			cur.Close()
+		cur.WaitForCompletion(ctx)
+		if cur.Err != nil {
+			t.Fatalf("WaitForCompletion: %v", cur.Err)
+		}
+		st = cur.Poll(true)
+		if cur.Err != nil {
+			t.Fatal(cur.Err)
+		}
+		if s := st.GetOperationState(); s != hiveserver.TOperationState_FINISHED_STATE {
+			t.Errorf("final state = %v, want FINISHED", s)
+		}
+		if p := st.GetProgressUpdateResponse(); p == nil || p.ProgressedPercentage != 1 || p.Status != hiveserver.TJobExecutionStatus_COMPLETE {
+			t.Errorf("final progress = %+v, want 100%% COMPLETE", p)
+		}
+		logs = append(logs, cur.FetchLogs()...)
+		if !slices.ContainsFunc(logs, func(l string) bool { return strings.Contains(l, "Loading data to table sales.orders partition") }) {
+			t.Errorf("logs have no Loading data line:\n%s", strings.Join(logs, "\n"))
+		}
+		if more := cur.FetchLogs(); len(more) != 0 {
+			t.Errorf("logs fetched twice: %q", more)
+		}
+		cur.Close()
 
-			if after := fingerprint(t, cur, "hr='00'"); !slices.Equal(after, before) {
-				t.Errorf("fingerprint after merge = %q, want %q", after, before)
-			}
-			if n := len(partitionFiles(t, cur, hour00)); n >= 3 {
-				t.Errorf("merge left %d files, want fewer than 3", n)
-			}
-		})
-	}
+		if after := fingerprint(t, cur, "hr='00'"); !slices.Equal(after, before) {
+			t.Errorf("fingerprint after merge = %q, want %q", after, before)
+		}
+		if n := len(partitionFiles(t, cur, hour00)); n >= 3 {
+			t.Errorf("merge left %d files, want fewer than 3", n)
+		}
+	})
 }
 
 // Cancelling an INSERT OVERWRITE at its commit point stops it and discards its output: the
 // partition keeps exactly its files and rows.
 func TestCancelInsertOverwrite(t *testing.T) {
 	sb := startSandbox(t, sasl)
-	cur := sb.connect(t).Cursor()
-	defer cur.Close()
+	cur := sb.cursor(t)
 	seedOrders(t, cur)
 	beforeRows := fingerprint(t, cur, "dt='2024-01-01'")
 	beforeFiles := partitionFiles(t, cur, hour00)
@@ -242,8 +231,7 @@ func TestCancelInsertOverwrite(t *testing.T) {
 // A fail fault at the commit point aborts a writing statement with nothing published.
 func TestFailAtCommit(t *testing.T) {
 	sb := startSandbox(t, nosasl)
-	cur := sb.connect(t).Cursor()
-	defer cur.Close()
+	cur := sb.cursor(t)
 	seedOrders(t, cur)
 	beforeFiles := partitionFiles(t, cur, hour00)
 
@@ -274,8 +262,7 @@ func TestConcurrentWriteFault(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			sb := startSandbox(t, nosasl)
-			cur := sb.connect(t).Cursor()
-			defer cur.Close()
+			cur := sb.cursor(t)
 			seedOrders(t, cur)
 			const hour01 = "PARTITION (dt='2024-01-01', hr='01')"
 			before := partitionFiles(t, cur, hour01)
