@@ -170,15 +170,11 @@ func (p *parser) show() (statement, error) {
 		}
 		return st, p.end()
 	case p.accept("partitions"):
-		ref, err := p.tableName()
+		ref, spec, err := p.tableSpec()
 		if err != nil {
 			return nil, err
 		}
-		st := &showPartitionsStmt{ref: ref}
-		if st.spec, err = p.optPartitionSpec(); err != nil {
-			return nil, err
-		}
-		return st, p.end()
+		return &showPartitionsStmt{ref: ref, spec: spec}, p.end()
 	case p.accept("table", "extended"):
 		st := &showTableExtendedStmt{}
 		var err error
@@ -222,14 +218,11 @@ func (p *parser) show() (statement, error) {
 			return nil, err
 		}
 		if st.db == "" && p.peek().isName() {
-			ref, err := p.tableName()
+			ref, spec, err := p.tableSpec()
 			if err != nil {
 				return nil, err
 			}
-			st.ref = &ref
-			if st.spec, err = p.optPartitionSpec(); err != nil {
-				return nil, err
-			}
+			st.ref, st.spec = &ref, spec
 		}
 		return st, p.end()
 	case p.accept("create", "table"):
@@ -365,6 +358,16 @@ func (p *parser) nameAfter(keywords ...string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// tableSpec reads a table name and the PARTITION(...) clause that may follow it.
+func (p *parser) tableSpec() (tableRef, []specItem, error) {
+	ref, err := p.tableName()
+	if err != nil {
+		return tableRef{}, nil, err
+	}
+	spec, err := p.optPartitionSpec()
+	return ref, spec, err
 }
 
 // optPartitionSpec reads a PARTITION(...) clause when one comes next; nil when none does.
@@ -602,12 +605,8 @@ func (p *parser) alter() (statement, error) {
 	if err := p.expect("table"); err != nil {
 		return nil, err
 	}
-	ref, err := p.tableName()
+	ref, spec, err := p.tableSpec()
 	if err != nil {
-		return nil, err
-	}
-	var spec []specItem
-	if spec, err = p.optPartitionSpec(); err != nil {
 		return nil, err
 	}
 	switch {
@@ -726,14 +725,11 @@ func (p *parser) describe() (statement, error) {
 		}
 		return &describeDatabaseStmt{db: db}, p.end()
 	}
-	ref, err := p.tableName()
+	ref, spec, err := p.tableSpec()
 	if err != nil {
 		return nil, err
 	}
-	st.ref = ref
-	if st.spec, err = p.optPartitionSpec(); err != nil {
-		return nil, err
-	}
+	st.ref, st.spec = ref, spec
 	if p.peek().isName() {
 		t, col, err := p.ident("")
 		if err != nil {
@@ -749,14 +745,11 @@ func (p *parser) analyze() (statement, error) {
 	if err := p.expect("table"); err != nil {
 		return nil, err
 	}
-	ref, err := p.tableName()
+	ref, spec, err := p.tableSpec()
 	if err != nil {
 		return nil, err
 	}
-	st := &analyzeStmt{ref: ref}
-	if st.spec, err = p.optPartitionSpec(); err != nil {
-		return nil, err
-	}
+	st := &analyzeStmt{ref: ref, spec: spec}
 	if err := p.expect("compute", "statistics"); err != nil {
 		return nil, err
 	}
