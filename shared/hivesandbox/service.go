@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -262,7 +263,14 @@ func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecute
 	overlay := maps.Clone(req.ConfOverlay)
 	timeout := time.Duration(req.QueryTimeout) * time.Second
 	op, err := s.startOperation(sess, hiveserver.TOperationType_EXECUTE_STATEMENT, stmt, false, timeout,
-		func(ctx context.Context, ev hiveql.Events) (*hiveql.Result, error) {
+		func(ctx context.Context, ev hiveql.Events) (res *hiveql.Result, err error) {
+			// An engine bug must fail one statement, not take down every client's server.
+			defer func() {
+				if r := recover(); r != nil {
+					sess.log.Error("statement panicked", "statement", stmt, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+					res, err = nil, hiveql.Errorf("08S01", 1, "Error while processing statement: FAILED: Execution Error, the sandbox failed internally: %v", r)
+				}
+			}()
 			return sess.hs.Run(ctx, hiveql.Statement{SQL: stmt, Conf: overlay, Events: ev})
 		}, fault)
 	if err != nil {

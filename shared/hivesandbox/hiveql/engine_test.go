@@ -494,6 +494,8 @@ func TestSemanticErrors(t *testing.T) {
 			compilePrefix + "FAILED: SemanticException [Error 10025]: Line 1:7 Expression not in GROUP BY key 'a'"},
 		{"insert column count", "insert overwrite table t select a from t", "42000", 10044,
 			compilePrefix + "FAILED: SemanticException [Error 10044]: Line 1:23 Cannot insert into target table because column number/types are different 't': Table insclause-0 has 2 columns, but query has 1 columns."},
+		{"insert select without from", "insert into table t select 1, 'x'", "42000", 40000,
+			compilePrefix + "FAILED: SemanticException [Error 40000]: the sandbox needs a FROM clause in INSERT ... SELECT; use INSERT ... VALUES"},
 		{"table exists", "create table t (a int)", "08S01", 1,
 			processPrefix + "FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. AlreadyExistsException(message:Table hive.default.t already exists)"},
 		{"partition spec on unpartitioned table", "show partitions t", "08S01", 1,

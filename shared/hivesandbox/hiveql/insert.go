@@ -249,6 +249,9 @@ func (st *insertStmt) run(x *exec) (*Result, error) {
 		if len(q.exprs) != want {
 			return nil, mismatch(len(q.exprs))
 		}
+		if q.t == nil {
+			return nil, semanticError("42000", 40000, "the sandbox needs a FROM clause in INSERT ... SELECT; use INSERT ... VALUES")
+		}
 		if err := x.compiled(nil); err != nil {
 			return nil, err
 		}
