@@ -2,17 +2,11 @@ package hive_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"strconv"
 	"strings"
@@ -90,7 +84,10 @@ func startSandbox(t testing.TB, ep endpoint) *sandbox {
 		cfg.Users = users
 	}
 	if ep.tls {
-		cfg.TLS, sb.clientTLS = testTLS(t)
+		var err error
+		if cfg.TLS, sb.clientTLS, err = hivesandbox.SelfSignedTLS(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv, err := hivesandbox.Start(context.Background(), cfg)
 	if err != nil {
@@ -699,34 +696,4 @@ func TestDropExternalTableRefusesManaged(t *testing.T) {
 	if _, err := c.DescribeTable(ctx, orders); err != nil {
 		t.Fatalf("the managed table is gone: %v", err)
 	}
-}
-
-// testTLS makes a self-signed certificate for 127.0.0.1 and the matching client config.
-func testTLS(t testing.TB) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "hive adapter test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}},
-		&tls.Config{RootCAs: pool}
 }

@@ -2,16 +2,10 @@ package hivesandbox_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"strconv"
 	"testing"
@@ -68,7 +62,10 @@ func startSandbox(t testing.TB, tr transport, mutate ...func(*hivesandbox.Config
 	}
 	sb := &sandbox{tr: tr}
 	if tr.tls {
-		cfg.TLS, sb.clientTLS = testTLS(t)
+		var err error
+		if cfg.TLS, sb.clientTLS, err = hivesandbox.SelfSignedTLS(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -252,36 +249,6 @@ func statusErr(st *hiveserver.TStatus) error {
 		return nil
 	}
 	return fmt.Errorf("%s (sqlState %q, code %d)", st.GetErrorMessage(), st.GetSqlState(), st.GetErrorCode())
-}
-
-// testTLS makes a self-signed certificate for 127.0.0.1 and the matching client config.
-func testTLS(t testing.TB) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "hivemerge sandbox test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}},
-		&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 }
 
 // eachTransport runs body against a fresh sandbox for each transport, in parallel.
