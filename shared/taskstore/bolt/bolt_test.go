@@ -3,7 +3,6 @@ package bolt_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -109,54 +108,6 @@ func TestCancelledContext(t *testing.T) {
 	}
 }
 
-func BenchmarkCreateTask(b *testing.B) {
-	s := open(b)
-	ctx := context.Background()
-	now := time.Now()
-	i := 0
-	for b.Loop() {
-		task := &merge.Task{ID: fmt.Sprintf("b%08d", i), ClusterID: "prod", Database: "web", Table: fmt.Sprintf("t%d", i),
-			Status: merge.StatusPending, CreatedAt: now.Add(time.Duration(i))}
-		if err := s.CreateTask(ctx, task); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
-func seed(b *testing.B, s *bolt.Store, n int) {
-	ctx := context.Background()
-	now := time.Now()
-	for i := range n {
-		task := &merge.Task{ID: fmt.Sprintf("b%08d", i), ClusterID: "prod", Database: "web", Table: fmt.Sprintf("t%d", i),
-			Status: merge.StatusPending, CreatedAt: now.Add(time.Duration(i) * time.Millisecond)}
-		if err := s.CreateTask(ctx, task); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkGetTask(b *testing.B) {
-	s := open(b)
-	seed(b, s, 1000)
-	ctx := context.Background()
-	i := 0
-	for b.Loop() {
-		if _, err := s.GetTask(ctx, fmt.Sprintf("b%08d", i%1000)); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
-func BenchmarkListTasks(b *testing.B) {
-	s := open(b)
-	seed(b, s, 1000)
-	ctx := context.Background()
-	for b.Loop() {
-		page, err := s.ListTasks(ctx, merge.TaskFilter{Limit: 50})
-		if err != nil || len(page.Tasks) != 50 {
-			b.Fatal(len(page.Tasks), err)
-		}
-	}
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) merge.Store { return open(b) })
 }

@@ -3,7 +3,6 @@ package firestore_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -83,70 +82,6 @@ func TestLongLogFields(t *testing.T) {
 	}
 }
 
-func seed(b *testing.B, s *firestore.Store, n int) {
-	ctx := context.Background()
-	now := time.Now()
-	for i := range n {
-		task := &merge.Task{ID: fmt.Sprintf("b%08d", i), ClusterID: "prod", Database: "web", Table: fmt.Sprintf("t%d", i),
-			Status: merge.StatusPending, CreatedAt: now.Add(time.Duration(i) * time.Millisecond)}
-		if err := s.CreateTask(ctx, task); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// warm runs one create and one read, so that the first timed operation does not pay for the
-// connection and the emulator's warm-up.
-func warm(b *testing.B, s *firestore.Store) {
-	ctx := context.Background()
-	task := &merge.Task{ID: "warm", ClusterID: "prod", Database: "web", Table: "warm", Status: merge.StatusPending}
-	if err := s.CreateTask(ctx, task); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.GetTask(ctx, "warm"); err != nil {
-		b.Fatal(err)
-	}
-}
-
-func BenchmarkCreateTask(b *testing.B) {
-	s := newStore(b)
-	warm(b, s)
-	ctx := context.Background()
-	now := time.Now()
-	i := 0
-	for b.Loop() {
-		task := &merge.Task{ID: fmt.Sprintf("c%08d", i), ClusterID: "prod", Database: "web", Table: fmt.Sprintf("t%d", i),
-			Status: merge.StatusPending, CreatedAt: now.Add(time.Duration(i) * time.Microsecond)}
-		if err := s.CreateTask(ctx, task); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
-func BenchmarkGetTask(b *testing.B) {
-	s := newStore(b)
-	seed(b, s, 100)
-	warm(b, s)
-	ctx := context.Background()
-	i := 0
-	for b.Loop() {
-		if _, err := s.GetTask(ctx, fmt.Sprintf("b%08d", i%100)); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
-func BenchmarkListTasks(b *testing.B) {
-	s := newStore(b)
-	seed(b, s, 200)
-	warm(b, s)
-	ctx := context.Background()
-	for b.Loop() {
-		page, err := s.ListTasks(ctx, merge.TaskFilter{Limit: 50})
-		if err != nil || len(page.Tasks) != 50 {
-			b.Fatal(len(page.Tasks), err)
-		}
-	}
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) merge.Store { return newStore(b) })
 }
