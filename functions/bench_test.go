@@ -21,7 +21,8 @@ import (
 // loopback, a keep-alive http.Client, token check and JSON logging included) and the same
 // operation on the store directly, in the same run, at 1, 16 and 64 concurrent clients. It
 // reports p50 and p99 of each in microseconds and api/raw, the ratio of the p50s: what the
-// HTTP layer costs on top of the store.
+// HTTP layer costs on top of the store. floor-p50 is GET /health through the same client and
+// server: the loopback HTTP round trip that no API can go below.
 //
 //	go test -run '^$' -bench Latency ./functions/
 func BenchmarkLatency(b *testing.B) {
@@ -89,6 +90,16 @@ func benchLatency(b *testing.B, be backend, op string, clients int) {
 		}
 		return nil
 	}
+	floor := func(int) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", hs.URL+"/health", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil
+	}
 	raw := func(i int) error {
 		switch op {
 		case "create":
@@ -121,6 +132,7 @@ func benchLatency(b *testing.B, be backend, op string, clients int) {
 	apiLat = append(apiLat, measure(b, b.N-half, clients, api)...)
 	rawLat = append(rawLat, measure(b, b.N-half, clients, raw)...)
 	b.StopTimer()
+	floorLat := measure(b, b.N, clients, floor)
 
 	ap50, ap99 := percentile(apiLat, 50), percentile(apiLat, 99)
 	rp50, rp99 := percentile(rawLat, 50), percentile(rawLat, 99)
@@ -129,6 +141,7 @@ func benchLatency(b *testing.B, be backend, op string, clients int) {
 	b.ReportMetric(us(ap99), "api-p99-µs")
 	b.ReportMetric(us(rp50), "raw-p50-µs")
 	b.ReportMetric(us(rp99), "raw-p99-µs")
+	b.ReportMetric(us(percentile(floorLat, 50)), "floor-p50-µs")
 	if rp50 > 0 {
 		b.ReportMetric(float64(ap50)/float64(rp50), "api/raw-p50")
 	}
