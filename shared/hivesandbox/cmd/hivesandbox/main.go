@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox/hiveql"
 )
@@ -82,11 +83,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("-warehouse is required")
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+	level, err := cloudlog.ParseLevel(*logLevel)
+	if err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
-	log := newLogger(stderr, level)
+	log := cloudlog.New(stderr, level)
 
 	cfg := hivesandbox.Config{Addr: *addr, HTTPAddr: *httpAddr, AdminAddr: *adminAddr, Warehouse: *warehouse, Logger: log}
 	if *users == "" {
@@ -206,33 +207,4 @@ func countTables(ctx context.Context, wh *hiveql.Warehouse) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// newLogger logs JSON with the keys Cloud Logging understands ("severity", "message").
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
-		Level: level,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) > 0 {
-				return a
-			}
-			switch a.Key {
-			case slog.LevelKey:
-				l, _ := a.Value.Any().(slog.Level)
-				switch {
-				case l >= slog.LevelError:
-					return slog.String("severity", "ERROR")
-				case l >= slog.LevelWarn:
-					return slog.String("severity", "WARNING")
-				case l >= slog.LevelInfo:
-					return slog.String("severity", "INFO")
-				default:
-					return slog.String("severity", "DEBUG")
-				}
-			case slog.MessageKey:
-				a.Key = "message"
-			}
-			return a
-		},
-	}))
 }
