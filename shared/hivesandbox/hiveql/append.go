@@ -23,6 +23,10 @@ func (w *Warehouse) AppendFile(ctx context.Context, db, table string, partition 
 		w.mu.Unlock()
 		return "", fmt.Errorf("append to %s.%s: %w", db, table, tableNotFound(db+"."+table))
 	}
+	if t.locErr != nil {
+		w.mu.Unlock()
+		return "", fmt.Errorf("append to %s.%s: %w", db, table, refusedTable(t))
+	}
 	loc := t.Location
 	if t.partitioned() {
 		if len(partition) != len(t.PartCols) {

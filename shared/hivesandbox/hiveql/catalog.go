@@ -24,6 +24,9 @@ type database struct {
 	Owner    string            `json:"owner"`
 	Comment  string            `json:"comment,omitempty"`
 	Tables   map[string]*table `json:"tables"`
+
+	// locErr is why the sandbox refuses the stored location, for a hand-edited catalog.
+	locErr error
 }
 
 type column struct {
@@ -49,6 +52,10 @@ type table struct {
 	// Partitions are keyed by partition name (dt=2024-01-01/hr=00, escaped).
 	Partitions  map[string]*partition `json:"partitions,omitempty"`
 	NextWriteID int64                 `json:"nextWriteId,omitempty"`
+
+	// locErr is why the sandbox refuses a stored location of the table or of one of its
+	// partitions, for a hand-edited catalog: every statement touching the table fails.
+	locErr error
 }
 
 type partition struct {

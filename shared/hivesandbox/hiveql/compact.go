@@ -216,10 +216,16 @@ func (w *Warehouse) compactOne(ctx context.Context) bool {
 	w.mu.Lock()
 	var c *compaction
 	for _, cc := range w.cat.Compactions {
-		if cc.State == stateInitiated {
-			c = cc
-			break
+		if cc.State != stateInitiated {
+			continue
 		}
+		// A table whose stored location the sandbox refuses waits: AllowLocations may yet
+		// allow it, and nothing is compacted or cleaned there before.
+		if t, ok := w.lookupTable(cc.DB, cc.Table); ok && t.locErr != nil {
+			continue
+		}
+		c = cc
+		break
 	}
 	if c == nil {
 		w.mu.Unlock()

@@ -59,7 +59,11 @@ type createDatabaseStmt struct {
 }
 
 func (st *createDatabaseStmt) run(x *exec) (*Result, error) {
-	// Every refusal of CREATE DATABASE comes from the metastore, at execution.
+	// Every refusal of CREATE DATABASE comes from the metastore, at execution, but for the
+	// sandbox's own: a LOCATION outside its roots is refused before anything is created.
+	if err := x.checkLocations(st.location); err != nil {
+		return nil, err
+	}
 	if err := x.compiled(nil); err != nil {
 		return nil, err
 	}
@@ -80,6 +84,9 @@ func (st *createDatabaseStmt) run(x *exec) (*Result, error) {
 		}
 		loc = l
 	}
+	if err := w.checkLocation(loc); err != nil {
+		return nil, refusedLocationAtRun(err)
+	}
 	if err := os.MkdirAll(loc, 0o755); err != nil {
 		return nil, ddlError(fmt.Sprintf("MetaException(message:Unable to create database path %s: %v)", loc, err))
 	}
@@ -94,8 +101,12 @@ type dropDatabaseStmt struct {
 
 func (st *dropDatabaseStmt) run(x *exec) (*Result, error) {
 	err := x.compileLocked(func() error {
-		if _, ok := x.w.cat.Databases[st.name]; !ok && !st.ifExists {
+		d, ok := x.w.cat.Databases[st.name]
+		if !ok && !st.ifExists {
 			return databaseNotFound(st.name)
+		}
+		if ok {
+			return refusedIn(d)
 		}
 		return nil
 	})
@@ -115,31 +126,48 @@ func (st *dropDatabaseStmt) run(x *exec) (*Result, error) {
 	if st.name == defaultDB {
 		return nil, ddlError("MetaException(message:Can not drop default database)")
 	}
+	if err := refusedIn(db); err != nil {
+		return nil, err
+	}
 	if len(db.Tables) > 0 && !st.cascade {
 		return nil, ddlError(fmt.Sprintf("InvalidOperationException(message:Database %s is not empty. One or more tables exist.)", st.name))
 	}
 	for _, t := range db.Tables {
 		if !t.External {
-			removeTableData(t)
+			w.removeTableData(t)
 		}
 	}
 	delete(w.cat.Databases, st.name)
 	if err := w.commit(); err != nil {
 		return nil, err
 	}
-	os.RemoveAll(db.Location)
+	w.removeLocation(db.Location)
 	if x.db == st.name {
 		x.s.setDatabase(defaultDB)
 	}
 	return nil, nil
 }
 
-// removeTableData deletes a managed table's directory and its partitions' custom locations.
-func removeTableData(t *table) {
-	for _, p := range t.Partitions {
-		os.RemoveAll(p.Location)
+// refusedIn tells whether a database, or one of its tables, has a stored location the sandbox
+// refuses, which DROP DATABASE must not delete.
+func refusedIn(d *database) error {
+	if d.locErr != nil {
+		return refusedDatabase(d)
 	}
-	os.RemoveAll(t.Location)
+	for _, n := range slices.Sorted(maps.Keys(d.Tables)) {
+		if t := d.Tables[n]; t.locErr != nil {
+			return refusedTable(t)
+		}
+	}
+	return nil
+}
+
+// removeTableData deletes a managed table's directory and its partitions' custom locations.
+func (w *Warehouse) removeTableData(t *table) {
+	for _, p := range t.Partitions {
+		w.removeLocation(p.Location)
+	}
+	w.removeLocation(t.Location)
 }
 
 // localPath turns a LOCATION string (file:/x, file:///x or /x) into a local absolute path.

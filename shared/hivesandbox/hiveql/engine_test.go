@@ -183,8 +183,13 @@ func TestRewritesKeepRowsAndChecksums(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWarehouse(t)
+			// The temporary table lives outside the warehouse, in a root allowed for it.
+			root := t.TempDir()
+			if err := w.AllowLocations(root); err != nil {
+				t.Fatal(err)
+			}
 			s := w.NewSession("hive")
-			s.Set("tmpdir", filepath.Join(t.TempDir(), "merged"))
+			s.Set("tmpdir", filepath.Join(root, "merged"))
 			run(t, s, tc.create)
 			for i := range 5 {
 				run(t, s, fmt.Sprintf("insert into t partition (dt='2024-01-01') values (%d, 'a|%d', %d.5), (%d, NULL, NULL)", i, i, i, 100+i))
@@ -421,12 +426,13 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParserAccepts(t *testing.T) {
+	w := newWarehouse(t)
 	stmts := []string{
 		"create database if not exists sales comment 'x'",
 		"create schema if not exists ops",
 		"use sales",
 		"create table if not exists orders (id bigint comment 'id', amount decimal(10,2), note varchar(20), ok boolean) partitioned by (dt date, hr string) clustered by (id) sorted by (id asc) into 4 buckets row format delimited fields terminated by '\\t' lines terminated by '\\n' stored as orc tblproperties ('orc.compress'='ZLIB', 'a'='b')",
-		"create external table if not exists sales.ext like sales.orders location '/tmp/hiveql-parser-test-ext'",
+		"create external table if not exists sales.ext like sales.orders location '" + filepath.Join(w.Dir(), "parser-test-ext") + "'",
 		"create table `select` (`from` int, `where` string)",
 		"describe formatted orders",
 		"desc orders",
@@ -455,7 +461,7 @@ func TestParserAccepts(t *testing.T) {
 		"analyze table orders partition (dt='2024-01-01', hr='00') compute statistics noscan",
 		"msck repair table orders",
 		"msck table orders",
-		"alter table orders partition (dt='2024-01-01', hr='00') set location 'file:///tmp/hiveql-parser-test-loc'",
+		"alter table orders partition (dt='2024-01-01', hr='00') set location 'file://" + filepath.ToSlash(filepath.Join(w.Dir(), "parser-test-loc")) + "'",
 		"alter table orders drop if exists partition (dt='2030-01-01', hr='00')",
 		"alter table sales.ext rename to sales.ext2",
 		"drop table if exists sales.ext2 purge",
@@ -465,7 +471,7 @@ func TestParserAccepts(t *testing.T) {
 		"set hive.merge.mapfiles",
 		"set",
 	}
-	s := newWarehouse(t).NewSession("hive")
+	s := w.NewSession("hive")
 	for _, q := range stmts {
 		if _, err := s.Execute(context.Background(), q, Events{}); err != nil {
 			t.Errorf("%s: %v", q, err)
@@ -606,7 +612,12 @@ func TestHashMatchesHive(t *testing.T) {
 func TestDDL(t *testing.T) {
 	w := newWarehouse(t)
 	s := w.NewSession("hive")
-	ext := filepath.Join(t.TempDir(), "ext")
+	// The external table lives outside the warehouse, in a root allowed for it.
+	root := t.TempDir()
+	if err := w.AllowLocations(root); err != nil {
+		t.Fatal(err)
+	}
+	ext := filepath.Join(root, "ext")
 	run(t, s, "create database d", "use d",
 		"create table m (a int) partitioned by (p string)",
 		"insert into m partition (p='x') values (1)",

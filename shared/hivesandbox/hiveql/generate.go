@@ -136,10 +136,22 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 			dbLoc[db] = filepath.Join(w.root, db+".db")
 		}
 	}
+	// A catalog entry the sandbox refuses is neither replaced nor written into.
+	for _, db := range opts.Databases {
+		if d, ok := w.cat.Databases[db]; ok {
+			if err := refusedIn(d); err != nil {
+				w.mu.Unlock()
+				return rep, fmt.Errorf("generate: %w", err)
+			}
+		} else if err := w.checkLocation(dbLoc[db]); err != nil {
+			w.mu.Unlock()
+			return rep, fmt.Errorf("generate: %w", err)
+		}
+	}
 	// Remove the data of tables being replaced before laying out new ones.
 	for _, pl := range plan {
 		if old, ok := w.lookupTable(pl.db, pl.tpl.name); ok && (!old.External || old.Location == filepath.Join(w.dir, "external", pl.db, pl.tpl.name)) {
-			removeTableData(old)
+			w.removeTableData(old)
 		}
 	}
 	w.mu.Unlock()

@@ -356,6 +356,10 @@ func (st *showTableExtendedStmt) run(x *exec) (*Result, error) {
 	if ok {
 		for _, n := range slices.Sorted(maps.Keys(d.Tables)) {
 			if likeMatch(st.like, n) {
+				if t := d.Tables[n]; t.locErr != nil {
+					x.w.mu.Unlock()
+					return nil, refusedTable(t)
+				}
 				tables = append(tables, cloneTable(d.Tables[n]))
 			}
 		}

@@ -61,6 +61,9 @@ func (x *exec) lookupLocked(ref tableRef, positional bool) (*table, error) {
 		}
 		return nil, tableNotFound(ref.written)
 	}
+	if t.locErr != nil {
+		return nil, refusedTable(t)
+	}
 	return t, nil
 }
 
@@ -353,8 +356,15 @@ func (st *createTableStmt) run(x *exec) (*Result, error) {
 		}
 	}
 	err := x.compileLocked(func() error {
-		if _, ok := x.w.cat.Databases[db]; !ok {
+		d, ok := x.w.cat.Databases[db]
+		if !ok {
 			return databaseNotFound(db)
+		}
+		// A location that cannot be parsed is the metastore's refusal, at execution.
+		if loc, err := tableLocation(d, t.Name, st.location); err == nil {
+			if err := x.w.checkLocation(loc); err != nil {
+				return refusedLocation(err)
+			}
 		}
 		return nil
 	})
@@ -383,14 +393,15 @@ func (st *createTableStmt) run(x *exec) (*Result, error) {
 		}
 		return nil, ddlError(fmt.Sprintf("AlreadyExistsException(message:Table hive.%s.%s already exists)", db, t.Name))
 	}
-	t.Location = filepath.Join(d.Location, t.Name)
-	if st.location != "" {
-		loc, err := localPath(st.location)
-		if err != nil {
-			return nil, ddlError(err.Error())
-		}
-		t.Location = loc
+	loc, err := tableLocation(d, t.Name, st.location)
+	if err != nil {
+		return nil, ddlError(err.Error())
 	}
+	// Checked again: the database may have changed since the compile step.
+	if err := w.checkLocation(loc); err != nil {
+		return nil, refusedLocationAtRun(err)
+	}
+	t.Location = loc
 	if err := os.MkdirAll(t.Location, 0o755); err != nil {
 		return nil, ddlError(fmt.Sprintf("MetaException(message:%v)", err))
 	}
@@ -411,6 +422,15 @@ func (st *createTableStmt) run(x *exec) (*Result, error) {
 	return nil, w.commit()
 }
 
+// tableLocation is where a new table of database d lives: its LOCATION when given, else a
+// directory named after it in the database's.
+func tableLocation(d *database, name, location string) (string, error) {
+	if location == "" {
+		return filepath.Join(d.Location, name), nil
+	}
+	return localPath(location)
+}
+
 type dropTableStmt struct {
 	ref             tableRef
 	ifExists, purge bool
@@ -418,6 +438,10 @@ type dropTableStmt struct {
 
 func (st *dropTableStmt) run(x *exec) (*Result, error) {
 	err := x.compileLocked(func() error {
+		// IF EXISTS does not hide a table the sandbox refuses to act on.
+		if t, ok := x.w.lookupTable(x.dbOf(st.ref), st.ref.name); ok && t.locErr != nil {
+			return refusedTable(t)
+		}
 		if _, err := x.lookupLocked(st.ref, false); err != nil && !st.ifExists {
 			return err
 		}
@@ -441,12 +465,15 @@ func (st *dropTableStmt) run(x *exec) (*Result, error) {
 		}
 		return nil, tableNotFound(st.ref.written)
 	}
+	if t.locErr != nil {
+		return nil, refusedTable(t)
+	}
 	delete(d.Tables, t.Name)
 	if err := w.commit(); err != nil {
 		return nil, err
 	}
 	if !t.External {
-		removeTableData(t)
+		w.removeTableData(t)
 	}
 	return nil, nil
 }
@@ -456,11 +483,18 @@ type renameTableStmt struct{ ref, to tableRef }
 func (st *renameTableStmt) run(x *exec) (*Result, error) {
 	db, toDB := x.dbOf(st.ref), x.dbOf(st.to)
 	err := x.compileLocked(func() error {
-		if _, err := x.lookupLocked(st.ref, false); err != nil {
+		t, err := x.lookupLocked(st.ref, false)
+		if err != nil {
 			return err
 		}
-		if _, ok := x.w.cat.Databases[toDB]; !ok {
+		nd, ok := x.w.cat.Databases[toDB]
+		if !ok {
 			return databaseNotFound(toDB)
+		}
+		if loc, moves := renamedLocation(x.w.cat.Databases[db], nd, t, st.to.name); moves {
+			if err := x.w.checkLocation(loc); err != nil {
+				return refusedLocation(err)
+			}
 		}
 		return nil
 	})
@@ -481,10 +515,14 @@ func (st *renameTableStmt) run(x *exec) (*Result, error) {
 	if _, exists := nd.Tables[st.to.name]; exists {
 		return nil, ddlError(fmt.Sprintf("Unable to alter table. AlreadyExistsException(message:Table %s.%s already exists)", toDB, st.to.name))
 	}
+	if t.locErr != nil {
+		return nil, refusedTable(t)
+	}
 	oldLoc := t.Location
-	// Hive moves a managed table's directory only when it sits at its default location.
-	if !t.External && oldLoc == filepath.Join(w.cat.Databases[db].Location, t.Name) {
-		newLoc := filepath.Join(nd.Location, st.to.name)
+	if newLoc, moves := renamedLocation(w.cat.Databases[db], nd, t, st.to.name); moves {
+		if err := w.checkLocation(newLoc); err != nil {
+			return nil, refusedLocationAtRun(err)
+		}
 		if err := os.Rename(oldLoc, newLoc); err != nil && !os.IsNotExist(err) {
 			return nil, ddlError(fmt.Sprintf("Unable to alter table. %v", err))
 		}
@@ -502,6 +540,32 @@ func (st *renameTableStmt) run(x *exec) (*Result, error) {
 	return nil, w.commit()
 }
 
+// renamedLocation is where renaming t to database nd and name moves its directory, and
+// whether it moves: Hive moves a managed table's directory only when it sits at its default
+// location in database d.
+func renamedLocation(d, nd *database, t *table, name string) (string, bool) {
+	if t.External || t.Location != filepath.Join(d.Location, t.Name) {
+		return "", false
+	}
+	return filepath.Join(nd.Location, name), true
+}
+
+// checkLocations is the compile-time confinement check of the LOCATION strings a statement
+// names; strings that do not parse are left to the statement, which refuses them later.
+func (x *exec) checkLocations(locations ...string) error {
+	for _, l := range locations {
+		if l == "" {
+			continue
+		}
+		if loc, err := localPath(l); err == nil {
+			if err := x.w.checkLocation(loc); err != nil {
+				return refusedLocation(err)
+			}
+		}
+	}
+	return nil
+}
+
 type setLocationStmt struct {
 	ref      tableRef
 	spec     []specItem
@@ -509,6 +573,9 @@ type setLocationStmt struct {
 }
 
 func (st *setLocationStmt) run(x *exec) (*Result, error) {
+	if err := x.checkLocations(st.location); err != nil {
+		return nil, err
+	}
 	t, unlock, err := x.alterTable(st.ref)
 	if err != nil {
 		return nil, err
@@ -518,6 +585,9 @@ func (st *setLocationStmt) run(x *exec) (*Result, error) {
 	loc, err := localPath(st.location)
 	if err != nil {
 		return nil, ddlError(err.Error())
+	}
+	if err := w.checkLocation(loc); err != nil {
+		return nil, refusedLocationAtRun(err)
 	}
 	now := strconv.FormatInt(w.unixNow(), 10)
 	if st.spec == nil {
@@ -546,6 +616,11 @@ type addPartitionStmt struct {
 }
 
 func (st *addPartitionStmt) run(x *exec) (*Result, error) {
+	for _, a := range st.parts {
+		if err := x.checkLocations(a.location); err != nil {
+			return nil, err
+		}
+	}
 	t, unlock, err := x.alterTable(st.ref)
 	if err != nil {
 		return nil, err
@@ -572,6 +647,9 @@ func (st *addPartitionStmt) run(x *exec) (*Result, error) {
 		if a.location != "" {
 			if loc, err = localPath(a.location); err != nil {
 				return nil, ddlError(err.Error())
+			}
+			if err := w.checkLocation(loc); err != nil {
+				return nil, refusedLocationAtRun(err)
 			}
 		}
 		if _, err := w.addPartitionLocked(t, values, loc); err != nil {
@@ -642,7 +720,7 @@ func (st *dropPartitionStmt) run(x *exec) (*Result, error) {
 	}
 	if !external {
 		for _, p := range dropped {
-			os.RemoveAll(p.Location)
+			w.removeLocation(p.Location)
 		}
 	}
 	return nil, nil

@@ -18,6 +18,12 @@ type Warehouse struct {
 	root        string // the default database's location
 	catalogPath string
 
+	// roots are the resolved directories locations must lie below, the warehouse directory
+	// first; reserved are resolved paths no location may be or contain. See confine.go.
+	rootsMu  sync.RWMutex
+	roots    []string
+	reserved []string
+
 	jobs atomic.Int64
 
 	mu  sync.Mutex
@@ -54,11 +60,18 @@ func Open(dir string) (*Warehouse, error) {
 		done:        make(chan struct{}),
 	}
 	w.changed = make(chan struct{})
+	resolved, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse: %w", err)
+	}
+	w.roots = []string{resolved}
+	w.reserved = []string{filepath.Join(resolved, "warehouse"), filepath.Join(resolved, "metastore.json")}
 	cat, err := loadCatalog(w.catalogPath, root)
 	if err != nil {
 		return nil, fmt.Errorf("open warehouse: %w", err)
 	}
 	w.cat = cat
+	w.checkCatalogLocked()
 	for _, c := range cat.Compactions {
 		// A compaction interrupted by a restart starts over; its output directory is only
 		// published by a final rename, so a half-done run left nothing visible.
