@@ -1,5 +1,8 @@
 // Package hivesandbox is a HiveServer2-protocol sandbox server over a local warehouse
 // directory, for tests and the demo; it speaks Hive's wire protocol but is not a Hive.
+//
+// Since DROP, INSERT OVERWRITE and compaction delete files at a table's location, clients may
+// only put a LOCATION strictly below the warehouse directory or one of Config.ExtraRoots.
 package hivesandbox
 
 import (
@@ -42,6 +45,10 @@ type Config struct {
 	AdminAddr string
 	// Warehouse is the directory holding the catalog and the data.
 	Warehouse string
+	// ExtraRoots are directories besides Warehouse below which clients may put a table's,
+	// partition's or database's LOCATION. Any other location is refused, since DROP and
+	// INSERT OVERWRITE delete the files there.
+	ExtraRoots []string
 	// Users are the accepted user names and passwords. Nil means NOSASL on the binary port and
 	// no authentication over HTTP; non-nil means SASL PLAIN on the binary port and HTTP Basic
 	// authentication, both checked against this map.
@@ -123,6 +130,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("hivesandbox: open warehouse: %w", err)
 	}
 	s.wh = wh
+	if err := wh.AllowLocations(cfg.ExtraRoots...); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("hivesandbox: %w", err)
+	}
 
 	if err := s.listen(); err != nil {
 		s.Close()

@@ -3,6 +3,8 @@ package hivesandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -402,5 +404,45 @@ func rawFetchAll(t testing.TB, c *hiveserver.TCLIServiceClient, op *hiveserver.T
 			return out
 		}
 		out = append(out, col.StringVal.Values...)
+	}
+}
+
+func TestLocationConfinement(t *testing.T) {
+	extra, outside := t.TempDir(), t.TempDir()
+	sb := startSandbox(t, nosasl, func(cfg *hivesandbox.Config) { cfg.ExtraRoots = []string{extra} })
+	cur := sb.cursor(t)
+	tests := []struct {
+		name     string
+		location string
+		wantErr  bool
+	}{
+		{name: "inside the warehouse", location: filepath.Join(sb.Warehouse().Dir(), "ext", "in")},
+		{name: "inside an extra root", location: filepath.Join(extra, "t")},
+		{name: "outside every root", location: filepath.Join(outside, "t"), wantErr: true},
+		{name: "an extra root itself", location: extra, wantErr: true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur.Exec(context.Background(), fmt.Sprintf("CREATE EXTERNAL TABLE t%d (a string) LOCATION '%s'", i, tt.location))
+			if !tt.wantErr {
+				if cur.Err != nil {
+					t.Fatalf("CREATE EXTERNAL TABLE at %s: %v", tt.location, cur.Err)
+				}
+				return
+			}
+			var he gohive.HiveError
+			if !errors.As(cur.Err, &he) || !strings.Contains(he.Message, "SemanticException the sandbox refuses location "+tt.location) {
+				t.Errorf("CREATE EXTERNAL TABLE at %s: error = %v, want the sandbox's refusal", tt.location, cur.Err)
+			}
+		})
+	}
+}
+
+func TestStartRefusesMissingExtraRoot(t *testing.T) {
+	_, err := hivesandbox.Start(context.Background(), hivesandbox.Config{
+		Addr: "127.0.0.1:0", Warehouse: t.TempDir(), ExtraRoots: []string{filepath.Join(t.TempDir(), "missing")},
+	})
+	if err == nil {
+		t.Fatal("Start with a missing extra root succeeded")
 	}
 }

@@ -92,6 +92,12 @@ func Errorf(sqlState string, code int32, format string, args ...any) *Error {
 // Beyond that contract the engine offers:
 //
 //	func (w *Warehouse) Dir() string                                // the directory given to Open
+//	func (w *Warehouse) AllowLocations(roots ...string) error       // more roots for LOCATION
 //	func (w *Warehouse) WaitCompactions(ctx context.Context) error  // until no compaction is pending
 //
 // and ALTER TABLE ... COMPACT '...' AND WAIT blocks the statement until its compaction ends.
+//
+// Every location the engine creates, reads, replaces or deletes lies strictly below the
+// directory given to Open or a root given to AllowLocations: a LOCATION elsewhere is refused
+// with a SemanticException before anything changes, and a catalog entry read from disk that
+// points elsewhere makes every statement on its table fail.

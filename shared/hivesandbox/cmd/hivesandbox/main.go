@@ -40,6 +40,9 @@ Clients connect with auth NOSASL (or NONE/LDAP when -users is set) to -addr, or 
 http://HTTP-ADDR/cliservice. Faults are managed as JSON at /sandbox/faults on -http-addr and
 -admin-addr (GET lists, POST adds, DELETE clears). Logs are JSON on stderr.
 
+A table, partition or database LOCATION must lie strictly below the warehouse directory or a
+directory given with -allow-dir, since DROP and INSERT OVERWRITE delete the files there.
+
 Flags:
 `
 
@@ -61,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		tlsKey     = fs.String("tls-key", "", "TLS private key `file` (PEM)")
 		faultsFile = fs.String("faults", "", "JSON `file` of faults to inject at start (an array of {match, action, delay, message, times, at_commit, write})")
 		logLevel   = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+		allowDirs  dirList
 
 		generate   = fs.Bool("generate", false, "fill the warehouse with generated tables of small files when it has no tables")
 		regenerate = fs.Bool("regenerate", false, "generate even when the warehouse already has tables")
@@ -73,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		rows       = fs.Int("rows", 0, "rows per file (0: the generator's default)")
 		maxFiles   = fs.Int("max-files", 0, "upper bound on generated files (0: the generator's default)")
 	)
+	fs.Var(&allowDirs, "allow-dir", "`directory` below which LOCATION may point besides the warehouse; repeatable or comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := cloudlog.New(stderr, level)
 
-	cfg := hivesandbox.Config{Addr: *addr, HTTPAddr: *httpAddr, AdminAddr: *adminAddr, Warehouse: *warehouse, Logger: log}
+	cfg := hivesandbox.Config{Addr: *addr, HTTPAddr: *httpAddr, AdminAddr: *adminAddr, Warehouse: *warehouse, ExtraRoots: allowDirs, Logger: log}
 	if *users == "" {
 		*users = os.Getenv("HIVESANDBOX_USERS")
 	}
@@ -125,7 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *databases != "" {
 			opts.Databases = strings.Split(*databases, ",")
 		}
-		if err := generateWarehouse(ctx, log, *warehouse, opts, *regenerate); err != nil {
+		if err := generateWarehouse(ctx, log, *warehouse, allowDirs, opts, *regenerate); err != nil {
 			return err
 		}
 	}
@@ -149,6 +154,20 @@ func orOff(addr string) string {
 	return addr
 }
 
+// dirList is a repeatable flag of comma-separated directories.
+type dirList []string
+
+func (d *dirList) String() string { return strings.Join(*d, ",") }
+
+func (d *dirList) Set(v string) error {
+	for _, dir := range strings.Split(v, ",") {
+		if dir = strings.TrimSpace(dir); dir != "" {
+			*d = append(*d, dir)
+		}
+	}
+	return nil
+}
+
 // parseUsers reads "user:password,user2:password2".
 func parseUsers(s string) (map[string]string, error) {
 	users := make(map[string]string)
@@ -164,12 +183,16 @@ func parseUsers(s string) (map[string]string, error) {
 
 // generateWarehouse fills the warehouse before the server opens it, so that no client ever
 // sees it half generated. A warehouse that already has tables is left alone unless force.
-func generateWarehouse(ctx context.Context, log *slog.Logger, dir string, opts hiveql.GenerateOptions, force bool) error {
+func generateWarehouse(ctx context.Context, log *slog.Logger, dir string, allowDirs []string, opts hiveql.GenerateOptions, force bool) error {
 	wh, err := hiveql.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open warehouse: %w", err)
 	}
 	defer wh.Close()
+	// The same roots as the server's, so that tables there are replaced rather than refused.
+	if err := wh.AllowLocations(allowDirs...); err != nil {
+		return fmt.Errorf("-allow-dir: %w", err)
+	}
 	if !force {
 		n, err := countTables(ctx, wh)
 		if err != nil {

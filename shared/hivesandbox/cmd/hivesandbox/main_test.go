@@ -226,3 +226,28 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+func TestDirList(t *testing.T) {
+	tests := []struct {
+		name string
+		sets []string
+		want []string
+	}{
+		{name: "one", sets: []string{"/a"}, want: []string{"/a"}},
+		{name: "repeated", sets: []string{"/a", "/b"}, want: []string{"/a", "/b"}},
+		{name: "comma-separated with blanks", sets: []string{"/a, /b,,", "/c"}, want: []string{"/a", "/b", "/c"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d dirList
+			for _, s := range tt.sets {
+				if err := d.Set(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if strings.Join(d, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("dirList = %q, want %q", d, tt.want)
+			}
+		})
+	}
+}
