@@ -74,6 +74,11 @@ func (w *Warehouse) checkLocation(loc string) error {
 	if err != nil {
 		return fmt.Errorf("the sandbox refuses location %s: %w", loc, err)
 	}
+	for _, p := range append(roots, w.reserved...) {
+		if got == p || within(p, got) {
+			return fmt.Errorf("the sandbox refuses location %s: it is or contains %s, which a DROP would delete; use a directory below it", loc, p)
+		}
+	}
 	inside := false
 	for _, r := range roots {
 		if within(got, r) {
@@ -83,11 +88,6 @@ func (w *Warehouse) checkLocation(loc string) error {
 	}
 	if !inside {
 		return fmt.Errorf("the sandbox refuses location %s: it is outside the allowed roots %s (add one with AllowLocations or hivesandbox -allow-dir)", loc, strings.Join(roots, ", "))
-	}
-	for _, p := range append(roots, w.reserved...) {
-		if got == p || within(p, got) {
-			return fmt.Errorf("the sandbox refuses location %s: it is or contains %s, which a DROP would delete; use a directory below it", loc, p)
-		}
 	}
 	return nil
 }
