@@ -20,6 +20,7 @@ go-test:
 fuzz: ## bounded runs of the fuzz targets over their committed corpora
 	$(GO) test -run '^$$' -fuzz '^FuzzParsers$$' -fuzztime $(FUZZTIME) ./shared/hive
 	$(GO) test -run '^$$' -fuzz '^FuzzStatementStructure$$' -fuzztime $(FUZZTIME) ./shared/hive/hql
+	$(GO) test -run '^$$' -fuzz '^FuzzExecute$$' -fuzztime $(FUZZTIME) ./shared/hivesandbox/hiveql
 
 infra-check: ## Terraform fmt, validate, test and tflint offline, plus self-tests (the Go tests run in go-test)
 	bash infra/scripts/check.sh --no-go
