@@ -680,7 +680,8 @@ func TestDropExternalTableRefusesManaged(t *testing.T) {
 		t.Fatalf("dropping a managed table: %v, want merge.ErrForbidden", err)
 	}
 	tmp := hql.Table{Database: "sales", Name: "hivemerge_tmp_orders"}
-	stmt, err := hql.CreateExternalLike(tmp, orders, "file:"+t.TempDir()+"/tmp_orders")
+	// The sandbox only accepts locations inside its warehouse directory.
+	stmt, err := hql.CreateExternalLike(tmp, orders, "file:"+sb.srv.Warehouse().Dir()+"/tmp_orders")
 	if err != nil {
 		t.Fatal(err)
 	}
