@@ -99,14 +99,14 @@ func splitNameByKeys(name string, keys []string) (Partition, error) {
 	rest := name
 	for i, k := range keys {
 		prefix := k + "="
-		if !strings.HasPrefix(strings.ToLower(rest), strings.ToLower(prefix)) {
+		if len(rest) < len(prefix) || !strings.EqualFold(rest[:len(prefix)], prefix) {
 			return p, errors.New("partition name " + quote(name) + " does not continue with " + quote(prefix))
 		}
 		rest = rest[len(prefix):]
 		v := rest
 		if i+1 < len(keys) {
-			next := "/" + strings.ToLower(keys[i+1]) + "="
-			j := strings.Index(strings.ToLower(rest), next)
+			next := "/" + asciiLower(keys[i+1]) + "="
+			j := strings.Index(asciiLower(rest), next)
 			if j < 0 {
 				return p, errors.New("partition name " + quote(name) + " has no key " + keys[i+1])
 			}
@@ -119,6 +119,19 @@ func splitNameByKeys(name string, keys []string) (Partition, error) {
 		p.Values = append(p.Values, UnescapePathName(v))
 	}
 	return p, nil
+}
+
+// asciiLower folds only ASCII letters, so byte offsets in the result are offsets in s:
+// strings.ToLower rewrites invalid UTF-8 to U+FFFD and shifts them. Hive's partition keys are
+// ASCII identifiers, so folding ASCII is all a key match needs.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func sameKeys(got, want []string) bool {
