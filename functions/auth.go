@@ -72,6 +72,9 @@ type AuthConfig struct {
 	// gives roles to their (verified) emails.
 	OIDCAudience string
 	OIDCRoles    map[string]Role
+	// PageTokenKey signs page tokens. When empty, the key is derived from the tokens and the
+	// audience, which every instance of a deployment shares.
+	PageTokenKey string
 }
 
 // Authenticator identifies callers from their bearer token: a static token, or a Google ID
@@ -81,6 +84,8 @@ type Authenticator struct {
 	anonymous Role
 	audience  string
 	oidcRoles map[string]Role
+	// pages is the key of page tokens; nil draws one per Server.
+	pages []byte
 	// Validate verifies a Google ID token's signature, expiry and audience. It is
 	// idtoken.Validate, which fetches Google's public keys; tests replace it to exercise the
 	// mapping from identity to role without the network.
@@ -127,7 +132,23 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		}
 		a.oidcRoles[strings.ToLower(email)] = role
 	}
+	if k := cfg.PageTokenKey; k != "" && len(k) < minPageTokenKey {
+		return nil, fmt.Errorf("HIVEMERGE_PAGE_TOKEN_KEY must be at least %d bytes", minPageTokenKey)
+	}
+	a.pages = derivePageKey(cfg.PageTokenKey, a.tokens, cfg.OIDCAudience)
 	return a, nil
+}
+
+// minPageTokenKey is the least length of a configured page token key: 32 random bytes, or as
+// many characters of a long passphrase.
+const minPageTokenKey = 32
+
+// pageKey is the key of page tokens: the configured or derived one, else a random one.
+func (a *Authenticator) pageKey() []byte {
+	if a.pages != nil {
+		return a.pages
+	}
+	return randomKey()
 }
 
 // Anonymous is the role given to requests without credentials; RoleNone when they are refused.
@@ -202,6 +223,7 @@ func (a *Authenticator) oidc(ctx context.Context, tok string) (Principal, error)
 //	HIVEMERGE_ALLOW_ANONYMOUS  viewer, operator or admin: the role of requests without a token
 //	HIVEMERGE_OIDC_AUDIENCE    accept Google ID tokens for this audience
 //	HIVEMERGE_OIDC_ROLES       email:role,... roles of ID-token callers
+//	HIVEMERGE_PAGE_TOKEN_KEY   signs page tokens (at least 32 bytes); derived when unset
 func AuthConfigFromEnv(getenv func(string) string) (AuthConfig, error) {
 	var cfg AuthConfig
 	if v := getenv("HIVEMERGE_TOKENS"); v != "" {
@@ -231,6 +253,7 @@ func AuthConfigFromEnv(getenv func(string) string) (AuthConfig, error) {
 		cfg.Anonymous = r
 	}
 	cfg.OIDCAudience = getenv("HIVEMERGE_OIDC_AUDIENCE")
+	cfg.PageTokenKey = getenv("HIVEMERGE_PAGE_TOKEN_KEY")
 	if v := getenv("HIVEMERGE_OIDC_ROLES"); v != "" {
 		cfg.OIDCRoles = map[string]Role{}
 		for _, item := range strings.Split(v, ",") {

@@ -1,8 +1,10 @@
 package functions
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +13,8 @@ import (
 	"testing"
 
 	"google.golang.org/api/idtoken"
+
+	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 func TestAuthorization(t *testing.T) {
@@ -190,6 +194,7 @@ func TestAuthConfigFromEnv(t *testing.T) {
 		{"bad anonymous role", mapEnv{"HIVEMERGE_ALLOW_ANONYMOUS": "everyone"}, nil, "HIVEMERGE_ALLOW_ANONYMOUS"},
 		{"roles without audience", mapEnv{"HIVEMERGE_OIDC_ROLES": "a@b.c:viewer"}, nil, "no OIDC audience"},
 		{"bad OIDC role", mapEnv{"HIVEMERGE_OIDC_AUDIENCE": "x", "HIVEMERGE_OIDC_ROLES": "a@b.c:boss"}, nil, "boss"},
+		{"short page token key", mapEnv{"HIVEMERGE_PAGE_TOKEN_KEY": "short-secret-1"}, nil, "HIVEMERGE_PAGE_TOKEN_KEY must be at least 32 bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a, err := AuthFromEnv(c.env.get)
@@ -237,5 +242,135 @@ func TestDefaultFunctionsRefuseAnonymous(t *testing.T) {
 	defaultFunction("ListTasks")(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "ANONYMOUS") {
 		t.Errorf("misconfigured function answered %d %s; want a generic 500", rec.Code, rec.Body.String())
+	}
+}
+
+// TestAnonymousLoopbackHosts plays DNS rebinding: a page at rebind.attacker.example, whose
+// name the attacker then points at 127.0.0.1, sends requests the browser deems same-origin
+// (Origin and Host agree), so the cross-origin check lets them through. Anonymous access
+// must answer loopback Host names only, on every path.
+func TestAnonymousLoopbackHosts(t *testing.T) {
+	auth, err := NewAuthenticator(AuthConfig{Anonymous: RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, openBolt(t), auth)
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(e.http.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const attacker = "rebind.attacker.example"
+	for _, c := range []struct {
+		name, host, method, path string
+		body                     any
+		want                     int
+	}{
+		{"create a cluster", attacker, "POST", "/api/v1/clusters", `{"id":"rebound","host":"10.0.0.7"}`, 403},
+		{"create a cluster, with a port", attacker + ":" + port, "POST", "/api/v1/clusters", `{"id":"rebound","host":"10.0.0.7"}`, 403},
+		{"create a cluster, standalone", attacker, "POST", "/CreateCluster", `{"id":"rebound","host":"10.0.0.7"}`, 403},
+		{"test a connection", attacker, "POST", "/api/v1/clusters/demo/test", nil, 403},
+		{"read tasks", attacker, "GET", "/api/v1/tasks/", nil, 403},
+		{"health", attacker, "GET", "/health", nil, 403},
+		{"docs", attacker, "GET", "/docs", nil, 403},
+		{"unknown path", attacker, "GET", "/nope", nil, 403},
+		{"localhost as a subdomain", "localhost.attacker.example", "GET", "/api/v1/tasks/", nil, 403},
+		{"loopback as a subdomain", "127.0.0.1.attacker.example", "GET", "/api/v1/tasks/", nil, 403},
+		{"a private address", "10.0.0.7:" + port, "GET", "/api/v1/tasks/", nil, 403},
+		{"localhost", "localhost:" + port, "GET", "/api/v1/tasks/", nil, 200},
+		{"localhost without a port", "localhost", "GET", "/api/v1/tasks/", nil, 200},
+		{"127.0.0.1", "127.0.0.1:" + port, "GET", "/api/v1/tasks/", nil, 200},
+		{"elsewhere in 127/8", "127.1.2.3", "GET", "/health", nil, 200},
+		{"IPv6 loopback", "[::1]:" + port, "GET", "/health", nil, 200},
+		{"IPv6 loopback without a port", "[::1]", "GET", "/health", nil, 200},
+		{"create on localhost", "localhost:" + port, "POST", "/api/v1/clusters", `{"id":"local","host":"10.0.0.7"}`, 201},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			origin := "http://" + c.host
+			r := e.do(t, c.method, c.path, "", c.body, "Host", c.host, "Origin", origin, "Sec-Fetch-Site", "same-origin")
+			if r.status != c.want {
+				t.Fatalf("%d %s, want %d", r.status, r.body, c.want)
+			}
+			if c.want == 403 && (!strings.Contains(string(r.body), "anonymous access answers loopback Host names only") ||
+				!strings.Contains(string(r.body), "bearer token")) {
+				t.Errorf("the refusal does not explain itself: %s", r.body)
+			}
+		})
+	}
+	if _, err := e.svc.GetCluster(t.Context(), "rebound"); !errors.Is(err, merge.ErrNotFound) {
+		t.Errorf("the rebound request registered a cluster: %v", err)
+	}
+
+	// With tokens only, the Host name does not matter: a rebound page has no token.
+	e = newEnv(t, openBolt(t), nil)
+	if r := e.do(t, "GET", "/api/v1/tasks/", viewerToken, nil, "Host", "hivemerge.example.internal"); r.status != 200 {
+		t.Errorf("a token over another Host name: %d %s, want 200", r.status, r.body)
+	}
+}
+
+// TestAuthenticateBeforeMethod keeps the API's routes to its callers: without credentials
+// any /api/ path answers 401, whatever the method; a known caller learns the allowed methods.
+func TestAuthenticateBeforeMethod(t *testing.T) {
+	e := newEnv(t, openBolt(t), nil)
+	for _, c := range []struct {
+		name, method, path, token string
+		want                      int
+	}{
+		{"collection", "DELETE", "/api/v1/tasks/", "", 401},
+		{"collection alias", "PUT", "/api/v1/clusters", "", 401},
+		{"item", "PATCH", "/api/v1/clusters/demo", "", 401},
+		{"action", "GET", "/api/v1/tasks/abc/cancel", "", 401},
+		{"unknown path", "GET", "/api/v1/secrets", "", 401},
+		{"unknown version", "GET", "/api/v2/tasks", "", 401},
+		{"standalone function", "GET", "/CreateTask", "", 401},
+		{"wrong token", "DELETE", "/api/v1/tasks/", "wrong", 401},
+		{"viewer, wrong method", "DELETE", "/api/v1/tasks/", viewerToken, 405},
+		{"viewer, unknown path", "GET", "/api/v1/secrets", viewerToken, 404},
+		{"viewer, standalone function", "GET", "/CreateTask", viewerToken, 405},
+		{"health is public", "POST", "/health", "", 405},
+		{"docs are public", "POST", "/docs", "", 405},
+		{"outside the API", "GET", "/nope", "", 404},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do(t, c.method, c.path, c.token, nil)
+			if r.status != c.want {
+				t.Fatalf("%d %s, want %d", r.status, r.body, c.want)
+			}
+			if c.want == 401 && r.header.Get("Allow") != "" {
+				t.Errorf("a 401 tells the methods: Allow %q", r.header.Get("Allow"))
+			}
+		})
+	}
+}
+
+// TestPageTokenKey checks that instances configured alike sign page tokens alike, and that
+// the key changes with the secret material it comes from.
+func TestPageTokenKey(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef"
+	for _, c := range []struct {
+		name string
+		a, b mapEnv
+		same bool
+	}{
+		{"same tokens", mapEnv{"HIVEMERGE_TOKENS": "a:viewer:t-1,b:admin:t-2"}, mapEnv{"HIVEMERGE_TOKENS": "b:admin:t-2,a:viewer:t-1"}, true},
+		{"other tokens", mapEnv{"HIVEMERGE_TOKENS": "a:viewer:t-1"}, mapEnv{"HIVEMERGE_TOKENS": "a:viewer:t-3"}, false},
+		{"same audience", mapEnv{"HIVEMERGE_OIDC_AUDIENCE": "https://f.example"}, mapEnv{"HIVEMERGE_OIDC_AUDIENCE": "https://f.example"}, true},
+		{"tokens and another audience", mapEnv{"HIVEMERGE_API_TOKEN": "t-1", "HIVEMERGE_OIDC_AUDIENCE": "https://f.example"}, mapEnv{"HIVEMERGE_API_TOKEN": "t-1", "HIVEMERGE_OIDC_AUDIENCE": "https://g.example"}, false},
+		{"same key, other tokens", mapEnv{"HIVEMERGE_PAGE_TOKEN_KEY": key, "HIVEMERGE_API_TOKEN": "t-1"}, mapEnv{"HIVEMERGE_PAGE_TOKEN_KEY": key, "HIVEMERGE_API_TOKEN": "t-2"}, true},
+		{"a key or the tokens", mapEnv{"HIVEMERGE_PAGE_TOKEN_KEY": key, "HIVEMERGE_API_TOKEN": "t-1"}, mapEnv{"HIVEMERGE_API_TOKEN": "t-1"}, false},
+		{"nothing to derive from", mapEnv{"HIVEMERGE_ALLOW_ANONYMOUS": "viewer"}, mapEnv{"HIVEMERGE_ALLOW_ANONYMOUS": "viewer"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := AuthFromEnv(c.a.get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := AuthFromEnv(c.b.get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := bytes.Equal(a.pageKey(), b.pageKey()); got != c.same {
+				t.Errorf("same key: %v, want %v", got, c.same)
+			}
+		})
 	}
 }

@@ -67,11 +67,23 @@ func (s *Server) listClusters(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []*merge.Cluster{}
+	shown := make([]*merge.Cluster, 0, len(cs))
+	for _, c := range cs {
+		shown = append(shown, visible(c, callerRole(r)))
 	}
-	writeJSON(w, http.StatusOK, clustersBody{Clusters: cs})
+	writeJSON(w, http.StatusOK, clustersBody{Clusters: shown})
 	return nil
+}
+
+// visible is c as a caller with role sees it. Where the password lives is for admins only,
+// who manage that secret: to anyone else it is a map to a secret they have no use for.
+func visible(c *merge.Cluster, role Role) *merge.Cluster {
+	if role >= RoleAdmin {
+		return c
+	}
+	shown := *c
+	shown.PasswordRef = ""
+	return &shown
 }
 
 func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) error {
@@ -86,7 +98,7 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, visible(c, callerRole(r)))
 	return nil
 }
 
@@ -122,7 +134,7 @@ func (s *Server) updateCluster(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		id = b.ID
 	case b.ID != "" && b.ID != id:
-		return merge.Errorf(merge.ErrInvalid, "the body's id %q differs from the cluster being updated, %q", b.ID, id)
+		return merge.Errorf(merge.ErrInvalid, "the body's id %q differs from the cluster being updated, %q", excerpt(b.ID), excerpt(id))
 	}
 	b.ID = id
 	c, err := s.svc.UpdateCluster(r.Context(), b.cluster())

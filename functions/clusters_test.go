@@ -258,3 +258,36 @@ func deadPort(t *testing.T) int {
 	n, _ := strconv.Atoi(port)
 	return n
 }
+
+// TestClusterPasswordRef shows where a cluster's password lives to admins only: it names a
+// secret an admin manages, and is of no use to a viewer or an operator.
+func TestClusterPasswordRef(t *testing.T) {
+	e := newEnv(t, openBolt(t), nil)
+	const ref = "env:HIVE_PASSWORD"
+	if r := e.do(t, "POST", "/api/v1/clusters", adminToken, `{"id":"prod","host":"hive.example","auth":"LDAP","username":"u","password_ref":"`+ref+`"}`); r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	for _, c := range []struct {
+		name, token string
+		want        bool
+	}{
+		{"viewer", viewerToken, false},
+		{"operator", operatorToken, false},
+		{"admin", adminToken, true},
+	} {
+		for _, path := range []string{"/api/v1/clusters", "/api/v1/clusters/prod", "/ListClusters", "/GetCluster?id=prod"} {
+			t.Run(c.name+" "+path, func(t *testing.T) {
+				r := e.do(t, "GET", path, c.token, nil)
+				if r.status != http.StatusOK || !strings.Contains(string(r.body), `"username":"u"`) {
+					t.Fatalf("%d %s", r.status, r.body)
+				}
+				if got := strings.Contains(string(r.body), ref); got != c.want {
+					t.Errorf("password_ref shown: %v, want %v: %s", got, c.want, r.body)
+				}
+				if !c.want && strings.Contains(string(r.body), "password_ref") {
+					t.Errorf("the response names password_ref: %s", r.body)
+				}
+			})
+		}
+	}
+}

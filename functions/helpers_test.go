@@ -156,6 +156,10 @@ func do(tb testing.TB, c *http.Client, base, method, path, token string, body an
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1] // the client sends req.Host, not a Host header
+			continue
+		}
 		if header[i+1] == "" {
 			req.Header.Del(header[i])
 		} else {

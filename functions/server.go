@@ -3,11 +3,15 @@
 package functions
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -23,6 +27,8 @@ type Server struct {
 	// tokens make that harmless, except for anonymous access on a developer's machine,
 	// which any web page the developer visits could otherwise reach.
 	origins *http.CrossOriginProtection
+	// pages seals the page tokens of task listings.
+	pages pageSealer
 }
 
 // NewServer returns a Server over svc. A nil auth rejects every request that needs a role; a
@@ -34,12 +40,12 @@ func NewServer(svc *merge.Service, auth *Authenticator, logger *slog.Logger) *Se
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, auth: auth, log: logger, origins: http.NewCrossOriginProtection()}
+	s := &Server{svc: svc, auth: auth, log: logger, origins: http.NewCrossOriginProtection(), pages: pageSealer{key: auth.pageKey()}}
 	mux := s.newMux()
-	s.router = s.boundary(apiFunction, func(w http.ResponseWriter, r *http.Request) error {
+	s.router = s.boundary(apiFunction, s.checkHost(func(w http.ResponseWriter, r *http.Request) error {
 		mux.ServeHTTP(w, r)
 		return nil // the route's handler left its error in the request state
-	})
+	}))
 	return s
 }
 
@@ -58,7 +64,7 @@ func (s *Server) Functions() []Function {
 	fns := []Function{{Name: apiFunction, Handler: s.router}}
 	for _, o := range operations() {
 		if o.fn != "" {
-			fns = append(fns, Function{Name: o.fn, Handler: s.boundary(o.fn, s.standalone(o))})
+			fns = append(fns, Function{Name: o.fn, Handler: s.boundary(o.fn, s.checkHost(s.route([]operation{o})))})
 		}
 	}
 	slices.SortFunc(fns, func(a, b Function) int { return strings.Compare(a.Name, b.Name) })
@@ -107,17 +113,20 @@ func (s *Server) newMux() *http.ServeMux {
 	}
 	mux := http.NewServeMux()
 	for _, p := range paths {
-		ops := byPath[p]
+		h := s.route(byPath[p])
 		mux.HandleFunc(muxPattern(p), func(w http.ResponseWriter, r *http.Request) {
-			o, err := match(ops, r.Method, w.Header())
-			if err == nil {
-				err = s.guard(o)(w, r)
-			}
-			setError(r, err)
+			setError(r, h(w, r))
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		setError(r, merge.Errorf(merge.ErrNotFound, "no such path: %s", r.URL.Path))
+		// Under /api/ only a known caller learns which paths exist.
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			if _, err := s.authenticate(r); err != nil {
+				setError(r, err)
+				return
+			}
+		}
+		setError(r, merge.Errorf(merge.ErrNotFound, "no such path: %s", excerpt(r.URL.Path)))
 	})
 	return mux
 }
@@ -131,30 +140,29 @@ func muxPattern(path string) string {
 	return path
 }
 
-// match picks the operation for method, or sets Allow and fails with 405. GET also serves HEAD.
-func match(ops []operation, method string, h http.Header) (operation, error) {
-	var allow []string
-	for _, o := range ops {
-		if o.method == method || (method == http.MethodHead && o.method == http.MethodGet) {
-			return o, nil
-		}
-		allow = append(allow, o.method)
-		if o.method == http.MethodGet {
-			allow = append(allow, http.MethodHead)
-		}
-	}
-	h.Set("Allow", strings.Join(allow, ", "))
-	return operation{}, merge.Errorf(errMethodNotAllowed, "method %s is not allowed here; use %s", method, strings.Join(allow, " or "))
-}
-
-// standalone serves o as its own function: any path, o's method only.
-func (s *Server) standalone(o operation) handlerFunc {
-	ops := []operation{o}
+// route serves the operations of one path (a standalone function's one operation): the one
+// for the request's method, or 405 with Allow. A path that needs a role tells its methods only
+// to a caller it knows, so an anonymous one cannot map the API by trying methods.
+func (s *Server) route(ops []operation) handlerFunc {
+	public := !slices.ContainsFunc(ops, func(o operation) bool { return o.role != RoleNone })
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if _, err := match(ops, r.Method, w.Header()); err != nil {
-			return err
+		var allow []string
+		for _, o := range ops {
+			if o.method == r.Method || (r.Method == http.MethodHead && o.method == http.MethodGet) {
+				return s.guard(o)(w, r)
+			}
+			allow = append(allow, o.method)
+			if o.method == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
 		}
-		return s.guard(o)(w, r)
+		if !public {
+			if _, err := s.authenticate(r); err != nil {
+				return err
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return merge.Errorf(errMethodNotAllowed, "method %s is not allowed here; use %s", excerpt(r.Method), strings.Join(allow, " or "))
 	}
 }
 
@@ -165,17 +173,84 @@ func (s *Server) guard(o operation) handlerFunc {
 			if err := s.origins.Check(r); err != nil {
 				return merge.Errorf(merge.ErrForbidden, "cross-origin request refused: %v", err)
 			}
-			p, err := s.auth.Authenticate(r.Context(), r)
+			p, err := s.authenticate(r)
 			if err != nil {
 				return err
 			}
-			setPrincipal(r, p)
 			if p.Role < o.role {
 				return merge.Errorf(merge.ErrForbidden, "%s may not do this: it needs the %s role", p.Name, o.role)
 			}
+			r = r.WithContext(context.WithValue(r.Context(), roleKey{}, p.Role))
 		}
 		return o.handle(s, w, r)
 	}
+}
+
+// authenticate identifies the caller and records it for the request's log line.
+func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	p, err := s.auth.Authenticate(r.Context(), r)
+	if err != nil {
+		return Principal{}, err
+	}
+	setPrincipal(r, p)
+	return p, nil
+}
+
+type roleKey struct{}
+
+// callerRole is the role of the caller an operation's guard let in; RoleNone on public paths.
+func callerRole(r *http.Request) Role {
+	role, _ := r.Context().Value(roleKey{}).(Role)
+	return role
+}
+
+// checkHost refuses, when anonymous access is on, any request whose Host is not a loopback
+// name. Anonymous access trusts whoever can reach a loopback listener, and a web page can:
+// DNS rebinding points the page's own name at 127.0.0.1, and the browser then sends the
+// page's requests here as same-origin. The Host header still carries the page's name.
+func (s *Server) checkHost(h handlerFunc) handlerFunc {
+	if s.auth.Anonymous() == RoleNone {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !loopbackHost(r.Host) {
+			return merge.Errorf(merge.ErrForbidden, "anonymous access answers loopback Host names only (localhost, 127.0.0.1, [::1]), not %q; "+
+				"to serve another name, unset HIVEMERGE_ALLOW_ANONYMOUS and send a bearer token (HIVEMERGE_API_TOKEN)", excerpt(r.Host))
+		}
+		return h(w, r)
+	}
+}
+
+// loopbackHost reports whether a Host header names this machine's loopback interface:
+// localhost, 127.0.0.0/8 or ::1, with or without a port.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
+}
+
+// maxEcho bounds how much of a caller's id or path an error message repeats.
+const maxEcho = 64
+
+// excerpt is s as an error message may repeat it: at most maxEcho bytes, cut at a character
+// boundary, with "..." when cut.
+func excerpt(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	n := maxEcho
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // idParam returns the id an operation works on: the {id} path segment under the REST router,

@@ -81,17 +81,21 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.svc.ListTasks(r.Context(), merge.TaskFilter{
+	f := merge.TaskFilter{
 		Status:    merge.Status(q.Get("status")),
 		ClusterID: q.Get("cluster_id"),
 		Database:  q.Get("database_name"),
 		Table:     q.Get("table_name"),
 		Limit:     clampInt(limit),
-		PageToken: q.Get("page_token"),
-	})
+	}
+	if f.PageToken, err = s.pages.open(f, q.Get("page_token")); err != nil {
+		return err
+	}
+	page, err := s.svc.ListTasks(r.Context(), f)
 	if err != nil {
 		return err
 	}
+	page.NextPageToken = s.pages.seal(f, page.NextPageToken)
 	if page.Tasks == nil {
 		page.Tasks = []*merge.Task{}
 	}

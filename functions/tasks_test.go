@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
@@ -507,4 +508,135 @@ func TestTaskJSON(t *testing.T) {
 	if m["merge_strategy"] != "auto" || m["target_file_size_bytes"] != json.Number("134217728") && m["target_file_size_bytes"] != float64(134217728) {
 		t.Errorf("defaults: %v", m)
 	}
+}
+
+// TestLongIDEchoCapped sends ids and paths of 100 KB: the error names them, shortened.
+func TestLongIDEchoCapped(t *testing.T) {
+	e := newEnv(t, openBolt(t), nil)
+	long := strings.Repeat("a", 100<<10)
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		want               int
+	}{
+		{"task", "GET", "/api/v1/tasks/" + long, nil, 404},
+		{"task logs", "GET", "/api/v1/tasks/" + long + "/logs", nil, 404},
+		{"cancel", "POST", "/api/v1/tasks/" + long + "/cancel", nil, 404},
+		{"function GetTask", "GET", "/GetTask?id=" + long, nil, 404},
+		{"cluster", "GET", "/api/v1/clusters/" + long, nil, 404},
+		{"delete a cluster", "DELETE", "/api/v1/clusters/" + long, nil, 404},
+		{"body's id", "PUT", "/api/v1/clusters/demo", `{"id":"` + long + `","host":"h"}`, 400},
+		{"unknown path", "GET", "/api/v1/" + long, nil, 404},
+		{"unknown path outside the API", "GET", "/" + long, nil, 404},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do(t, c.method, c.path, adminToken, c.body)
+			if r.status != c.want || len(r.body) > 512 || !strings.Contains(string(r.body), "aaaa...") {
+				t.Errorf("%d %.600s (%d bytes), want %d naming the start of the id or path and ...", r.status, r.body, len(r.body), c.want)
+			}
+		})
+	}
+}
+
+// TestPageTokens checks that a page token continues the listing it came from, on any
+// instance of the API, and nothing else: not another filter, not an altered token.
+func TestPageTokens(t *testing.T) {
+	st := openBolt(t)
+	e := newEnv(t, st, nil)
+	for i := range 5 {
+		body := strings.Replace(newcomerBody, `"orders"`, fmt.Sprintf(`"orders_%d"`, i), 1)
+		if r := e.do(t, "POST", "/api/v1/tasks/", operatorToken, body); r.status != http.StatusCreated {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	// serve is another instance over the same store: a function's instances share the
+	// configuration, not memory.
+	serve := func(auth *Authenticator) string {
+		hs := httptest.NewServer(NewServer(e.svc, auth, nil).Handler())
+		t.Cleanup(hs.Close)
+		return hs.URL
+	}
+	list := func(base string, q url.Values) (response, merge.TaskPage) {
+		r := do(t, http.DefaultClient, base, "GET", "/api/v1/tasks/?"+q.Encode(), viewerToken, nil)
+		var page merge.TaskPage
+		if r.status == http.StatusOK {
+			r.json(t, &page)
+		}
+		return r, page
+	}
+	pending := url.Values{"status": {"pending"}, "limit": {"2"}}
+	_, first := list(e.http.URL, pending)
+	if first.NextPageToken == "" {
+		t.Fatal("no next page")
+	}
+
+	t.Run("genuine token pages on every instance", func(t *testing.T) {
+		seen := map[string]bool{}
+		bases := []string{e.http.URL, serve(testAuth(t))}
+		q, pages := pending, 0
+		for {
+			r, page := list(bases[pages%2], q)
+			if r.status != http.StatusOK {
+				t.Fatalf("page %d: %d %s", pages, r.status, r.body)
+			}
+			pages++
+			for _, task := range page.Tasks {
+				seen[task.ID] = true
+			}
+			if page.NextPageToken == "" {
+				break
+			}
+			q = url.Values{"status": {"pending"}, "limit": {"2"}, "page_token": {page.NextPageToken}}
+		}
+		if len(seen) != 5 || pages != 3 {
+			t.Errorf("saw %d tasks in %d pages, want 5 in 3", len(seen), pages)
+		}
+	})
+
+	raw, err := st.ListTasks(t.Context(), merge.TaskFilter{Status: merge.StatusPending, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewAuthenticator(AuthConfig{Tokens: []Token{{Name: "vera", Role: "viewer", Token: viewerToken}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, foreign := list(serve(other), pending)
+	tok := first.NextPageToken
+	flip := func(i int) string {
+		b := []byte(tok)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+	for _, c := range []struct {
+		name  string
+		query url.Values
+	}{
+		{"another status", url.Values{"status": {"running"}, "page_token": {tok}}},
+		{"the filter dropped", url.Values{"page_token": {tok}}},
+		{"a filter added", url.Values{"status": {"pending"}, "table_name": {"orders_0"}, "page_token": {tok}}},
+		{"the cursor altered", url.Values{"status": {"pending"}, "page_token": {flip(len(tok) - 2)}}},
+		{"the MAC altered", url.Values{"status": {"pending"}, "page_token": {flip(10)}}},
+		{"truncated", url.Values{"status": {"pending"}, "page_token": {tok[:20]}}},
+		{"the store's own cursor", url.Values{"status": {"pending"}, "page_token": {raw.NextPageToken}}},
+		{"another deployment's token", url.Values{"status": {"pending"}, "page_token": {foreign.NextPageToken}}},
+		{"not base64", url.Values{"status": {"pending"}, "page_token": {"not a token!"}}},
+		{"too long", url.Values{"status": {"pending"}, "page_token": {strings.Repeat("A", 4096)}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, _ := list(e.http.URL, c.query)
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "page_token is not valid for this query") {
+				t.Errorf("%d %s, want 400: page_token is not valid for this query", r.status, r.body)
+			}
+		})
+	}
+	t.Run("another page size", func(t *testing.T) {
+		if r, page := list(e.http.URL, url.Values{"status": {"pending"}, "limit": {"3"}, "page_token": {tok}}); r.status != http.StatusOK || len(page.Tasks) != 3 {
+			t.Errorf("%d %s, want the 3 remaining tasks", r.status, r.body)
+		}
+	})
 }

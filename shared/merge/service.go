@@ -336,6 +336,9 @@ func holds(t *Task, owner string, now time.Time) error {
 
 func checkTaskID(id string) error {
 	if id == "" || len(id) > 64 || !identRe.MatchString(id) {
+		if len(id) > 64 {
+			id = id[:64] + "..." // an error repeats so much of a caller's id, no more
+		}
 		return Errorf(ErrNotFound, "task %q not found", id)
 	}
 	return nil
@@ -349,6 +352,9 @@ func (s *Service) ListClusters(ctx context.Context) ([]*Cluster, error) {
 // GetCluster returns one cluster.
 func (s *Service) GetCluster(ctx context.Context, id string) (*Cluster, error) {
 	if !clusterIDRe.MatchString(id) {
+		if len(id) > 64 {
+			id = id[:64] + "..." // an error repeats so much of a caller's id, no more
+		}
 		return nil, Errorf(ErrNotFound, "cluster %q not found", id)
 	}
 	return s.clusters.GetCluster(ctx, id)
