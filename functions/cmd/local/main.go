@@ -36,8 +36,32 @@ func main() {
 	}
 }
 
-// shutdownTimeout bounds how long in-flight requests may finish after a signal.
-const shutdownTimeout = 10 * time.Second
+// serverLimits bound what one client may hold of the server: a connection, a handler and
+// memory for its headers.
+type serverLimits struct {
+	// readHeader and read bound reading a request's headers and the whole request: a
+	// client sending its body a byte at a time is cut off once read has passed.
+	readHeader, read time.Duration
+	// write bounds a request from the end of its headers to the end of its response. No
+	// endpoint streams; one that does (a log tail) would extend its own deadline with
+	// http.ResponseController.SetWriteDeadline.
+	write, idle    time.Duration
+	maxHeaderBytes int
+	// shutdown is how long in-flight requests may finish after a signal; connections still
+	// open then are closed.
+	shutdown time.Duration
+}
+
+// limits are the server's limits; tests shorten them. read leaves a 1 MiB body (the largest
+// accepted) 30 s; write outlasts a connection test (hive.DefaultProbeTimeout).
+var limits = serverLimits{
+	readHeader:     10 * time.Second,
+	read:           30 * time.Second,
+	write:          time.Minute,
+	idle:           2 * time.Minute,
+	maxHeaderBytes: 64 << 10,
+	shutdown:       10 * time.Second,
+}
 
 // run serves until ctx is done, then shuts down gracefully. It logs the bound address as
 // {"message":"listening","addr":...}, so a caller passing port 0 learns where it is.
@@ -95,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		sched.Start()
 		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			sctx, cancel := context.WithTimeout(context.Background(), limits.shutdown)
 			defer cancel()
 			if err := sched.Stop(sctx); err != nil {
 				logger.Warn("scheduler did not stop in time", "error", err)
@@ -110,8 +134,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	hs := &http.Server{
 		Handler:           mux(srv, getenv("FUNCTION_TARGET")),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: limits.readHeader,
+		ReadTimeout:       limits.read,
+		WriteTimeout:      limits.write,
+		IdleTimeout:       limits.idle,
+		MaxHeaderBytes:    limits.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "store", kind)
@@ -124,9 +151,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), limits.shutdown)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	if err := hs.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
+		// A client still holding a request now (a hung or deliberately slow one) must not
+		// turn a requested stop into a failure: its request ends as if the process had.
+		logger.Warn("shutdown grace period over; closed the connections left", "grace", limits.shutdown.String())
+		if err := hs.Close(); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+	} else if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {

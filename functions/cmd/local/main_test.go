@@ -4,10 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +27,32 @@ type server struct {
 	url  string
 	done chan error
 	stop context.CancelFunc
+	logs *logBuffer // what it logged after "listening"
+}
+
+// logBuffer collects a server's log while it runs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// setLimits changes the server's limits for one test.
+func setLimits(t *testing.T, change func(*serverLimits)) {
+	old := limits
+	change(&limits)
+	t.Cleanup(func() { limits = old })
 }
 
 // start runs the local server on a free port and waits for its "listening" line.
@@ -28,7 +60,7 @@ func start(t *testing.T, env map[string]string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
-	s := &server{done: make(chan error, 1), stop: cancel}
+	s := &server{done: make(chan error, 1), stop: cancel, logs: &logBuffer{}}
 	go func() {
 		err := run(ctx, []string{"local", "-port", "0"}, func(k string) string { return env[k] }, pw)
 		pw.CloseWithError(io.EOF)
@@ -51,7 +83,7 @@ func start(t *testing.T, env map[string]string) *server {
 		cancel()
 		t.Fatalf("the server did not start: %v", <-s.done)
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	go func() { _, _ = io.Copy(s.logs, pr) }()
 	t.Cleanup(func() {
 		cancel()
 		<-s.done
@@ -211,5 +243,80 @@ func TestRunDemoConnection(t *testing.T) {
 			!strings.Contains(got.Message, "connected to "+sb.Addr()) {
 			t.Errorf("POST %s: %d %s, want ok at stage query", path, status, body)
 		}
+	}
+}
+
+// dial opens a raw connection to s, for clients no well-behaved library would be.
+func (s *server) dial(t *testing.T) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func TestRunLimits(t *testing.T) {
+	setLimits(t, func(l *serverLimits) { l.read = 200 * time.Millisecond })
+	s := start(t, map[string]string{"HIVEMERGE_API_TOKEN": token, "HIVEMERGE_BOLT_PATH": filepath.Join(t.TempDir(), "db"), "HIVEMERGE_SCHEDULER": "0"})
+
+	t.Run("slow body", func(t *testing.T) {
+		conn := s.dial(t)
+		fmt.Fprintf(conn, "POST /api/v1/tasks/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", token)
+		// The client trickles its body faster than any idle timeout would notice, until the
+		// server hangs up.
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					if _, err := conn.Write([]byte(" ")); err != nil {
+						return
+					}
+				}
+			}
+		}()
+		// A guard only: the server must hang up long before.
+		if err := conn.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := io.Copy(io.Discard, conn)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatal("the server still holds the connection of a client sending its body a byte at a time")
+		}
+		// io.Copy ends without error at EOF; a reset is the server hanging up on bytes in flight.
+		if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("reading: %v", err)
+		}
+	})
+	t.Run("large headers", func(t *testing.T) {
+		if status, body := request(t, "GET", s.url+"/health", "", "X-Padding", strings.Repeat("a", 100<<10)); status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("%d %s, want 431", status, body)
+		}
+	})
+}
+
+// TestRunShutdownHungClient stops the server while a client holds a request open: once the
+// grace period is over the server drops the client, and run still succeeds.
+func TestRunShutdownHungClient(t *testing.T) {
+	setLimits(t, func(l *serverLimits) { l.shutdown = 100 * time.Millisecond })
+	s := start(t, map[string]string{"HIVEMERGE_API_TOKEN": token, "HIVEMERGE_BOLT_PATH": filepath.Join(t.TempDir(), "db"), "HIVEMERGE_SCHEDULER": "0"})
+	conn := s.dial(t)
+	fmt.Fprintf(conn, "POST /api/v1/tasks/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n", token)
+	// The server asks for the body when the handler starts reading it: the request is in
+	// flight, and the client never sends the body.
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("got %q, %v; want 100 Continue", line, err)
+	}
+	s.shutdown(t)
+	if !strings.Contains(s.logs.String(), "closed the connections left") {
+		t.Errorf("no log line says the server dropped the hung client:\n%s", s.logs)
 	}
 }
