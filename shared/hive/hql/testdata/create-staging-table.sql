@@ -1,0 +1,1 @@
+CREATE EXTERNAL TABLE `default`.`hivemerge_tmp_srcpart_1` LIKE `default`.`srcpart` LOCATION 'hdfs://nn:8020/warehouse/srcpart/ds=2008-04-08/.hivemerge-1/hr=11' TBLPROPERTIES ('external.table.purge'='false')
