@@ -121,6 +121,8 @@ const (
 	RuleBucketedFiles    = "bucketed"
 	RuleRewriteBucketed  = "rewrite-bucketed"
 	RuleStatsUnavailable = "stats-unavailable"
+	// RulePartitionStorage skips a partition whose format or SerDe differs from its table's.
+	RulePartitionStorage = "partition-storage"
 )
 
 // Refusal is why hivemerge will not merge a table with a strategy. It is an ErrInvalid domain
@@ -226,7 +228,7 @@ func Healthy(files, bytes, target int64) (bool, string) {
 	}
 	need := ceilDiv(bytes, target)
 	if files <= need+1 {
-		return true, fmt.Sprintf("%d files of %s need no merge: target-sized files would still be %d", files, humanBytes(bytes), max(need, 1))
+		return true, fmt.Sprintf("%s of %s need no merge: target-sized files would still be %d", plural(files, "file"), humanBytes(bytes), max(need, 1))
 	}
 	return false, ""
 }
@@ -258,7 +260,7 @@ func Assess(t TableFacts, f FileFacts, target int64) Assessment {
 		want := int64(t.Buckets)
 		if f.Files <= max(want, ceilDiv(f.Bytes, target))+1 {
 			return Assessment{Skip: true, Rule: RuleBucketedFiles, ExpectedFiles: want,
-				Reason: fmt.Sprintf("%d files for %d buckets need no merge: a rewrite writes one file per bucket", f.Files, t.Buckets)}
+				Reason: fmt.Sprintf("%s for %d buckets need no merge: a rewrite writes one file per bucket", plural(f.Files, "file"), t.Buckets)}
 		}
 		return Assessment{Rule: RuleRewriteBucketed, ExpectedFiles: want,
 			Reason: fmt.Sprintf("%d files for %d buckets: a rewrite leaves one file per bucket", f.Files, t.Buckets)}
@@ -268,7 +270,7 @@ func Assess(t TableFacts, f FileFacts, target int64) Assessment {
 		return Assessment{Skip: true, Rule: RuleHealthy, Reason: why, ExpectedFiles: exp}
 	}
 	return Assessment{Rule: RuleNeedsMerge, ExpectedFiles: exp,
-		Reason: fmt.Sprintf("%d files averaging %s merge into %d of about %s", f.Files, humanBytes(f.AvgFileSize()), exp, humanBytes(min(target, f.Bytes)))}
+		Reason: fmt.Sprintf("%d files averaging %s merge into %s of about %s", f.Files, humanBytes(f.AvgFileSize()), plural(exp, "file"), humanBytes(min(target, f.Bytes)))}
 }
 
 // Blocks counts the HDFS blocks of the files: ceil(size/blockSize) per file and at least one
@@ -348,6 +350,13 @@ func ownCompaction(f TableFormat) string {
 		return "Delta's OPTIMIZE"
 	}
 	return "the format's own compaction"
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func ceilDiv(a, b int64) int64 {

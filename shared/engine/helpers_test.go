@@ -1,0 +1,170 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/engine"
+	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
+	"github.com/hivemerge/hivemerge/shared/hive"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+)
+
+// sandbox is a running sandbox with a client and a planner over it.
+type sandbox struct {
+	srv     *hivesandbox.Server
+	dir     string // the warehouse directory
+	client  *hive.Client
+	planner *engine.Planner
+}
+
+func startSandbox(t testing.TB) *sandbox {
+	t.Helper()
+	dir := t.TempDir()
+	// Resolve symlinks (macOS /var -> /private/var) so that locations and walks agree.
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: dir, Logger: quiet})
+	if err != nil {
+		t.Fatalf("start sandbox: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	host, port, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	client, err := hive.New(hive.Config{
+		Name: "sandbox", Host: host, Port: p, Transport: hive.TransportBinary, Auth: hive.AuthNoSASL,
+		PoolSize: 8, PollInterval: 5 * time.Millisecond, ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second,
+		Logger: quiet,
+	})
+	if err != nil {
+		t.Fatalf("hive.New: %v", err)
+	}
+	t.Cleanup(func() { client.Close() })
+	files := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
+	t.Cleanup(func() { files.Close() })
+	return &sandbox{srv: srv, dir: dir, client: client, planner: &engine.Planner{Hive: client, Files: files}}
+}
+
+// exec runs HiveQL written by the test itself (fixtures), through the client.
+func (sb *sandbox) exec(t testing.TB, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		s = strings.ReplaceAll(s, "$WAREHOUSE", sb.dir)
+		if err := sb.client.Exec(context.Background(), s, nil); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// files writes n data files of rows rows each into a table or partition, as a writer outside
+// Hive would (the partition is registered if new).
+func (sb *sandbox) files(t testing.TB, table string, part map[string]string, n, rows int) {
+	t.Helper()
+	for i := range n {
+		var data [][]string
+		for r := range rows {
+			id := strconv.Itoa(i*1000 + r)
+			data = append(data, []string{id, "value-" + id})
+		}
+		if _, err := sb.srv.Warehouse().AppendFile(context.Background(), "m", table, part, data); err != nil {
+			t.Fatalf("append to m.%s %v: %v", table, part, err)
+		}
+	}
+}
+
+// fixture creates the tables every test reads: one per layout the planner must handle.
+func fixture(t testing.TB) *sandbox {
+	t.Helper()
+	sb := startSandbox(t)
+	sb.exec(t,
+		"CREATE DATABASE m",
+		// Partitioned text with many small files, a healthy, an empty and a custom-location
+		// partition.
+		"CREATE TABLE m.events (id bigint, msg string) PARTITIONED BY (dt string) STORED AS TEXTFILE",
+		"ALTER TABLE m.events ADD PARTITION (dt='2024-01-03')",
+		"ALTER TABLE m.events ADD PARTITION (dt='2024-01-04') LOCATION 'file://$WAREHOUSE/custom/events_0104'",
+		"CREATE TABLE m.orc_t (id bigint, msg string) PARTITIONED BY (dt string) STORED AS ORC",
+		"CREATE EXTERNAL TABLE m.ext (id bigint, msg string) PARTITIONED BY (dt string) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' STORED AS TEXTFILE LOCATION 'file://$WAREHOUSE/external/ext'",
+		"CREATE EXTERNAL TABLE m.ext_orc (id bigint, msg string) STORED AS ORC LOCATION 'file://$WAREHOUSE/external/ext_orc'",
+		"CREATE TABLE m.acid (id bigint, msg string) PARTITIONED BY (dt string) STORED AS ORC TBLPROPERTIES ('transactional'='true')",
+		"CREATE TABLE m.bkt (id bigint, msg string) CLUSTERED BY (id) INTO 2 BUCKETS STORED AS ORC",
+		"CREATE TABLE m.multi (id bigint, msg string) PARTITIONED BY (d date, h int) STORED AS TEXTFILE",
+		"CREATE TABLE m.flat (id bigint, msg string) STORED AS TEXTFILE",
+		"CREATE TABLE m.ice (id bigint, msg string) STORED AS PARQUET TBLPROPERTIES ('table_type'='ICEBERG')",
+	)
+	sb.files(t, "events", map[string]string{"dt": "2024-01-01"}, 12, 3)
+	sb.files(t, "events", map[string]string{"dt": "2024-01-02"}, 1, 50)
+	sb.files(t, "events", map[string]string{"dt": "2024-01-04"}, 5, 2)
+	// Names Hive skips: a success marker and a writer's hidden staging directory.
+	for _, p := range []string{"m.db/events/dt=2024-01-01/_SUCCESS", "m.db/events/dt=2024-01-01/.hive-staging_1/000000_0"} {
+		p = filepath.Join(sb.dir, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("not data\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sb.files(t, "orc_t", map[string]string{"dt": "2024-01-01"}, 6, 4)
+	sb.files(t, "ext", map[string]string{"dt": "2024-01-01"}, 4, 3)
+	sb.files(t, "ext_orc", nil, 4, 3)
+	sb.files(t, "acid", map[string]string{"dt": "2024-01-01"}, 4, 2)
+	sb.files(t, "bkt", nil, 6, 4)
+	for _, p := range []map[string]string{{"d": "2024-01-01", "h": "0"}, {"d": "2024-01-01", "h": "13"}, {"d": "2024-01-02", "h": "0"}} {
+		sb.files(t, "multi", p, 3, 2)
+	}
+	sb.files(t, "flat", nil, 5, 2)
+	sb.files(t, "ice", nil, 3, 1)
+	return sb
+}
+
+// walk counts the files and bytes under a location the way Hive reads it, with the standard
+// library: names starting with '.' or '_' are skipped.
+func walk(t testing.TB, location string) (files, bytes int64) {
+	t.Helper()
+	l, err := fsys.ParseLocation(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(l.Path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != l.Path && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			files++
+			bytes += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walk %s: %v", location, err)
+	}
+	return files, bytes
+}
+
+func describe(v any) string { return fmt.Sprintf("%+v", v) }
