@@ -199,15 +199,25 @@ func (p *Planner) Preview(ctx context.Context, r Request) (*merge.Preview, error
 			pv.Partitions = append(pv.Partitions, pp)
 			continue
 		}
+		set := settings(d.Strategy, r.TargetFileSize)
+		stmts, err := statements(d.Strategy, r.TaskID, src, t, cols, set)
+		switch {
+		case errors.Is(err, merge.ErrInvalid):
+			// Metadata hql will not quote (a location with a quote, say) costs this partition,
+			// not the preview.
+			pp.Rule, pp.Reason = merge.RuleUnsafeMetadata, "its metadata cannot be written safely in HiveQL: "+err.Error()
+			pp.Skipped, pp.SkipReason = true, pp.Reason
+			pp.FilesAfter = t.files.Files
+			pv.Partitions = append(pv.Partitions, pp)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("engine: %s partition %q: %w", src, t.name, err)
+		}
 		pp.Strategy = d.Strategy
 		pp.FilesAfter = a.ExpectedFiles
 		after := t.files.Merged(a.ExpectedFiles, r.TargetFileSize)
 		pp.NameNodeObjectsSaved = merge.NameNodeObjectsSaved(t.files, after, blockSize)
-		pp.Settings = settings(d.Strategy, r.TargetFileSize)
-		pp.Statements, err = statements(d.Strategy, r.TaskID, src, t, cols, pp.Settings)
-		if err != nil {
-			return nil, fmt.Errorf("engine: %s partition %q: %w", src, t.name, err)
-		}
+		pp.Settings, pp.Statements = set, stmts
 		pv.Partitions = append(pv.Partitions, pp)
 	}
 	pv.Total()

@@ -424,3 +424,46 @@ func TestPreviewGolden(t *testing.T) {
 		t.Errorf("preview differs from %s (run with -update after checking):\n%s", path, got)
 	}
 }
+
+func TestPreviewOddPartitions(t *testing.T) {
+	sb := fixture(t)
+	ctx := context.Background()
+	sb.exec(t,
+		"CREATE TABLE m.none (id bigint, msg string) PARTITIONED BY (dt string)",
+		"CREATE TABLE m.odd (id bigint, msg string) PARTITIONED BY (dt string)",
+		"ALTER TABLE m.odd ADD PARTITION (dt='gone')",
+		`ALTER TABLE m.odd ADD PARTITION (dt='quoted') LOCATION 'file://$WAREHOUSE/it\'s'`,
+	)
+	sb.files(t, "odd", map[string]string{"dt": "quoted"}, 4, 1)
+	sb.files(t, "odd", map[string]string{"dt": "fine"}, 4, 1)
+	if err := os.RemoveAll(filepath.Join(sb.dir, "warehouse", "m.db", "odd", "dt=gone")); err != nil {
+		t.Fatal(err)
+	}
+
+	pv, err := sb.planner.Preview(ctx, engine.Request{Database: "m", Table: "none"})
+	if err != nil || len(pv.Partitions) != 0 || pv.Totals != (merge.PreviewTotals{}) || len(pv.Warnings) != 0 {
+		t.Errorf("preview of a table without partitions = %s, %v", describe(pv), err)
+	}
+
+	pv, err = sb.planner.Preview(ctx, engine.Request{Database: "m", Table: "odd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"dt=fine": merge.RuleNeedsMerge, "dt=gone": merge.RuleEmpty, "dt=quoted": merge.RuleUnsafeMetadata}
+	for _, p := range pv.Partitions {
+		if p.Rule != want[p.Partition] || p.Skipped != (p.Partition != "dt=fine") {
+			t.Errorf("%s: rule %s, skipped %v (%s); want rule %s", p.Partition, p.Rule, p.Skipped, p.SkipReason, want[p.Partition])
+		}
+		for _, s := range p.Statements {
+			if strings.Contains(s, "it's") || strings.Contains(s, `it\'s`) {
+				t.Errorf("statement with the odd location: %s", s)
+			}
+		}
+	}
+	if len(pv.Partitions) != len(want) || pv.Totals.PartitionsToMerge != 1 {
+		t.Errorf("partitions %s", describe(pv.Partitions))
+	}
+	if !slices.ContainsFunc(pv.Warnings, func(w string) bool { return strings.Contains(w, "does not exist") && strings.Contains(w, "dt=gone") }) {
+		t.Errorf("warnings %q do not name the missing location", pv.Warnings)
+	}
+}

@@ -123,6 +123,8 @@ const (
 	RuleStatsUnavailable = "stats-unavailable"
 	// RulePartitionStorage skips a partition whose format or SerDe differs from its table's.
 	RulePartitionStorage = "partition-storage"
+	// RuleUnsafeMetadata skips a partition whose location or names HiveQL cannot carry safely.
+	RuleUnsafeMetadata = "unsafe-metadata"
 )
 
 // Refusal is why hivemerge will not merge a table with a strategy. It is an ErrInvalid domain
