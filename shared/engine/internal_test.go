@@ -51,7 +51,9 @@ func TestStorageDiffers(t *testing.T) {
 		{"unknown partition storage", func(s *hive.Storage) { *s = hive.Storage{} }, ""},
 		{"other format", func(s *hive.Storage) { s.InputFormat = "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat" }, "OrcInputFormat"},
 		{"other serde", func(s *hive.Storage) { s.SerDe = "org.apache.hive.hcatalog.data.JsonSerDe" }, "JsonSerDe"},
-		{"other delimiter", func(s *hive.Storage) { s.SerDeParams = map[string]string{"field.delim": ",", "serialization.format": ","} }, "delimiters"},
+		{"other delimiter", func(s *hive.Storage) {
+			s.SerDeParams = map[string]string{"field.delim": ",", "serialization.format": ","}
+		}, "delimiters"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
