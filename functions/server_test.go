@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	bolterrors "go.etcd.io/bbolt/errors"
+
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -242,16 +244,41 @@ func TestErrorTable(t *testing.T) {
 }
 
 // TestStoreUnavailable closes the store under a running server: the caller gets a 503 with
-// nothing of the backend's error, and the log gets the detail.
+// the generic message and nothing of the backend's error, and the request's one log line, at
+// ERROR, carries the backend's error in full.
 func TestStoreUnavailable(t *testing.T) {
 	st := openBolt(t)
 	e := newEnv(t, st, nil)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
+	before := len(e.logs.logLines(t))
 	r := e.do(t, "GET", "/api/v1/tasks/", viewerToken, nil)
-	if r.status != http.StatusServiceUnavailable || strings.Contains(string(r.body), "bolt") {
-		t.Errorf("%d %s, want 503 with a generic message", r.status, r.body)
+
+	const wantBody = `{"error":{"code":"unavailable","message":"a backend is unavailable; retry later"}}`
+	if r.status != http.StatusServiceUnavailable || strings.TrimSpace(string(r.body)) != wantBody {
+		t.Errorf("response = %d %s, want 503 %s", r.status, r.body, wantBody)
+	}
+	detail := bolterrors.ErrDatabaseNotOpen.Error()
+	for _, internal := range []string{detail, "bolt"} {
+		if strings.Contains(string(r.body), internal) {
+			t.Errorf("response body leaks %q: %s", internal, r.body)
+		}
+	}
+
+	lines := e.logs.logLines(t)[before:]
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines for one request, want 1: %v", len(lines), lines)
+	}
+	l := lines[0]
+	if l["severity"] != "ERROR" || l["status"] != float64(http.StatusServiceUnavailable) {
+		t.Errorf("log line severity %v status %v, want ERROR 503: %v", l["severity"], l["status"], l)
+	}
+	if msg, _ := l["error"].(string); !strings.Contains(msg, detail) {
+		t.Errorf("log line error = %q, want the backend's %q", msg, detail)
+	}
+	if n := strings.Count(e.logs.String(), detail); n != 1 {
+		t.Errorf("the backend's error is logged %d times, want once:\n%s", n, e.logs.String())
 	}
 }
 
