@@ -33,7 +33,7 @@ const stopTimeout = 30 * time.Second
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	level, err := cloudlog.ParseLevel(getenv("HIVEMERGE_LOG_LEVEL"))
 	if err != nil {
-		return err
+		return fmt.Errorf("HIVEMERGE_LOG_LEVEL: %w", err)
 	}
 	log := cloudlog.New(stdout, level)
 	cfg, err := scheduler.ConfigFromEnv(getenv)

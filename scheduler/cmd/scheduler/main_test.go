@@ -157,6 +157,7 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{name: "bad_spec", env: map[string]string{"HIVEMERGE_SCHEDULE_CHECK_PENDING": "CRON_TZ=UTC"}, wantErr: "HIVEMERGE_SCHEDULE_CHECK_PENDING"},
 		{name: "bad_zone", env: map[string]string{"HIVEMERGE_SCHEDULE_TZ": "Mars/Base"}, wantErr: "HIVEMERGE_SCHEDULE_TZ"},
 		{name: "bad_store", env: map[string]string{"HIVEMERGE_STORE": "mysql"}, wantErr: "HIVEMERGE_STORE"},
+		{name: "bad_log_level", env: map[string]string{"HIVEMERGE_LOG_LEVEL": "loud"}, wantErr: "HIVEMERGE_LOG_LEVEL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{"HIVEMERGE_STORE": "bolt", "HIVEMERGE_BOLT_PATH": filepath.Join(t.TempDir(), "hivemerge.db")}
