@@ -100,6 +100,9 @@ func TestClusters(t *testing.T) {
 			if r := e.do(t, "DELETE", "/api/v1/clusters/demo", adminToken, nil); r.status != http.StatusConflict {
 				t.Errorf("delete a busy cluster: %d %s", r.status, r.body)
 			}
+			if r := e.do(t, "GET", "/api/v1/clusters/demo", viewerToken, nil); r.status != http.StatusOK {
+				t.Errorf("the busy cluster is gone after a refused delete: %d %s", r.status, r.body)
+			}
 			r = e.do(t, "DELETE", "/api/v1/clusters/prod", adminToken, nil)
 			if r.status != http.StatusNoContent || len(r.body) != 0 {
 				t.Errorf("delete: %d %s", r.status, r.body)

@@ -162,10 +162,12 @@ func TestRun(t *testing.T) {
 
 	// The store outlives the process: a restart sees the task and keeps the demo cluster.
 	s = start(t, env)
-	if status, body := request(t, "GET", s.url+"/api/v1/tasks/", "", auth...); status != 200 || strings.Count(body, `"id"`) != 1 {
+	if status, body := request(t, "GET", s.url+"/api/v1/tasks/", "", auth...); status != 200 || strings.Count(body, `"id"`) != 1 ||
+		!strings.Contains(body, `"table_name":"orders"`) {
 		t.Errorf("after restart: %d %s", status, body)
 	}
-	if status, body := request(t, "GET", s.url+"/api/v1/clusters", "", auth...); status != 200 || strings.Count(body, `"id"`) != 1 {
+	if status, body := request(t, "GET", s.url+"/api/v1/clusters", "", auth...); status != 200 || strings.Count(body, `"id"`) != 1 ||
+		!strings.Contains(body, `"id":"demo"`) {
 		t.Errorf("clusters after restart: %d %s", status, body)
 	}
 }
@@ -180,7 +182,11 @@ func TestRunOptions(t *testing.T) {
 	t.Run("anonymous viewer on loopback", func(t *testing.T) {
 		s := start(t, map[string]string{"HIVEMERGE_ALLOW_ANONYMOUS": "viewer", "HIVEMERGE_BOLT_PATH": filepath.Join(t.TempDir(), "db")})
 		if status, body := request(t, "GET", s.url+"/api/v1/tasks/", ""); status != 200 {
-			t.Errorf("%d %s", status, body)
+			t.Errorf("anonymous read: %d %s, want 200", status, body)
+		}
+		newcomer := `{"cluster_id":"demo","task_name":"t1","database_name":"sales","table_name":"orders"}`
+		if status, body := request(t, "POST", s.url+"/api/v1/tasks/", newcomer, "Content-Type", "application/json"); status != 403 {
+			t.Errorf("anonymous create: %d %s, want 403: a viewer may not write", status, body)
 		}
 	})
 	t.Run("one function target", func(t *testing.T) {
