@@ -53,8 +53,19 @@ func TestRunRequeuesExpiredTask(t *testing.T) {
 	runCtx, stop := context.WithCancel(context.Background())
 	defer stop()
 	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(runCtx, func(k string) string { return env[k] }, out) }()
+	done, exited := make(chan error, 1), make(chan struct{})
+	go func() {
+		done <- run(runCtx, func(k string) string { return env[k] }, out)
+		close(exited)
+	}()
+	// A failed test still stops the daemon before its store goes away.
+	t.Cleanup(func() {
+		stop()
+		select {
+		case <-exited:
+		case <-time.After(stopTimeout + 10*time.Second):
+		}
+	})
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
