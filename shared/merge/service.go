@@ -52,7 +52,9 @@ type CreateTaskRequest struct {
 	CreatedBy      string
 }
 
-// Validate checks a request without touching any store.
+// Validate checks a request without touching any store, and normalises it: the default
+// strategy is filled in, and database, table and partition column names are folded to lower
+// case (FoldName), so that case variants of one name target one table.
 func (r *CreateTaskRequest) Validate() error {
 	if err := CheckClusterID("cluster_id", r.ClusterID); err != nil {
 		return err
@@ -66,14 +68,11 @@ func (r *CreateTaskRequest) Validate() error {
 	if err := CheckIdentifier("table_name", r.Table); err != nil {
 		return err
 	}
-	if len(r.Partitions) > MaxPartitionSpecs {
-		return Errorf(ErrInvalid, "partition_filter has more than %d entries", MaxPartitionSpecs)
+	parts, err := normalizePartitions(r.Partitions)
+	if err != nil {
+		return err
 	}
-	for _, p := range r.Partitions {
-		if err := CheckPartitionSpec(p); err != nil {
-			return err
-		}
-	}
+	r.Database, r.Table, r.Partitions = FoldName(r.Database), FoldName(r.Table), parts
 	if r.Strategy == "" {
 		r.Strategy = StrategyAuto
 	}
@@ -140,11 +139,15 @@ func (s *Service) ListTasks(ctx context.Context, f TaskFilter) (TaskPage, error)
 			return TaskPage{}, err
 		}
 	}
-	for _, c := range []struct{ field, v string }{{"database_name", f.Database}, {"table_name", f.Table}} {
-		if c.v != "" {
-			if err := CheckIdentifier(c.field, c.v); err != nil {
+	for _, c := range []struct {
+		field string
+		v     *string
+	}{{"database_name", &f.Database}, {"table_name", &f.Table}} {
+		if *c.v != "" {
+			if err := CheckIdentifier(c.field, *c.v); err != nil {
 				return TaskPage{}, err
 			}
+			*c.v = FoldName(*c.v)
 		}
 	}
 	switch {

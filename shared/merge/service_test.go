@@ -268,3 +268,90 @@ func TestRequeueExpired(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateTaskNameCase: Hive names are case-insensitive, so case variants of one table are
+// one target, however many creates race for it, and listing finds them under any case.
+func TestCreateTaskNameCase(t *testing.T) {
+	ctx := context.Background()
+	variants := []struct{ db, table string }{
+		{"web", "pageviews"}, {"WEB", "PageViews"}, {"Web", "PAGEVIEWS"}, {"wEb", "pageViews"},
+	}
+	t.Run("sequential_variants_conflict", func(t *testing.T) {
+		svc, _ := newService(t)
+		r := validRequest()
+		r.Database, r.Table = "WEB", "PageViews"
+		task, err := svc.CreateTask(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if task.Database != "web" || task.Table != "pageviews" {
+			t.Errorf("stored target %s.%s, want web.pageviews", task.Database, task.Table)
+		}
+		for _, v := range variants {
+			r := validRequest()
+			r.Database, r.Table = v.db, v.table
+			_, err := svc.CreateTask(ctx, r)
+			wantKind(t, err, merge.ErrConflict)
+		}
+	})
+	t.Run("partition_key_case_conflicts", func(t *testing.T) {
+		svc, _ := newService(t)
+		r := validRequest()
+		r.Partitions = []merge.PartitionSpec{{"DT": "2024-01-01"}}
+		if _, err := svc.CreateTask(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		r.Partitions = []merge.PartitionSpec{{"dt": "2024-01-01", "Hr": "00"}}
+		_, err := svc.CreateTask(ctx, r)
+		wantKind(t, err, merge.ErrConflict)
+		// Values are data: another value is another partition.
+		r.Partitions = []merge.PartitionSpec{{"Dt": "2024-01-0X"}}
+		if _, err := svc.CreateTask(ctx, r); err != nil {
+			t.Fatalf("create on a partition value differing in case: %v", err)
+		}
+	})
+	t.Run("concurrent_variants_one_wins", func(t *testing.T) {
+		svc, _ := newService(t)
+		const n = 16
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				r := validRequest()
+				r.Database, r.Table = variants[i%len(variants)].db, variants[i%len(variants)].table
+				_, errs[i] = svc.CreateTask(ctx, r)
+			})
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, merge.ErrConflict):
+				t.Fatalf("create failed with %v, want success or ErrConflict", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d creates on case variants of one table succeeded, want exactly 1", won)
+		}
+	})
+	t.Run("list_filters_fold", func(t *testing.T) {
+		svc, _ := newService(t)
+		r := validRequest()
+		r.Database, r.Table = "Web", "PageViews"
+		task, err := svc.CreateTask(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range variants {
+			page, err := svc.ListTasks(ctx, merge.TaskFilter{Database: v.db, Table: v.table})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Tasks) != 1 || page.Tasks[0].ID != task.ID {
+				t.Errorf("ListTasks(%s.%s) = %d tasks, want the task on web.pageviews", v.db, v.table, len(page.Tasks))
+			}
+		}
+	})
+}

@@ -107,10 +107,16 @@ func (p PartitionSpec) String() string {
 }
 
 // overlaps reports whether some partition could match both specs: they agree on every key they
-// share. A spec is a prefix filter, so {"dt":"x"} overlaps {"dt":"x","hr":"01"}.
+// share. A spec is a prefix filter, so {"dt":"x"} overlaps {"dt":"x","hr":"01"}. Keys are
+// compared folded (FoldName), so specs stored with upper-case column names by an older version
+// still meet new ones; values are data and compared exactly.
 func (p PartitionSpec) overlaps(q PartitionSpec) bool {
+	folded := make(map[string]string, len(q))
+	for k, v := range q {
+		folded[FoldName(k)] = v
+	}
 	for k, v := range p {
-		if w, ok := q[k]; ok && w != v {
+		if w, ok := folded[FoldName(k)]; ok && w != v {
 			return false
 		}
 	}
@@ -172,8 +178,10 @@ type Task struct {
 }
 
 // TableKey identifies the table a task targets; stores use it to find overlapping active tasks.
+// Database and table names are folded (FoldName) here as well as on create, so a task stored
+// with mixed-case names by an older version keys the same lock as its lower-case twin.
 func (t *Task) TableKey() string {
-	return t.ClusterID + "/" + t.Database + "/" + t.Table
+	return t.ClusterID + "/" + FoldName(t.Database) + "/" + FoldName(t.Table)
 }
 
 // Overlaps reports whether t and o target a common table or partition. A task without

@@ -2,6 +2,8 @@ package merge_test
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -52,6 +54,36 @@ func TestCreateTaskRequestValidate(t *testing.T) {
 		{"partition_value_newline", func(r *merge.CreateTaskRequest) { r.Partitions = []merge.PartitionSpec{{"dt": "x\ny"}} }, "control characters"},
 		{"partition_value_variable", func(r *merge.CreateTaskRequest) { r.Partitions = []merge.PartitionSpec{{"dt": "${env:HOME}"}} }, "${"},
 		{"partition_empty_spec", func(r *merge.CreateTaskRequest) { r.Partitions = []merge.PartitionSpec{{}} }, "may not be empty"},
+		{"partition_max_keys", func(r *merge.CreateTaskRequest) {
+			r.Partitions = []merge.PartitionSpec{manyKeys(merge.MaxPartitionKeys)}
+		}, ""},
+		{"partition_too_many_keys", func(r *merge.CreateTaskRequest) {
+			r.Partitions = []merge.PartitionSpec{manyKeys(merge.MaxPartitionKeys + 1)}
+		}, "has 33 columns; at most 32"},
+		{"partition_fifty_thousand_keys", func(r *merge.CreateTaskRequest) { r.Partitions = []merge.PartitionSpec{manyKeys(50000)} }, "at most 32"},
+		{"partition_key_twice_in_other_case", func(r *merge.CreateTaskRequest) {
+			r.Partitions = []merge.PartitionSpec{{"dt": "x", "DT": "y"}}
+		}, "names partition column dt twice"},
+		{"partition_duplicate_spec", func(r *merge.CreateTaskRequest) {
+			r.Partitions = []merge.PartitionSpec{{"dt": "x"}, {"hr": "1"}, {"dt": "x"}}
+		}, "entries 0 and 2 are the same partition spec"},
+		{"partition_duplicate_spec_after_folding", func(r *merge.CreateTaskRequest) {
+			r.Partitions = []merge.PartitionSpec{{"DT": "x", "hr": "1"}, {"dt": "x", "HR": "1"}}
+		}, "entries 0 and 1 are the same partition spec"},
+		{"partition_values_differing_in_case_are_distinct", func(r *merge.CreateTaskRequest) {
+			r.Partitions = []merge.PartitionSpec{{"dt": "x"}, {"dt": "X"}}
+		}, ""},
+		{"name_rlo", func(r *merge.CreateTaskRequest) { r.Name = "merge \u202egnp.exe" }, "formatting characters (U+202E)"},
+		{"name_zero_width_space", func(r *merge.CreateTaskRequest) { r.Name = "a\u200bb" }, "U+200B"},
+		{"name_bom", func(r *merge.CreateTaskRequest) { r.Name = "\ufeffname" }, "U+FEFF"},
+		{"name_isolate", func(r *merge.CreateTaskRequest) { r.Name = "a\u2066b\u2069" }, "U+2066"},
+		{"name_line_separator", func(r *merge.CreateTaskRequest) { r.Name = "a\u2028b" }, "U+2028"},
+		{"name_paragraph_separator", func(r *merge.CreateTaskRequest) { r.Name = "a\u2029b" }, "U+2029"},
+		{"name_soft_hyphen", func(r *merge.CreateTaskRequest) { r.Name = "a\u00adb" }, "U+00AD"},
+		{"name_visible_unicode", func(r *merge.CreateTaskRequest) { r.Name = "fusion des données – été" }, ""},
+		{"partition_value_rlo", func(r *merge.CreateTaskRequest) { r.Partitions = []merge.PartitionSpec{{"dt": "2024\u202e"}} }, "partition value for dt may not contain invisible"},
+		{"partition_value_zero_width", func(r *merge.CreateTaskRequest) { r.Partitions = []merge.PartitionSpec{{"dt": "2024\u200d01"}} }, "U+200D"},
+		{"partition_value_line_separator", func(r *merge.CreateTaskRequest) { r.Partitions = []merge.PartitionSpec{{"dt": "a\u2028"}} }, "U+2028"},
 		{"unknown_strategy", func(r *merge.CreateTaskRequest) { r.Strategy = "fast" }, "merge_strategy"},
 		{"negative_target", func(r *merge.CreateTaskRequest) { r.TargetFileSize = -1 }, "may not be negative"},
 		{"tiny_target", func(r *merge.CreateTaskRequest) { r.TargetFileSize = 1000 }, "between"},
@@ -71,6 +103,44 @@ func TestCreateTaskRequestValidate(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Validate() = %q, want it to mention %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func manyKeys(n int) merge.PartitionSpec {
+	p := merge.PartitionSpec{}
+	for i := range n {
+		p[fmt.Sprintf("k%d", i)] = "v"
+	}
+	return p
+}
+
+// TestCreateTaskRequestFoldsNames pins down what Validate leaves in the request: database,
+// table and partition column names in lower case, partition values untouched.
+func TestCreateTaskRequestFoldsNames(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		db, table      string
+		parts          []merge.PartitionSpec
+		wantDB, wantTb string
+		wantParts      []merge.PartitionSpec
+	}{
+		{"lower_case_unchanged", "web", "pageviews", nil, "web", "pageviews", nil},
+		{"mixed_case", "WEB", "PageViews", nil, "web", "pageviews", nil},
+		{"partition_keys_folded_values_kept", "Web", "Events",
+			[]merge.PartitionSpec{{"DT": "2024-01-01", "Region": "EU_West"}, {"dt": "2024-01-02"}},
+			"web", "events",
+			[]merge.PartitionSpec{{"dt": "2024-01-01", "region": "EU_West"}, {"dt": "2024-01-02"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := validRequest()
+			r.Database, r.Table, r.Partitions = tc.db, tc.table, tc.parts
+			if err := r.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if r.Database != tc.wantDB || r.Table != tc.wantTb || !reflect.DeepEqual(r.Partitions, tc.wantParts) {
+				t.Errorf("after Validate: %s.%s %v, want %s.%s %v", r.Database, r.Table, r.Partitions, tc.wantDB, tc.wantTb, tc.wantParts)
 			}
 		})
 	}
@@ -101,6 +171,7 @@ func TestClusterNormalize(t *testing.T) {
 		{name: "bad_transport", c: merge.Cluster{ID: "p", Host: "h", Transport: "grpc"}, wantErr: "transport"},
 		{name: "bad_auth", c: merge.Cluster{ID: "p", Host: "h", Auth: "PLAIN"}, wantErr: "auth"},
 		{name: "bad_fs_default", c: merge.Cluster{ID: "p", Host: "h", FSDefault: "s3://bucket"}, wantErr: "fs_default"},
+		{name: "name_bidi_override", c: merge.Cluster{ID: "p", Name: "prod\u202e", Host: "h"}, wantErr: "U+202E"},
 		{name: "bad_max_running", c: merge.Cluster{ID: "p", Host: "h", MaxRunningTasks: -1}, wantErr: "max_running_tasks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
