@@ -30,7 +30,12 @@ var (
 	bucketLogs     = []byte("logs")     // id -> (big-endian seq -> JSON LogEntry)
 	bucketClusters = []byte("clusters") // id -> JSON cluster
 	bucketStats    = []byte("stats")    // counter name -> big-endian int64
+	bucketMeta     = []byte("meta")     // migration name -> when it ran
 )
+
+// metaNamesFolded marks a file whose tasks all have folded database and table names (see
+// foldNames).
+var metaNamesFolded = []byte("names_folded")
 
 // filterFields are the task fields ListTasks can filter on, most selective first: ListTasks
 // walks the index of the first one present and checks the others on each task.
@@ -76,7 +81,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketTasks, bucketOrder, bucketIndex, bucketActive, bucketLogs, bucketClusters, bucketStats} {
+		for _, name := range [][]byte{bucketTasks, bucketOrder, bucketIndex, bucketActive, bucketLogs, bucketClusters, bucketStats, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -87,7 +92,7 @@ func Open(path string) (*Store, error) {
 				return err
 			}
 		}
-		return nil
+		return foldNames(tx)
 	})
 	if err != nil {
 		_ = db.Close()
@@ -345,6 +350,7 @@ func (s *Store) ListTasks(ctx context.Context, f merge.TaskFilter) (merge.TaskPa
 	if limit <= 0 {
 		limit = merge.DefaultListLimit
 	}
+	f.Database, f.Table = merge.FoldName(f.Database), merge.FoldName(f.Table)
 	var after []byte
 	if f.PageToken != "" {
 		var err error
@@ -620,11 +626,70 @@ func (s *Store) DeleteCluster(ctx context.Context, id string) error {
 }
 
 // normalize stores times in UTC so that what a caller reads back does not depend on the
-// writer's time zone.
+// writer's time zone, and database and table names folded (merge.FoldName), so that indexes
+// and active targets never depend on the case a caller used.
 func normalize(t *merge.Task) {
 	for _, p := range []*time.Time{&t.CreatedAt, &t.UpdatedAt, &t.StartedAt, &t.FinishedAt, &t.LeaseExpires} {
 		*p = p.UTC()
 	}
+	t.Database, t.Table = merge.FoldName(t.Database), merge.FoldName(t.Table)
+}
+
+// foldNames migrates a file written by versions that stored database and table names as the
+// caller spelt them: each such task gets folded names, and its index entries and active target
+// move to the folded keys, so that it conflicts with and is listed beside lower-case tasks on
+// the same table. Two active tasks that already share a folded target keep it together. It
+// runs once per file, inside Open's transaction.
+func foldNames(tx *bbolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta.Get(metaNamesFolded) != nil {
+		return nil
+	}
+	var mixed []*merge.Task
+	err := tx.Bucket(bucketTasks).ForEach(func(k, v []byte) error {
+		var t merge.Task
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("decode task %s: %w", k, err)
+		}
+		if t.Database != merge.FoldName(t.Database) || t.Table != merge.FoldName(t.Table) {
+			mixed = append(mixed, &t)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, t := range mixed {
+		if err := removeIndexes(tx, t); err != nil {
+			return err
+		}
+		// TableKey folds, so the key this task was stored under is spelt out here.
+		oldKey := append(lp(t.ClusterID+"/"+t.Database+"/"+t.Table), t.ID...)
+		if err := tx.Bucket(bucketActive).Delete(oldKey); err != nil {
+			return err
+		}
+		normalize(t)
+		data, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("encode task %s: %w", t.ID, err)
+		}
+		if err := tx.Bucket(bucketTasks).Put([]byte(t.ID), data); err != nil {
+			return err
+		}
+		if err := addIndexes(tx, t); err != nil {
+			return err
+		}
+		if t.Status.Active() {
+			parts, err := json.Marshal(t.Partitions)
+			if err != nil {
+				return fmt.Errorf("encode target of %s: %w", t.ID, err)
+			}
+			if err := tx.Bucket(bucketActive).Put(activeKey(t), parts); err != nil {
+				return err
+			}
+		}
+	}
+	return meta.Put(metaNamesFolded, []byte(time.Now().UTC().Format(time.RFC3339)))
 }
 
 // orderTimeLen is the length of the time part of an order key.

@@ -46,6 +46,8 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"FinishReleasesTarget", testFinishReleasesTarget},
 		{"ConcurrentCreateSameTarget", testConcurrentCreateSameTarget},
 		{"ConcurrentCreateDisjoint", testConcurrentCreateDisjoint},
+		{"NameCase", testNameCase},
+		{"ConcurrentCreateNameCase", testConcurrentCreateNameCase},
 		{"Update", testUpdate},
 		{"UpdateFnError", testUpdateFnError},
 		{"UpdateNotFound", testUpdateNotFound},
@@ -428,6 +430,91 @@ func testConcurrentCreateDisjoint(t *testing.T, s Stores) {
 	// Every partition is taken now.
 	wantErr(t, "create over a held partition",
 		s.Tasks.CreateTask(ctx, newTask("late", n, "prod", "web", "events", spec("dt", "2024-01-01", "hr", "63"))), merge.ErrConflict)
+}
+
+// testNameCase: Hive names are case-insensitive. The service folds them before a task reaches
+// a store, but a store must not depend on that: a task stored with mixed-case names (as older
+// versions did) holds the same target as its lower-case twin, and listing finds it under the
+// folded name. Partition column names compare folded too; partition values are data and
+// compare exactly.
+func testNameCase(t *testing.T, s Stores) {
+	ctx := context.Background()
+	cases := []struct {
+		name     string
+		existing *merge.Task
+		create   *merge.Task
+		conflict bool
+	}{
+		{"table in other case", newTask("c0e", 0, "prod", "WEB", "PageViews"), newTask("c0n", 1, "prod", "web", "pageviews"), true},
+		{"lower case first", newTask("c1e", 0, "prod", "web", "pageviews"), newTask("c1n", 1, "prod", "Web", "PAGEVIEWS"), true},
+		{"partition column in other case", newTask("c2e", 0, "prod", "web", "events", spec("DT", "2024-01-01")),
+			newTask("c2n", 1, "prod", "Web", "Events", spec("dt", "2024-01-01", "hr", "00")), true},
+		{"partition value in other case", newTask("c3e", 0, "prod", "web", "events", spec("Region", "eu")),
+			newTask("c3n", 1, "prod", "web", "events", spec("region", "EU")), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mustCreate(t, s, c.existing)
+			err := s.Tasks.CreateTask(ctx, c.create)
+			switch {
+			case c.conflict && !errors.Is(err, merge.ErrConflict):
+				t.Fatalf("CreateTask(%s.%s %v) beside %s.%s %v: got %v, want ErrConflict",
+					c.create.Database, c.create.Table, c.create.Partitions, c.existing.Database, c.existing.Table, c.existing.Partitions, err)
+			case !c.conflict && err != nil:
+				t.Fatalf("CreateTask: %v", err)
+			}
+			finish(t, s, c.existing.ID)
+			if !c.conflict {
+				finish(t, s, c.create.ID)
+			}
+		})
+	}
+	t.Run("update keeps a mixed-case target", func(t *testing.T) {
+		mustCreate(t, s, newTask("c4e", 0, "prod", "Sales", "Orders"))
+		if _, err := s.Tasks.UpdateTask(ctx, "c4e", func(task *merge.Task) error { task.Progress = 10; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		wantErr(t, "create beside an updated mixed-case task",
+			s.Tasks.CreateTask(ctx, newTask("c4n", 1, "prod", "sales", "orders")), merge.ErrConflict)
+		// Finishing releases the folded target.
+		finish(t, s, "c4e")
+		mustCreate(t, s, newTask("c4m", 2, "prod", "SALES", "orders"))
+		finish(t, s, "c4m")
+	})
+	t.Run("list filters match folded names", func(t *testing.T) {
+		mustCreate(t, s, newTask("c5", 3, "prod", "Mixed_DB", "Mixed_Table"))
+		for _, f := range []merge.TaskFilter{{Database: "mixed_db"}, {Table: "mixed_table"}, {Database: "mixed_db", Table: "mixed_table"}} {
+			page, err := s.Tasks.ListTasks(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(page.Tasks); !slices.Equal(got, []string{"c5"}) {
+				t.Errorf("ListTasks(%+v) = %v, want [c5]", f, got)
+			}
+		}
+	})
+}
+
+func testConcurrentCreateNameCase(t *testing.T, s Stores) {
+	const n = 64
+	ctx := context.Background()
+	dbs := []string{"web", "WEB", "Web", "wEB"}
+	tables := []string{"pageviews", "PageViews", "PAGEVIEWS", "pageViews"}
+	errs := parallel(n, func(i int) error {
+		return s.Tasks.CreateTask(ctx, newTask(fmt.Sprintf("case%02d", i), i, "prod", dbs[i%4], tables[(i/4)%4]))
+	})
+	var winners []int
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			winners = append(winners, i)
+		case !errors.Is(err, merge.ErrConflict):
+			t.Errorf("create %d: got %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d creates on case variants of one table succeeded (%v), want exactly 1", len(winners), winners)
+	}
 }
 
 func testUpdate(t *testing.T, s Stores) {
