@@ -58,11 +58,13 @@ type statsDoc struct {
 }
 
 // normalize rounds a task's times to what Firestore keeps (microseconds, UTC), so the caller
-// holds exactly what a later read returns.
+// holds exactly what a later read returns, and folds its database and table names
+// (merge.FoldName), so that equality filters on them never depend on the case a caller used.
 func normalize(t *merge.Task) {
 	for _, p := range []*time.Time{&t.CreatedAt, &t.UpdatedAt, &t.StartedAt, &t.FinishedAt, &t.LeaseExpires} {
 		*p = roundTime(*p)
 	}
+	t.Database, t.Table = merge.FoldName(t.Database), merge.FoldName(t.Table)
 }
 
 func roundTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -6,6 +6,7 @@
 //	tasks/{id}/logs/{seq}      one document per log entry, so no document outgrows 1 MiB
 //	log_counters/{id}          the last Seq handed out for a task's log
 //	locks/{sha256(TableKey)}   the active tasks of one table and their partition specs
+//	meta/{migration}           the migrations that have run (FoldNames)
 //	clusters/{id}              the cluster registry
 //
 // Every write that must not lose a race is optimistic: the store reads plainly, decides, and
@@ -91,7 +92,12 @@ func Open(ctx context.Context, projectID, databaseID string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("firestore: connect to project %s: %w", projectID, translate(err))
 	}
-	return &Store{client: client, owned: true}, nil
+	s := &Store{client: client, owned: true}
+	if err := s.FoldNames(ctx); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes the client if Open created it.
@@ -588,6 +594,7 @@ func (s *Store) ListTasks(ctx context.Context, f merge.TaskFilter) (merge.TaskPa
 	if limit <= 0 {
 		limit = merge.DefaultListLimit
 	}
+	f.Database, f.Table = merge.FoldName(f.Database), merge.FoldName(f.Table)
 	q := s.client.Collection(colTasks).Query
 	for _, lf := range listFilters {
 		if v := lf.value(f); v != "" {
