@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -38,8 +39,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads exactly one JSON object into v, strictly: unknown fields, wrong types,
-// trailing data, a body over maxBody or a content type other than JSON are ErrInvalid with a
-// message that says which.
+// trailing data, a body over maxBody, a body that is not valid UTF-8, a key given twice in one
+// object or a content type other than JSON are ErrInvalid with a message that says which.
 //
 // application/x-www-form-urlencoded is accepted too, and its body still parsed as JSON only:
 // it is what `curl -d '{...}'` sends, and the README's first command is exactly that.
@@ -52,19 +53,117 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return merge.Errorf(merge.ErrInvalid, "Content-Type must be application/json, not %q", ct)
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return bodyError(err)
+	}
+	// encoding/json replaces invalid UTF-8 with U+FFFD without a word, so a name would be
+	// stored as something the caller never sent.
+	if !utf8.Valid(body) {
+		return merge.Errorf(merge.ErrInvalid, "request body is not valid UTF-8")
+	}
+	if err := checkKeys(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return bodyError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			return bodyError(err)
-		}
 		return merge.Errorf(merge.ErrInvalid, "request body has data after the JSON object")
 	}
 	return nil
 }
+
+// checkKeys walks the first JSON value of body and refuses a key given twice in one object, at
+// any depth: encoding/json would keep the last one silently, so what was checked and what was
+// meant could differ. Keys are compared the way encoding/json matches them to fields, ignoring
+// case. It also refuses strings holding U+FFFD, which is what encoding/json makes of an
+// unpaired surrogate escape such as "\ud800". A body that is not valid JSON passes, for the
+// strict decode to explain.
+func checkKeys(body []byte) error {
+	// container is an object or array being walked; path names it in messages.
+	type container struct {
+		path    string
+		array   bool
+		index   int             // of the next element of an array
+		keys    map[string]bool // folded keys seen in an object
+		key     string          // the key whose value comes next
+		wantKey bool
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var stack []*container
+	// child names the value about to start, for the path of a nested container.
+	child := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		top := stack[len(stack)-1]
+		if top.array {
+			return fmt.Sprintf("%s[%d]", top.path, top.index)
+		}
+		if top.path == "" {
+			return quoteKey(top.key)
+		}
+		return top.path + "." + quoteKey(top.key)
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &container{path: child(), keys: map[string]bool{}, wantKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &container{path: child(), array: true})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			s, isString := tok.(string)
+			if isString && strings.ContainsRune(s, utf8.RuneError) {
+				return merge.Errorf(merge.ErrInvalid, "request body holds U+FFFD or an unpaired UTF-16 surrogate escape")
+			}
+			if n := len(stack); n > 0 && stack[n-1].wantKey {
+				top := stack[n-1]
+				folded := strings.ToLower(strings.ToUpper(s))
+				if top.keys[folded] {
+					if top.path == "" {
+						return merge.Errorf(merge.ErrInvalid, "duplicate key %s", quoteKey(s))
+					}
+					return merge.Errorf(merge.ErrInvalid, "duplicate key %s in %s", quoteKey(s), top.path)
+				}
+				top.keys[folded] = true
+				top.key, top.wantKey = s, false
+				continue
+			}
+		}
+		// A value ended: its object expects a key next, its array another element.
+		if len(stack) == 0 {
+			return nil
+		}
+		if top := stack[len(stack)-1]; top.array {
+			top.index++
+		} else {
+			top.wantKey = true
+		}
+	}
+}
+
+// quoteKey shows a key as is when it is a plain name, and quoted otherwise, so that a message
+// never carries control or formatting characters a caller sent.
+func quoteKey(k string) string {
+	if plainKeyRe.MatchString(k) {
+		return k
+	}
+	return strconv.QuoteToASCII(k)
+}
+
+var plainKeyRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
 
 // bodyError explains a decoding error. encoding/json has no type for unknown fields, so that
 // one is recognised by its message.
