@@ -68,7 +68,7 @@ func (r *CreateTaskRequest) Validate() error {
 	if err := CheckIdentifier("table_name", r.Table); err != nil {
 		return err
 	}
-	parts, err := normalizePartitions(r.Partitions)
+	parts, err := NormalizePartitions(r.Partitions)
 	if err != nil {
 		return err
 	}

@@ -99,10 +99,10 @@ func CheckPartitionSpec(p PartitionSpec) error {
 	return nil
 }
 
-// normalizePartitions checks specs and returns them with column names folded (FoldName).
+// NormalizePartitions checks specs and returns them with column names folded (FoldName).
 // Values are data and keep their case. Two keys of one spec that fold alike, or two specs that
 // are equal once folded, are refused: either is a mistake in the request.
-func normalizePartitions(specs []PartitionSpec) ([]PartitionSpec, error) {
+func NormalizePartitions(specs []PartitionSpec) ([]PartitionSpec, error) {
 	if len(specs) > MaxPartitionSpecs {
 		return nil, Errorf(ErrInvalid, "partition_filter has more than %d entries", MaxPartitionSpecs)
 	}
