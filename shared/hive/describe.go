@@ -175,14 +175,27 @@ func parseDescribe(rows [][]string) (*described, error) {
 	}
 	sec := secColumns
 	var params map[string]string // the parameter list being read, if any
+	paramKey := ""               // the parameter that continuation rows extend
+	paramMasked := false         // the last parameter row was masked, and so are its continuation rows
 	lastView := ""
 	seenAny := false
-	for i, row := range rows {
+	for i := 0; i < len(rows); i++ {
+		row := rows[i]
 		line := i + 1
 		if masked(row) {
+			paramKey, paramMasked = "", true
 			continue
 		}
 		if blank(row) {
+			if params != nil && (paramKey != "" || paramMasked) {
+				if n := emptyLines(rows[i:]); n > 0 {
+					if paramKey != "" {
+						params[paramKey] += strings.Repeat("\n", n)
+					}
+					i += n - 1
+					continue
+				}
+			}
 			params = nil
 			continue
 		}
@@ -212,6 +225,15 @@ func parseDescribe(rows [][]string) (*described, error) {
 		if params != nil {
 			if c0 == "" && c1 != "" {
 				params[c1] = unescapeJava(c2)
+				paramKey, paramMasked = c1, false
+				continue
+			}
+			if continues(row) {
+				if paramKey != "" {
+					params[paramKey] += "\n" + unescapeJava(valueLine(row))
+				} else if !paramMasked {
+					return nil, parseErr(describeWhat, line, "continuation row without a parameter: %q", strings.Join(row, "\t"))
+				}
 				continue
 			}
 			params = nil
@@ -257,10 +279,10 @@ func parseDescribe(rows [][]string) (*described, error) {
 			}
 			switch key {
 			case "Table Parameters", "Partition Parameters":
-				params = d.params
+				params, paramKey, paramMasked = d.params, "", false
 				continue
 			case "Storage Desc Params":
-				params = d.storage.SerDeParams
+				params, paramKey, paramMasked = d.storage.SerDeParams, "", false
 				continue
 			}
 			d.details[key] = c1
@@ -280,6 +302,33 @@ func parseDescribe(rows [][]string) (*described, error) {
 		return nil, parseErr(describeWhat, 0, "no columns (is this DESCRIBE FORMATTED output?)")
 	}
 	return d, nil
+}
+
+// Padded output (Hive's CLI and its test results; HiveServer2 escapes line breaks instead)
+// prints each further line of a multi-line parameter value on a row of its own: ("", padding,
+// line). Java's split drops trailing empty lines, but an empty line inside the value is printed
+// as a row of padding alone, which looks like the blank row that ends a parameter list.
+
+// continues reports whether row continues the previous parameter's value.
+func continues(row []string) bool {
+	return cell(row, 0) == "" && cell(row, 1) == "" && cell(row, 2) != ""
+}
+
+// valueLine is the line a continuation row carries: the padding is trailing spaces, and the
+// line's own indentation (JSON in avro.schema.literal) is kept.
+func valueLine(row []string) string { return strings.TrimRight(row[2], " ") }
+
+// emptyLines counts the blank rows at the start of rows when a continuation row follows them:
+// they are empty lines of the value. Otherwise they end the parameter list, and it returns 0.
+func emptyLines(rows [][]string) int {
+	n := 0
+	for n < len(rows) && blank(rows[n]) {
+		n++
+	}
+	if n < len(rows) && continues(rows[n]) {
+		return n
+	}
+	return 0
 }
 
 func (s *Storage) set(key, v string) error {
