@@ -432,10 +432,30 @@ func ParsePartitionDetail(rows [][]string) (*PartitionDetail, error) {
 		Parameters:    d.params,
 		Details:       d.details,
 	}
-	if vals, ok := splitList(d.details["Partition Value"]); ok && len(vals) == len(p.PartitionKeys) {
+	if vals, ok := partitionValues(d.details["Partition Value"], len(p.PartitionKeys)); ok {
 		p.Values = vals
 	}
 	return p, nil
+}
+
+// partitionValues splits "Partition Value: [v1, v2]", Java's List.toString of n values. The
+// values are kept exactly (one may be nothing but spaces); when a value contains ", " itself the
+// split at top-level commas is tried.
+func partitionValues(s string, n int) ([]string, bool) {
+	inner, ok := strings.CutPrefix(s, "[")
+	if ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+	}
+	if !ok {
+		return nil, false
+	}
+	if vals := strings.Split(inner, ", "); len(vals) == n {
+		return vals, true
+	}
+	if vals, ok := splitList(s); ok && len(vals) == n {
+		return vals, true
+	}
+	return nil, false
 }
 
 func detectFormat(s Storage, p map[string]string) Format {

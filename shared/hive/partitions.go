@@ -46,7 +46,9 @@ func ParsePartitions(rows [][]string, keys []string) ([]Partition, error) {
 		if len(row) > 1 && !blank(row[1:]) {
 			return nil, parseErr(showPartitionsWhat, i+1, "expected one column, got %d", len(row))
 		}
-		name := cell(row, 0)
+		// Hive prints partition names unpadded, so every space belongs to a value: PARTITION
+		// (p=' ') is listed as "p= ".
+		name := row[0]
 		p, err := ParsePartitionName(name, keys)
 		if err != nil {
 			return nil, parseErr(showPartitionsWhat, i+1, "%v", err)
