@@ -84,6 +84,12 @@ func (c *Client) TableStatus(ctx context.Context, t hql.Table, spec hql.Spec) (*
 	if err != nil {
 		return nil, err
 	}
+	return tableStatusOf(t, rows)
+}
+
+// tableStatusOf picks t's block from the rows of SHOW TABLE EXTENDED: none, or no rows at all,
+// means t does not exist.
+func tableStatusOf(t hql.Table, rows [][]string) (*TableStatus, error) {
 	all, err := ParseTableStatus(rows)
 	if err != nil {
 		return nil, err
@@ -93,7 +99,7 @@ func (c *Client) TableStatus(ctx context.Context, t hql.Table, spec hql.Spec) (*
 			return &all[i], nil
 		}
 	}
-	return nil, merge.Errorf(merge.ErrNotFound, "hive: SHOW TABLE EXTENDED did not list %s", t)
+	return nil, merge.Errorf(merge.ErrNotFound, "hive: table %s not found (SHOW TABLE EXTENDED did not list it)", t)
 }
 
 // TableProperties runs SHOW TBLPROPERTIES t.

@@ -67,7 +67,6 @@ func TestParseMalformed(t *testing.T) {
 		}, "line 3: totalFileSize"},
 		{"table status bad boolean", func() error { _, err := ParseTableStatus(rowsOf("tableName:t\npartitioned:maybe\n")); return err }, "line 2"},
 		{"table status no table", func() error { _, err := ParseTableStatus(rowsOf("owner:me\n")); return err }, "line 1: \"owner\" before the first tableName"},
-		{"table status empty", func() error { _, err := ParseTableStatus(nil); return err }, "no tableName"},
 		{"tblproperties one cell", func() error { _, err := ParseTableProperties(rowsOf("a\tb\nlonely\n")); return err }, "line 2: expected key and value"},
 		{"tblproperties three cells", func() error { _, err := ParseTableProperties(rowsOf("a\tb\tc\n")); return err }, "line 1: expected two columns"},
 		{"compactions short row without mask", func() error {

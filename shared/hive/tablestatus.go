@@ -37,9 +37,10 @@ func (s *TableStatus) FilesKnown() bool {
 const tableExtendedWhat = "SHOW TABLE EXTENDED"
 
 // ParseTableStatus parses the rows of SHOW TABLE EXTENDED: key:value lines, one block per
-// matching table, each starting with "tableName:".
+// matching table, each starting with "tableName:". No rows is no block: Hive lists no table
+// when none matches the LIKE pattern (and throws only when a PARTITION is given).
 func ParseTableStatus(rows [][]string) ([]TableStatus, error) {
-	var out []TableStatus
+	out := []TableStatus{}
 	var cur *TableStatus
 	for i, row := range rows {
 		line := i + 1
@@ -89,9 +90,6 @@ func ParseTableStatus(rows [][]string) ([]TableStatus, error) {
 		if err != nil {
 			return nil, parseErr(tableExtendedWhat, line, "%s: %q is not a number", key, val)
 		}
-	}
-	if len(out) == 0 {
-		return nil, parseErr(tableExtendedWhat, 0, "no tableName line")
 	}
 	return out, nil
 }
