@@ -175,22 +175,37 @@ func parseDescribe(rows [][]string) (*described, error) {
 	}
 	sec := secColumns
 	var params map[string]string // the parameter list being read, if any
-	paramKey := ""               // the parameter that continuation rows extend
-	paramMasked := false         // the last parameter row was masked, and so are its continuation rows
+	// value is the parameter value that continuation rows extend. Its lines are joined when it
+	// ends: appending to the string on every row would copy it each time.
+	var value struct {
+		in    map[string]string
+		key   string
+		lines []string
+	}
+	endValue := func() {
+		if len(value.lines) > 1 {
+			value.in[value.key] = strings.Join(value.lines, "\n")
+		}
+		value.lines = nil
+	}
+	paramMasked := false // the last parameter row was masked, and so are its continuation rows
 	lastView := ""
 	seenAny := false
 	for i := 0; i < len(rows); i++ {
 		row := rows[i]
 		line := i + 1
+		if !blank(row) && !continues(row) {
+			endValue()
+		}
 		if masked(row) {
-			paramKey, paramMasked = "", true
+			paramMasked = true
 			continue
 		}
 		if blank(row) {
-			if params != nil && (paramKey != "" || paramMasked) {
+			if params != nil && (value.lines != nil || paramMasked) {
 				if n := emptyLines(rows[i:]); n > 0 {
-					if paramKey != "" {
-						params[paramKey] += strings.Repeat("\n", n)
+					if value.lines != nil {
+						value.lines = append(value.lines, make([]string, n)...)
 					}
 					i += n - 1
 					continue
@@ -225,12 +240,13 @@ func parseDescribe(rows [][]string) (*described, error) {
 		if params != nil {
 			if c0 == "" && c1 != "" {
 				params[c1] = unescapeJava(c2)
-				paramKey, paramMasked = c1, false
+				value.in, value.key, value.lines = params, c1, []string{params[c1]}
+				paramMasked = false
 				continue
 			}
 			if continues(row) {
-				if paramKey != "" {
-					params[paramKey] += "\n" + unescapeJava(valueLine(row))
+				if value.lines != nil {
+					value.lines = append(value.lines, unescapeJava(valueLine(row)))
 				} else if !paramMasked {
 					return nil, parseErr(describeWhat, line, "continuation row without a parameter: %q", strings.Join(row, "\t"))
 				}
@@ -279,10 +295,10 @@ func parseDescribe(rows [][]string) (*described, error) {
 			}
 			switch key {
 			case "Table Parameters", "Partition Parameters":
-				params, paramKey, paramMasked = d.params, "", false
+				params, paramMasked = d.params, false
 				continue
 			case "Storage Desc Params":
-				params, paramKey, paramMasked = d.storage.SerDeParams, "", false
+				params, paramMasked = d.storage.SerDeParams, false
 				continue
 			}
 			d.details[key] = c1
@@ -295,6 +311,7 @@ func parseDescribe(rows [][]string) (*described, error) {
 		case secOther:
 		}
 	}
+	endValue()
 	if !seenAny {
 		return nil, parseErr(describeWhat, 0, "no rows")
 	}

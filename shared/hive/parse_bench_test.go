@@ -18,6 +18,24 @@ func BenchmarkParseTable(b *testing.B) {
 	}
 }
 
+// BenchmarkParseTableLongParameter parses a parameter value of 10,000 lines, one row each (a
+// large avro.schema.literal): the time must grow linearly with the lines.
+func BenchmarkParseTableLongParameter(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("a\tint\t\n# Detailed Table Information\t \t \nTable Parameters:\t \t \n\tavro.schema.literal\t{\n")
+	for i := range 10000 {
+		fmt.Fprintf(&sb, "\t                    \t  {\\\"name\\\": \\\"f%d\\\", \\\"type\\\": \\\"int\\\"},\n", i)
+	}
+	sb.WriteString("\t                    \t}\n")
+	rows := splitRows(sb.String())
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ParseTable(rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkParsePartitions10k(b *testing.B) {
 	var sb strings.Builder
 	for d := range 400 {
