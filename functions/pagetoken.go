@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"slices"
+	"strings"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -29,7 +30,8 @@ const (
 func (p pageSealer) mac(f merge.TaskFilter, cursor []byte) []byte {
 	m := hmac.New(sha256.New, p.key)
 	var n [binary.MaxVarintLen64]byte
-	for _, v := range []string{string(f.Status), f.ClusterID, f.Database, f.Table} {
+	// Hive names are case-insensitive, so a token stays valid however the caller spells them.
+	for _, v := range []string{string(f.Status), f.ClusterID, strings.ToLower(f.Database), strings.ToLower(f.Table)} {
 		m.Write(n[:binary.PutUvarint(n[:], uint64(len(v)))])
 		m.Write([]byte(v))
 	}

@@ -634,6 +634,16 @@ func TestPageTokens(t *testing.T) {
 			}
 		})
 	}
+	t.Run("names spelt in another case", func(t *testing.T) {
+		_, upper := list(e.http.URL, url.Values{"database_name": {"SALES"}, "limit": {"2"}})
+		if upper.NextPageToken == "" {
+			t.Fatal("no next page")
+		}
+		r, page := list(e.http.URL, url.Values{"database_name": {"sales"}, "limit": {"3"}, "page_token": {upper.NextPageToken}})
+		if r.status != http.StatusOK || len(page.Tasks) != 3 {
+			t.Errorf("%d %s, want the 3 remaining tasks", r.status, r.body)
+		}
+	})
 	t.Run("another page size", func(t *testing.T) {
 		if r, page := list(e.http.URL, url.Values{"status": {"pending"}, "limit": {"3"}, "page_token": {tok}}); r.status != http.StatusOK || len(page.Tasks) != 3 {
 			t.Errorf("%d %s, want the 3 remaining tasks", r.status, r.body)
