@@ -86,6 +86,25 @@ type compaction struct {
 
 const defaultDB = "default"
 
+// validName tells whether name may name a database or a table. A table's default location is
+// its name joined to its database's directory and a database's is <name>.db in the warehouse,
+// so a name must stay one path element: no separator, no NUL or other control character, and
+// not only dots, which the join would resolve to the directory itself or to its parent (a
+// table `z/../../victim.db` would be another database's directory, and DROP TABLE would
+// delete it). Hive's metastore refuses these names too; other punctuation, such as the dots
+// of `a.b`, stays allowed as Hive allows it.
+func validName(name string) bool {
+	if strings.Trim(name, ".") == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '/' || c == '\\' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func (t *table) qualified() string { return t.DB + "." + t.Name }
 
 func (t *table) partitioned() bool { return len(t.PartCols) > 0 }

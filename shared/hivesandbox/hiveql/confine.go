@@ -129,16 +129,23 @@ func resolvePath(p string) (string, error) {
 	}
 }
 
-// checkCatalogLocked marks every database and table whose stored location the sandbox refuses,
-// for a catalog read from disk (a hand-edited metastore.json must not lead outside the roots
-// either). A marked table refuses every statement; the caller holds w.mu.
+// checkCatalogLocked marks every database and table whose stored location or name the sandbox
+// refuses, for a catalog read from disk (a hand-edited metastore.json must not lead outside the
+// roots, nor name a table the parser would refuse). A marked table refuses every statement; the caller holds w.mu.
 func (w *Warehouse) checkCatalogLocked() {
 	for _, d := range w.cat.Databases {
 		d.locErr = nil
-		if d.Name != defaultDB || d.Location != w.root {
+		switch {
+		case !validName(d.Name):
+			d.locErr = fmt.Errorf("%s is not a valid database name", d.Name)
+		case d.Name != defaultDB || d.Location != w.root:
 			d.locErr = w.checkLocation(d.Location)
 		}
 		for _, t := range d.Tables {
+			if !validName(t.Name) {
+				t.locErr = fmt.Errorf("%s is not a valid table name", t.Name)
+				continue
+			}
 			t.locErr = w.checkLocation(t.Location)
 			for _, n := range slices.Sorted(maps.Keys(t.Partitions)) {
 				if t.locErr != nil {

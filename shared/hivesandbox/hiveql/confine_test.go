@@ -61,6 +61,8 @@ func TestLocationConfinement(t *testing.T) {
 		stmt func(dir, outside string) string
 		// atRun marks a refusal that only the metastore can find, at execution.
 		atRun bool
+		// badName marks a name refused before its location is considered.
+		badName bool
 	}{
 		{name: "absolute path outside", stmt: func(_, out string) string {
 			return "create table m (a string) location '" + out + "'"
@@ -107,13 +109,13 @@ func TestLocationConfinement(t *testing.T) {
 		{name: "create database outside", stmt: func(_, out string) string {
 			return "create database o location '" + out + "'"
 		}},
-		{name: "quoted table name climbing out", stmt: func(dir, out string) string {
+		{name: "quoted table name climbing out", badName: true, stmt: func(dir, out string) string {
 			return "create table `" + climb(filepath.Join(dir, "warehouse"), out) + "` (a string)"
 		}},
-		{name: "rename to a quoted name climbing out", stmt: func(dir, out string) string {
+		{name: "rename to a quoted name climbing out", badName: true, stmt: func(dir, out string) string {
 			return "alter table p rename to `" + climb(filepath.Join(dir, "warehouse"), out) + "`"
 		}},
-		{name: "quoted database name climbing out", atRun: true, stmt: func(dir, out string) string {
+		{name: "quoted database name climbing out", badName: true, stmt: func(dir, out string) string {
 			return "create database `" + climb(filepath.Join(dir, "warehouse"), filepath.Join(out, "x")) + "`"
 		}},
 	}
@@ -133,8 +135,14 @@ func TestLocationConfinement(t *testing.T) {
 			stmt := tt.stmt(w.Dir(), outside)
 			err := hiveErr(t, s, stmt)
 			prefix := compilePrefix + "FAILED: SemanticException the sandbox refuses location "
-			if tt.atRun {
+			switch {
+			case tt.badName:
+				prefix = compilePrefix + "FAILED: SemanticException "
+			case tt.atRun:
 				prefix = processPrefix + "FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. MetaException(message:the sandbox refuses location "
+			}
+			if tt.badName && !strings.Contains(err.Message, "valid") {
+				t.Errorf("%s: got %q, want a refused name", stmt, err.Message)
 			}
 			if !strings.HasPrefix(err.Message, prefix) {
 				t.Errorf("%s:\n got %q\nwant prefix %q", stmt, err.Message, prefix)

@@ -83,3 +83,16 @@ func invalidFunctionAt(t token, name string) *Error {
 func partitionNotFound(spec string) *Error {
 	return semanticError("42000", 10006, "Partition not found "+spec)
 }
+
+// invalidTableName is Hive's INVALID_TABLE_NAME, for a table name the sandbox cannot map to
+// one directory (see validName).
+func invalidTableName(name string) *Error {
+	return semanticError("42000", 10255, "Invalid table name "+name)
+}
+
+// invalidDatabaseName words the metastore's refusal of a database name (HMSHandler's
+// "is not a valid database name"), raised at compile time since the name is refused
+// whatever the statement.
+func invalidDatabaseName(name string) *Error {
+	return genericSemanticError(name + " is not a valid database name")
+}

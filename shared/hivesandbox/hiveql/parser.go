@@ -96,7 +96,19 @@ func (p *parser) tableName() (tableRef, error) {
 		r.db, r.name = a, b
 		r.written = a + "." + b
 	}
+	if !validName(r.name) || r.db != "" && !validName(r.db) {
+		return tableRef{}, invalidTableName(r.written)
+	}
 	return r, nil
+}
+
+// dbName reads a database name.
+func (p *parser) dbName() (string, error) {
+	_, name, err := p.ident("")
+	if err == nil && !validName(name) {
+		return "", invalidDatabaseName(name)
+	}
+	return name, err
 }
 
 // reserved lists the keywords that cannot be used unquoted as identifiers (a subset of Hive's
@@ -117,7 +129,7 @@ func (p *parser) statement() (statement, error) {
 	switch {
 	case t.is("use"):
 		p.next()
-		_, db, err := p.ident("")
+		db, err := p.dbName()
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +254,7 @@ func (p *parser) create() (statement, error) {
 		if p.accept("if", "not", "exists") {
 			st.ifNotExists = true
 		}
-		_, name, err := p.ident("")
+		name, err := p.dbName()
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +277,7 @@ func (p *parser) drop() (statement, error) {
 		if p.accept("if", "exists") {
 			st.ifExists = true
 		}
-		_, name, err := p.ident("")
+		name, err := p.dbName()
 		if err != nil {
 			return nil, err
 		}
@@ -353,8 +365,7 @@ func (p *parser) stringAfter(keyword string) (string, error) {
 func (p *parser) nameAfter(keywords ...string) (string, error) {
 	for _, k := range keywords {
 		if p.accept(k) {
-			_, name, err := p.ident("")
-			return name, err
+			return p.dbName()
 		}
 	}
 	return "", nil
@@ -719,7 +730,7 @@ func (p *parser) describe() (statement, error) {
 	if p.peek().is("database") || p.peek().is("schema") {
 		p.next()
 		p.accept("extended")
-		_, db, err := p.ident("")
+		db, err := p.dbName()
 		if err != nil {
 			return nil, err
 		}
