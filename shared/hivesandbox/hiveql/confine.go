@@ -188,3 +188,173 @@ func (w *Warehouse) removeLocation(loc string) {
 	}
 	os.RemoveAll(loc)
 }
+
+// A table's DROP deletes its directory and its partitions' directories, its INSERT OVERWRITE
+// the visible files of a location, and DROP DATABASE CASCADE its database's directory. So that
+// none of them reaches another table's files, the catalog's locations must not overlap:
+//
+//   - a table's or partition's location is not, does not contain and does not lie inside the
+//     location of another table or of another table's partition;
+//   - a partition's location neither is nor contains its own table's location, nor overlaps
+//     another partition of its table; lying inside its table's directory is the normal case;
+//   - no table or partition location is or contains a database directory, nor lies inside
+//     the directory of a database other than its own (the default database's directory,
+//     the warehouse, holds every other database and cannot be dropped);
+//   - a database's directory overlaps neither another database's nor any location of a table.
+//
+// Two exceptions serve the merge engine, which writes a partition's merged files through a
+// temporary EXTERNAL table located in a new hidden directory inside the source table, points
+// the partition there and drops the temporary table. A hidden directory (a path element
+// starting with '.' or '_') is skipped by readers and by INSERT OVERWRITE of the location it
+// lies in, so:
+//
+//   - an EXTERNAL table may lie inside another table's location below a hidden element, and
+//     thereby inside that table's database;
+//   - ALTER TABLE [PARTITION] SET LOCATION may move a table or partition to, or inside, an
+//     EXTERNAL table's location when the new location lies below a hidden element inside the
+//     table's current directory or its database's (a hidden sibling): dropping an external
+//     table deletes no files.
+//
+// Such a guest lives and dies with its host: the host's DROP deletes the guest's directory.
+// An EXTERNAL table becomes managed only where a managed table could be created, so a staging
+// table that a partition has joined stays external.
+
+// locationUse tells what a location is proposed for.
+type locationUse struct {
+	db string // the database of the table, or the new database
+	// table is the table whose location or partition changes; nil for a new table.
+	table *table
+	// partition is the partition's name when the location is a partition's.
+	partition string
+	external  bool // the location is an EXTERNAL table's
+	database  bool // the location is a new database's
+}
+
+// checkOverlapLocked refuses loc for u when it overlaps a location of the catalog, by the
+// rules above; loc has passed checkLocation. The caller holds w.mu.
+func (w *Warehouse) checkOverlapLocked(loc string, u locationUse) error {
+	got, err := resolvePath(loc)
+	if err != nil {
+		return fmt.Errorf("the sandbox refuses location %s: %w", loc, err)
+	}
+	refuse := func(format string, args ...any) error {
+		return fmt.Errorf("the sandbox refuses location %s: %s, so dropping or overwriting one would delete the other's files", loc, fmt.Sprintf(format, args...))
+	}
+	// home is the resolved current location of the table whose location changes, and
+	// homeDB its database's directory: hidden directories below them are the table's own.
+	var home, homeDB string
+	if u.table != nil {
+		if home, err = resolvePath(u.table.Location); err != nil {
+			return refuse("its table's location %s does not resolve: %v", u.table.Location, err)
+		}
+		if d, ok := w.cat.Databases[u.db]; ok {
+			homeDB, _ = resolvePath(d.Location)
+		}
+	}
+	// joins tells whether got may be, or lie inside, the location of table y: y is EXTERNAL,
+	// and got lies below a hidden element inside the changing table's own directory or its
+	// database's.
+	joins := func(y *table) bool {
+		return u.table != nil && y.External && (hiddenBelow(got, home) || homeDB != "" && hiddenBelow(got, homeDB))
+	}
+	dbNames := slices.Sorted(maps.Keys(w.cat.Databases))
+	dbDirs := map[string]string{}
+	for _, dn := range dbNames {
+		d := w.cat.Databases[dn]
+		if dn == defaultDB && d.Location == w.root {
+			continue // reserved: checkLocation refuses it and all above it
+		}
+		dl, err := resolvePath(d.Location)
+		if err != nil {
+			continue // refused on its own when used
+		}
+		if got == dl || within(dl, got) {
+			return refuse("it is or contains the directory of database %s", dn)
+		}
+		dbDirs[dn] = dl
+	}
+	// guestOf records the databases got lies in as an external table's hidden guest.
+	guestOf := map[string]bool{}
+	for _, dn := range dbNames {
+		d := w.cat.Databases[dn]
+		for _, tn := range slices.Sorted(maps.Keys(d.Tables)) {
+			y := d.Tables[tn]
+			if y == u.table && u.partition == "" {
+				continue
+			}
+			for _, c := range locationsOf(y) {
+				cl, err := resolvePath(c.path)
+				if err != nil {
+					continue // refused on its own when used
+				}
+				what := "table " + y.qualified()
+				if c.partition != "" {
+					what = "partition " + c.partition + " of table " + y.qualified()
+				}
+				if y == u.table {
+					switch {
+					case c.partition == "" && (got == cl || within(cl, got)):
+						return refuse("it is or contains the location of its own table %s", y.qualified())
+					case c.partition == "" || c.partition == u.partition:
+					case got == cl:
+						return refuse("it is the location of partition %s of its own table", c.partition)
+					case within(cl, got):
+						return refuse("it contains the location of partition %s of its own table", c.partition)
+					case within(got, cl):
+						return refuse("it lies inside the location of partition %s of its own table", c.partition)
+					}
+					continue
+				}
+				switch {
+				case got == cl:
+					if !joins(y) {
+						return refuse("it is the location of %s", what)
+					}
+				case within(cl, got):
+					return refuse("it contains the location of %s", what)
+				case within(got, cl):
+					switch {
+					case joins(y):
+					case u.partition == "" && !u.database && u.external && hiddenBelow(got, cl):
+						guestOf[y.DB] = true
+					default:
+						return refuse("it lies inside the location of %s", what)
+					}
+				}
+			}
+		}
+	}
+	for _, dn := range dbNames {
+		if dl, ok := dbDirs[dn]; ok && within(got, dl) && (u.database || dn != u.db && !guestOf[dn]) {
+			return refuse("it lies inside the directory of database %s", dn)
+		}
+	}
+	return nil
+}
+
+// heldLocation is one location a table's DROP deletes.
+type heldLocation struct {
+	path      string
+	partition string // the partition's name; "" for the table's own location
+}
+
+// locationsOf lists the table's location and the locations of its partitions that do not lie
+// at their default place inside it, which the table's location already covers.
+func locationsOf(t *table) []heldLocation {
+	locs := []heldLocation{{path: t.Location}}
+	for _, n := range t.sortedPartitions() {
+		if p := t.Partitions[n].Location; p != filepath.Join(t.Location, n) {
+			locs = append(locs, heldLocation{path: p, partition: n})
+		}
+	}
+	return locs
+}
+
+// hiddenBelow reports whether p lies strictly below dir with a hidden element between them.
+func hiddenBelow(p, dir string) bool {
+	if !within(p, dir) {
+		return false
+	}
+	rel, _ := filepath.Rel(dir, p)
+	return slices.ContainsFunc(strings.Split(rel, string(filepath.Separator)), hidden)
+}

@@ -87,6 +87,9 @@ func (st *createDatabaseStmt) run(x *exec) (*Result, error) {
 	if err := w.checkLocation(loc); err != nil {
 		return nil, refusedLocationAtRun(err)
 	}
+	if err := w.checkOverlapLocked(loc, locationUse{db: st.name, database: true}); err != nil {
+		return nil, refusedLocationAtRun(err)
+	}
 	if err := os.MkdirAll(loc, 0o755); err != nil {
 		return nil, ddlError(fmt.Sprintf("MetaException(message:Unable to create database path %s: %v)", loc, err))
 	}

@@ -401,6 +401,9 @@ func (st *createTableStmt) run(x *exec) (*Result, error) {
 	if err := w.checkLocation(loc); err != nil {
 		return nil, refusedLocationAtRun(err)
 	}
+	if err := w.checkOverlapLocked(loc, locationUse{db: db, external: t.External}); err != nil {
+		return nil, refusedLocationAtRun(err)
+	}
 	t.Location = loc
 	if err := os.MkdirAll(t.Location, 0o755); err != nil {
 		return nil, ddlError(fmt.Sprintf("MetaException(message:%v)", err))
@@ -523,6 +526,9 @@ func (st *renameTableStmt) run(x *exec) (*Result, error) {
 		if err := w.checkLocation(newLoc); err != nil {
 			return nil, refusedLocationAtRun(err)
 		}
+		if err := w.checkOverlapLocked(newLoc, locationUse{db: toDB, table: t, external: t.External}); err != nil {
+			return nil, refusedLocationAtRun(err)
+		}
 		if err := os.Rename(oldLoc, newLoc); err != nil && !os.IsNotExist(err) {
 			return nil, ddlError(fmt.Sprintf("Unable to alter table. %v", err))
 		}
@@ -591,6 +597,9 @@ func (st *setLocationStmt) run(x *exec) (*Result, error) {
 	}
 	now := strconv.FormatInt(w.unixNow(), 10)
 	if st.spec == nil {
+		if err := w.checkOverlapLocked(loc, locationUse{db: t.DB, table: t, external: t.External}); err != nil {
+			return nil, refusedLocationAtRun(err)
+		}
 		t.Location = loc
 		t.Params["transient_lastDdlTime"] = now
 		return nil, w.commit()
@@ -598,6 +607,10 @@ func (st *setLocationStmt) run(x *exec) (*Result, error) {
 	p, err := t.partitionOf(st.spec)
 	if err != nil {
 		return nil, err
+	}
+	use := locationUse{db: t.DB, table: t, partition: partName(t.PartCols, p.Values), external: t.External}
+	if err := w.checkOverlapLocked(loc, use); err != nil {
+		return nil, refusedLocationAtRun(err)
 	}
 	p.Location = loc
 	p.Params["transient_lastDdlTime"] = now
@@ -649,6 +662,9 @@ func (st *addPartitionStmt) run(x *exec) (*Result, error) {
 				return nil, ddlError(err.Error())
 			}
 			if err := w.checkLocation(loc); err != nil {
+				return nil, refusedLocationAtRun(err)
+			}
+			if err := w.checkOverlapLocked(loc, locationUse{db: t.DB, table: t, partition: name, external: t.External}); err != nil {
 				return nil, refusedLocationAtRun(err)
 			}
 		}
@@ -749,6 +765,13 @@ func (st *setPropsStmt) run(x *exec) (*Result, error) {
 		}
 	} else {
 		if v, ok := st.props["EXTERNAL"]; ok {
+			// A managed table's DROP deletes its files: an external table may only become
+			// managed where a managed table could have been created.
+			if t.External && !strings.EqualFold(v, "TRUE") {
+				if err := w.checkOverlapLocked(t.Location, locationUse{db: t.DB, table: t}); err != nil {
+					return nil, refusedLocationAtRun(err)
+				}
+			}
 			t.External = strings.EqualFold(v, "TRUE")
 			if t.External {
 				st.props["EXTERNAL"] = "TRUE"
