@@ -237,7 +237,7 @@ func (op *operation) finish(ctx context.Context, res *hiveql.Result, err error) 
 	}
 	if ctx.Err() != nil && err == nil {
 		// The statement finished after a cancel arrived; its result is not delivered.
-		op.log.Warn("statement completed after it was cancelled", "statement", op.stmt)
+		op.log.Warn("statement completed after it was cancelled", "statement", logStatement(op.stmt))
 	}
 	switch {
 	case op.stopState != 0:
@@ -256,12 +256,23 @@ func (op *operation) finish(ctx context.Context, res *hiveql.Result, err error) 
 		op.result = res
 		op.hasResult = res != nil
 	}
-	attrs := []any{"statement", op.stmt, "state", strings.TrimSuffix(op.state.String(), "_STATE"),
+	attrs := []any{"statement", logStatement(op.stmt), "state", strings.TrimSuffix(op.state.String(), "_STATE"),
 		"duration_ms", op.endTime.Sub(op.startTime).Milliseconds(), "rows", rowCount(op.result)}
 	if op.err != nil {
 		attrs = append(attrs, "sql_state", op.err.SQLState, "error_code", op.err.Code, "error", op.err.Message)
 	}
 	op.log.Info("statement ended", attrs...)
+}
+
+// maxLoggedStatement bounds the statement text in one log line: a client may send megabytes.
+const maxLoggedStatement = 4096
+
+// logStatement is stmt as logged: cut at maxLoggedStatement bytes, saying how long it was.
+func logStatement(stmt string) string {
+	if len(stmt) <= maxLoggedStatement {
+		return stmt
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strings.ToValidUTF8(stmt[:maxLoggedStatement], ""), len(stmt))
 }
 
 func rowCount(res *hiveql.Result) int {
@@ -288,7 +299,7 @@ func (s *Server) fire(ctx context.Context, op *operation, in *injected) error {
 	}
 	f := in.fault
 	op.appendLog(fmt.Sprintf("sandbox: injected fault %d (%s) hits this statement", in.id, f.Action))
-	op.log.Info("fault fired", "fault_id", in.id, "action", f.Action, "statement", op.stmt)
+	op.log.Info("fault fired", "fault_id", in.id, "action", f.Action, "statement", logStatement(op.stmt))
 	if f.Action != FaultConcurrentWrite {
 		if err := notify(ctx, f.Fired); err != nil {
 			return err

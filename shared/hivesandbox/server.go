@@ -49,6 +49,10 @@ type Config struct {
 	// partition's or database's LOCATION. Any other location is refused, since DROP and
 	// INSERT OVERWRITE delete the files there.
 	ExtraRoots []string
+	// MaxStatementBytes is the longest statement accepted, counted before and after variable
+	// substitution; a longer one fails with an error before it is parsed, since parsing costs
+	// many times a statement's size. 0 means hiveql.DefaultMaxStatementBytes (1 MiB).
+	MaxStatementBytes int
 	// Users are the accepted user names and passwords. Nil means NOSASL on the binary port and
 	// no authentication over HTTP; non-nil means SASL PLAIN on the binary port and HTTP Basic
 	// authentication, both checked against this map.
@@ -130,6 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("hivesandbox: open warehouse: %w", err)
 	}
 	s.wh = wh
+	wh.SetMaxStatementBytes(cfg.MaxStatementBytes)
 	if err := wh.AllowLocations(cfg.ExtraRoots...); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("hivesandbox: %w", err)

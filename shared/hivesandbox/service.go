@@ -250,7 +250,7 @@ func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecute
 	fault := s.fault.match(stmt)
 	if fault != nil && fault.fault.Action == FaultDropConnection {
 		if s.fault.use(fault) {
-			sess.log.Info("fault fired: dropping the connection", "fault_id", fault.id, "statement", stmt)
+			sess.log.Info("fault fired: dropping the connection", "fault_id", fault.id, "statement", logStatement(stmt))
 			if drop, ok := ctx.Value(dropKey{}).(func()); ok {
 				drop()
 			}
@@ -267,7 +267,7 @@ func (h *service) ExecuteStatement(ctx context.Context, req *hiveserver.TExecute
 			// An engine bug must fail one statement, not take down every client's server.
 			defer func() {
 				if r := recover(); r != nil {
-					sess.log.Error("statement panicked", "statement", stmt, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+					sess.log.Error("statement panicked", "statement", logStatement(stmt), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 					res, err = nil, hiveql.Errorf("08S01", 1, "Error while processing statement: FAILED: Execution Error, the sandbox failed internally: %v", r)
 				}
 			}()
@@ -471,7 +471,7 @@ func (h *service) CancelOperation(ctx context.Context, req *hiveserver.TCancelOp
 	case <-op.done:
 	case <-ctx.Done():
 	}
-	op.log.Info("operation cancelled", "statement", op.stmt)
+	op.log.Info("operation cancelled", "statement", logStatement(op.stmt))
 	return &hiveserver.TCancelOperationResp{Status: okStatus()}, nil
 }
 
@@ -544,7 +544,7 @@ func (h *service) FetchResults(ctx context.Context, req *hiveserver.TFetchResult
 	end := min(op.rowsSent+limit, total)
 	rs, err := rowSet(op.result, op.rowsSent, end)
 	if err != nil {
-		op.log.Error("cannot encode the engine's result", "statement", op.stmt, "err", err)
+		op.log.Error("cannot encode the engine's result", "statement", logStatement(op.stmt), "err", err)
 		return &hiveserver.TFetchResultsResp{Status: errStatus(hiveError(err))}, nil
 	}
 	op.rowsSent = end

@@ -93,6 +93,8 @@ func Errorf(sqlState string, code int32, format string, args ...any) *Error {
 //
 //	func (w *Warehouse) Dir() string                                // the directory given to Open
 //	func (w *Warehouse) AllowLocations(roots ...string) error       // more roots for LOCATION
+//	func (w *Warehouse) SetMaxStatementBytes(n int)                 // longest statement accepted
+//	func (w *Warehouse) MaxStatementBytes() int
 //	func (w *Warehouse) WaitCompactions(ctx context.Context) error  // until no compaction is pending
 //
 // and ALTER TABLE ... COMPACT '...' AND WAIT blocks the statement until its compaction ends.
@@ -100,4 +102,6 @@ func Errorf(sqlState string, code int32, format string, args ...any) *Error {
 // Every location the engine creates, reads, replaces or deletes lies strictly below the
 // directory given to Open or a root given to AllowLocations: a LOCATION elsewhere is refused
 // with a SemanticException before anything changes, and a catalog entry read from disk that
-// points elsewhere makes every statement on its table fail.
+// points elsewhere makes every statement on its table fail. Locations also may not overlap one
+// another (see checkOverlapLocked), names must be one path element, and a statement longer
+// than MaxStatementBytes fails before it is parsed.

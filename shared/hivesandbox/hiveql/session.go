@@ -130,14 +130,19 @@ var varPattern = regexp.MustCompile(`\$\{[^{}$]+\}`)
 
 // substitute expands ${hiveconf:x}, ${hivevar:x} and ${x} like Hive's VariableSubstitution:
 // unknown variables are left as written, and expansion repeats up to
-// hive.variable.substitute.depth times so variables may refer to variables.
-func substitute(stmt string, conf, vars map[string]string) string {
+// hive.variable.substitute.depth times so variables may refer to variables. It stops with
+// ok false once the text grows beyond limit bytes: a variable repeating itself doubles the
+// text at every round.
+func substitute(stmt string, conf, vars map[string]string, limit int) (_ string, ok bool) {
 	if !strings.EqualFold(strings.TrimSpace(conf["hive.variable.substitute"]), "true") {
-		return stmt
+		return stmt, true
 	}
 	depth := 40
 	fmt.Sscan(conf["hive.variable.substitute.depth"], &depth)
 	for range depth {
+		if len(stmt) > limit {
+			return stmt, false
+		}
 		changed := false
 		stmt = varPattern.ReplaceAllStringFunc(stmt, func(m string) string {
 			name := m[2 : len(m)-1]
@@ -167,7 +172,7 @@ func substitute(stmt string, conf, vars map[string]string) string {
 			break
 		}
 	}
-	return stmt
+	return stmt, len(stmt) <= limit
 }
 
 // exec carries one statement's execution state.
@@ -235,8 +240,18 @@ func (s *Session) Run(ctx context.Context, st Statement) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// A long statement costs many times its size in tokens and trees, and the sandbox is
+	// shared: refuse it before reading it.
+	limit := s.w.MaxStatementBytes()
+	if len(st.SQL) > limit {
+		return nil, statementTooLong(len(st.SQL), limit)
+	}
 	conf, vars := s.snapshot(st.Conf)
-	sql := strings.TrimSpace(substitute(st.SQL, conf, vars))
+	sql, ok := substitute(st.SQL, conf, vars, limit)
+	if !ok {
+		return nil, statementTooLong(len(sql), limit)
+	}
+	sql = strings.TrimSpace(sql)
 	for strings.HasSuffix(sql, ";") {
 		sql = strings.TrimSpace(strings.TrimSuffix(sql, ";"))
 	}

@@ -26,6 +26,9 @@ type Warehouse struct {
 
 	jobs atomic.Int64
 
+	// maxStmt is the longest statement accepted, in bytes; see SetMaxStatementBytes.
+	maxStmt atomic.Int64
+
 	mu  sync.Mutex
 	cat *catalog
 	// now is the clock; tests keep it real.
@@ -60,6 +63,7 @@ func Open(dir string) (*Warehouse, error) {
 		done:        make(chan struct{}),
 	}
 	w.changed = make(chan struct{})
+	w.maxStmt.Store(DefaultMaxStatementBytes)
 	resolved, err := filepath.EvalSymlinks(abs)
 	if err != nil {
 		return nil, fmt.Errorf("open warehouse: %w", err)
@@ -95,6 +99,25 @@ func (w *Warehouse) Close() error {
 	})
 	return nil
 }
+
+// DefaultMaxStatementBytes is the longest statement a warehouse accepts unless
+// SetMaxStatementBytes says otherwise: 1 MiB, far beyond any hand-written statement, while a
+// multi-megabyte INSERT ... VALUES would cost the shared sandbox hundreds of megabytes to
+// parse.
+const DefaultMaxStatementBytes = 1 << 20
+
+// SetMaxStatementBytes sets the longest statement the warehouse's sessions accept, counted
+// before and after variable substitution; a longer one fails before it is parsed. n <= 0
+// restores DefaultMaxStatementBytes.
+func (w *Warehouse) SetMaxStatementBytes(n int) {
+	if n <= 0 {
+		n = DefaultMaxStatementBytes
+	}
+	w.maxStmt.Store(int64(n))
+}
+
+// MaxStatementBytes is the longest statement the warehouse's sessions accept.
+func (w *Warehouse) MaxStatementBytes() int { return int(w.maxStmt.Load()) }
 
 // Dir is the directory the warehouse was opened on.
 func (w *Warehouse) Dir() string { return w.dir }
