@@ -24,6 +24,7 @@ func FuzzExecute(f *testing.F) {
 
 	// Seed locations stay inside the fuzz warehouse.
 	inside := filepath.ToSlash(filepath.Join(w.Dir(), "fuzz"))
+	staging := filepath.ToSlash(filepath.Join(w.Dir(), "warehouse", "p", ".hivemerge-1"))
 	for _, seed := range []string{
 		"SHOW PARTITIONS p",
 		"DESCRIBE FORMATTED p PARTITION (dt='2024-01-01')",
@@ -39,6 +40,10 @@ func FuzzExecute(f *testing.F) {
 		"DROP TABLE IF EXISTS e PURGE",
 		"SHOW TABLE EXTENDED LIKE 'p' PARTITION (dt='2024-01-01')",
 		"SET hive.merge.mapfiles=${hiveconf:x}",
+		"CREATE EXTERNAL TABLE s (a string) LOCATION '" + staging + "'",
+		"ALTER TABLE p PARTITION (dt='2024-01-01') SET LOCATION '" + staging + "'",
+		"CREATE TABLE `z/../p` (a string)",
+		"SELECT '${hivevar:x}${hivevar:x}'",
 		"SELECT 1",
 		"",
 	} {
