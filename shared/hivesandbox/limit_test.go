@@ -24,16 +24,18 @@ func insertOfSize(n int) string {
 func TestStatementSizeLimit(t *testing.T) {
 	tests := []struct {
 		name  string
+		tr    transport
 		limit int // Config.MaxStatementBytes
 		want  int // the limit in force
 	}{
-		{name: "default", limit: 0, want: 1 << 20},
-		{name: "configured", limit: 64 << 10, want: 64 << 10},
+		{name: "default", tr: nosasl, limit: 0, want: 1 << 20},
+		{name: "configured", tr: nosasl, limit: 64 << 10, want: 64 << 10},
+		{name: "configured over HTTP", tr: httpPlain, limit: 64 << 10, want: 64 << 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs lockedBuffer
-			sb := startSandbox(t, nosasl, func(c *hivesandbox.Config) {
+			sb := startSandbox(t, tt.tr, func(c *hivesandbox.Config) {
 				c.MaxStatementBytes = tt.limit
 				c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			})

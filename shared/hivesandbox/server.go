@@ -2,7 +2,9 @@
 // directory, for tests and the demo; it speaks Hive's wire protocol but is not a Hive.
 //
 // Since DROP, INSERT OVERWRITE and compaction delete files at a table's location, clients may
-// only put a LOCATION strictly below the warehouse directory or one of Config.ExtraRoots.
+// only put a LOCATION strictly below the warehouse directory or one of Config.ExtraRoots, and
+// never at, above or inside another table's or database's location (see package hiveql).
+// Statements longer than Config.MaxStatementBytes are refused before they are parsed.
 package hivesandbox
 
 import (
