@@ -97,8 +97,8 @@ func invalidDatabaseName(name string) *Error {
 	return genericSemanticError(name + " is not a valid database name")
 }
 
-// statementTooLong refuses a statement longer than the sandbox accepts; Hive has no such
-// limit, so the message names the sandbox's.
+// statementTooLong refuses a statement of n bytes, or of at least n once substituted, longer
+// than the sandbox accepts; Hive has no such limit, so the message names the sandbox's.
 func statementTooLong(n, limit int) *Error {
 	return Errorf("42000", 40000, "%sFAILED: the sandbox refuses a statement of %d bytes: its limit is %d bytes", compilePrefix, n, limit)
 }

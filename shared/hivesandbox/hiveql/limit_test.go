@@ -2,6 +2,7 @@ package hiveql
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,25 @@ func TestStatementSizeLimit(t *testing.T) {
 	}
 	if got := render(run(t, s, "select count(*) from t")); strings.Join(got, ",") != "2" {
 		t.Errorf("t holds %v rows, want the 2 accepted", got)
+	}
+}
+
+// One substitution round may multiply a statement: a few bytes of references to a large
+// variable. The expansion stops at the limit instead of building the whole text first.
+func TestSubstitutionStopsAtTheLimit(t *testing.T) {
+	w := newWarehouse(t)
+	s := w.NewSession("hive")
+	run(t, s, "set hivevar:v="+strings.Repeat("x", 512<<10))
+	stmt := "select '" + strings.Repeat("${v}", 200) + "'"
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := hiveErr(t, s, stmt)
+	runtime.ReadMemStats(&after)
+	if !strings.HasPrefix(err.Message, compilePrefix+"FAILED: the sandbox refuses a statement of ") {
+		t.Errorf("got %q", err.Message)
+	}
+	// 200 copies would be 100 MiB; stopping at the limit costs a few.
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+		t.Errorf("substitution allocated %d MiB before refusing", grew>>20)
 	}
 }

@@ -130,21 +130,22 @@ var varPattern = regexp.MustCompile(`\$\{[^{}$]+\}`)
 
 // substitute expands ${hiveconf:x}, ${hivevar:x} and ${x} like Hive's VariableSubstitution:
 // unknown variables are left as written, and expansion repeats up to
-// hive.variable.substitute.depth times so variables may refer to variables. It stops with
-// ok false once the text grows beyond limit bytes: a variable repeating itself doubles the
-// text at every round.
-func substitute(stmt string, conf, vars map[string]string, limit int) (_ string, ok bool) {
+// hive.variable.substitute.depth times so variables may refer to variables. It refuses the
+// statement as soon as the text would grow beyond limit bytes, before building it: a few
+// references to a large variable, or a variable repeating itself, multiply the text.
+func substitute(stmt string, conf, vars map[string]string, limit int) (string, error) {
 	if !strings.EqualFold(strings.TrimSpace(conf["hive.variable.substitute"]), "true") {
-		return stmt, true
+		return stmt, nil
 	}
 	depth := 40
 	fmt.Sscan(conf["hive.variable.substitute.depth"], &depth)
 	for range depth {
-		if len(stmt) > limit {
-			return stmt, false
-		}
 		changed := false
+		size, over := len(stmt), false
 		stmt = varPattern.ReplaceAllStringFunc(stmt, func(m string) string {
+			if over {
+				return m
+			}
 			name := m[2 : len(m)-1]
 			var (
 				v  string
@@ -165,14 +166,21 @@ func substitute(stmt string, conf, vars map[string]string, limit int) (_ string,
 			if !ok {
 				return m
 			}
+			if size += len(v) - len(m); size > limit {
+				over = true
+				return m
+			}
 			changed = true
 			return v
 		})
+		if over {
+			return "", statementTooLong(size, limit)
+		}
 		if !changed {
 			break
 		}
 	}
-	return stmt, len(stmt) <= limit
+	return stmt, nil
 }
 
 // exec carries one statement's execution state.
@@ -247,9 +255,9 @@ func (s *Session) Run(ctx context.Context, st Statement) (*Result, error) {
 		return nil, statementTooLong(len(st.SQL), limit)
 	}
 	conf, vars := s.snapshot(st.Conf)
-	sql, ok := substitute(st.SQL, conf, vars, limit)
-	if !ok {
-		return nil, statementTooLong(len(sql), limit)
+	sql, err := substitute(st.SQL, conf, vars, limit)
+	if err != nil {
+		return nil, err
 	}
 	sql = strings.TrimSpace(sql)
 	for strings.HasSuffix(sql, ";") {
