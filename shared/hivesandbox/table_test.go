@@ -3,6 +3,7 @@ package hivesandbox_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -287,5 +288,45 @@ func TestConcurrentWriteFault(t *testing.T) {
 				t.Errorf("a spent fault wrote again: %d files", n)
 			}
 		})
+	}
+}
+
+// The merge engine's staging flow, as it runs through gohive: merged files are written through
+// a temporary EXTERNAL table in a hidden sibling of the partition's directory, the partition
+// moves there and the temporary table is dropped, leaving the files. The sandbox's rules on
+// names and overlapping locations let exactly this through and refuse their misuse.
+func TestStagingFlowOverGohive(t *testing.T) {
+	sb := startSandbox(t, nosasl)
+	cur := sb.cursor(t)
+	seedOrders(t, cur)
+	table := filepath.Join(sb.Warehouse().Dir(), "warehouse", "sales.db", "orders")
+	staging := filepath.Join(table, "dt=2024-01-01", ".hr=00.merged-1")
+	for _, stmt := range []string{
+		"CREATE EXTERNAL TABLE hivemerge_tmp_1 (id BIGINT, amount DOUBLE, note STRING) STORED AS TEXTFILE LOCATION 'file:" + staging + "'",
+		"INSERT OVERWRITE TABLE hivemerge_tmp_1 SELECT id, amount, note FROM orders WHERE dt='2024-01-01' AND hr='00'",
+		"ALTER TABLE orders " + hour00 + " SET LOCATION 'file:" + staging + "'",
+		"DROP TABLE hivemerge_tmp_1",
+	} {
+		exec(t, cur, stmt)
+	}
+	if got := query(t, cur, "SELECT COUNT(*) FROM orders WHERE dt='2024-01-01' AND hr='00'"); got[0][0] != "4" {
+		t.Errorf("count = %v, want 4", got)
+	}
+	if files := partitionFiles(t, cur, hour00); len(files) != 1 {
+		t.Errorf("partition files %v, want the merged one", files)
+	}
+
+	for _, tt := range []struct{ stmt, want string }{
+		{"CREATE EXTERNAL TABLE x (a STRING) LOCATION 'file:" + table + "'", "it is the location of table sales.orders"},
+		{"CREATE TABLE x (a STRING) LOCATION 'file:" + table + "/.hidden'", "it lies inside the location of table sales.orders"},
+		{"CREATE TABLE `../default` (a STRING)", "[Error 10255]: Invalid table name ../default"},
+	} {
+		cur.Exec(context.Background(), tt.stmt)
+		if cur.Err == nil || !strings.Contains(hiveMessage(cur.Err), tt.want) {
+			t.Errorf("%s: error = %v, want %q", tt.stmt, cur.Err, tt.want)
+		}
+	}
+	if got := query(t, cur, "SELECT COUNT(*) FROM orders"); got[0][0] != "5" {
+		t.Errorf("after the refusals count = %v, want 5", got)
 	}
 }
