@@ -217,7 +217,9 @@ func (w *Warehouse) removeLocation(loc string) {
 //
 // Such a guest lives and dies with its host: the host's DROP deletes the guest's directory.
 // An EXTERNAL table becomes managed only where a managed table could be created, so a staging
-// table that a partition has joined stays external.
+// table that a partition has joined stays external. Last, a DROP refuses to delete a directory
+// that holds another table's location other than such a guest (checkDropLocked), so the
+// partition that joined a staging table is dropped only once the staging table is.
 
 // locationUse tells what a location is proposed for.
 type locationUse struct {
@@ -357,4 +359,40 @@ func hiddenBelow(p, dir string) bool {
 	}
 	rel, _ := filepath.Rel(dir, p)
 	return slices.ContainsFunc(strings.Split(rel, string(filepath.Separator)), hidden)
+}
+
+// checkDropLocked is the last check before the directories dirs are deleted along with the
+// tables dropped accepts: no other table may have its location, or a partition's, at or
+// inside one of them, but for an EXTERNAL guest below a hidden element, which goes with its
+// host. The rules on new locations keep this from happening; a catalog written before them,
+// or edited by hand, may not follow them. The caller holds w.mu.
+func (w *Warehouse) checkDropLocked(dirs []string, dropped func(*table) bool) error {
+	resolved := map[string]string{} // by the path as given
+	for _, d := range dirs {
+		if r, err := resolvePath(d); err == nil {
+			resolved[d] = r // a path that does not resolve is never removed
+		}
+	}
+	for _, dn := range slices.Sorted(maps.Keys(w.cat.Databases)) {
+		tables := w.cat.Databases[dn].Tables
+		for _, tn := range slices.Sorted(maps.Keys(tables)) {
+			y := tables[tn]
+			if dropped(y) {
+				continue
+			}
+			for _, c := range locationsOf(y) {
+				cl, err := resolvePath(c.path)
+				if err != nil {
+					continue
+				}
+				for _, dir := range dirs {
+					d, ok := resolved[dir]
+					if ok && (cl == d || within(cl, d)) && !(y.External && hiddenBelow(cl, d)) {
+						return fmt.Errorf("the sandbox refuses to delete %s: it holds the location of table %s", dir, y.qualified())
+					}
+				}
+			}
+		}
+	}
+	return nil
 }

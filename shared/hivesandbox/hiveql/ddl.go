@@ -135,6 +135,15 @@ func (st *dropDatabaseStmt) run(x *exec) (*Result, error) {
 	if len(db.Tables) > 0 && !st.cascade {
 		return nil, ddlError(fmt.Sprintf("InvalidOperationException(message:Database %s is not empty. One or more tables exist.)", st.name))
 	}
+	dirs := []string{db.Location}
+	for _, t := range db.Tables {
+		if !t.External {
+			dirs = append(dirs, tableDirs(t)...)
+		}
+	}
+	if err := w.checkDropLocked(dirs, func(y *table) bool { return y.DB == st.name }); err != nil {
+		return nil, refusedLocationAtRun(err)
+	}
 	for _, t := range db.Tables {
 		if !t.External {
 			w.removeTableData(t)
@@ -163,6 +172,15 @@ func refusedIn(d *database) error {
 		}
 	}
 	return nil
+}
+
+// tableDirs lists the directories a managed table's DROP deletes.
+func tableDirs(t *table) []string {
+	dirs := []string{t.Location}
+	for _, p := range t.Partitions {
+		dirs = append(dirs, p.Location)
+	}
+	return dirs
 }
 
 // removeTableData deletes a managed table's directory and its partitions' custom locations.

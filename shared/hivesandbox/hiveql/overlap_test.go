@@ -314,3 +314,82 @@ func TestTableMergeStagingFlow(t *testing.T) {
 		})
 	}
 }
+
+// A catalog written before the rules on locations, or edited by hand, may hold overlapping
+// locations: a DROP then refuses to delete a directory that holds another table's files.
+func TestDropKeepsOtherTablesFiles(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(c *catalog, dir string)
+		stmt string
+		want string
+	}{
+		{name: "table holding an external table", stmt: "drop table t",
+			edit: func(c *catalog, dir string) { c.Databases[defaultDB].Tables["t"].Location = filepath.Join(dir, "ext") },
+			want: "refuses to delete " + "<dir>/ext: it holds the location of table default.e"},
+		{name: "table at an external table's location", stmt: "drop table t purge",
+			edit: func(c *catalog, dir string) {
+				c.Databases[defaultDB].Tables["t"].Location = filepath.Join(dir, "ext", "e")
+			},
+			want: "refuses to delete <dir>/ext/e: it holds the location of table default.e"},
+		{name: "partition holding an external table", stmt: "alter table p drop partition (dt='1')",
+			edit: func(c *catalog, dir string) {
+				c.Databases[defaultDB].Tables["p"].Partitions["dt=1"].Location = filepath.Join(dir, "ext")
+			},
+			want: "refuses to delete <dir>/ext: it holds the location of table default.e"},
+		{name: "database holding another database's table", stmt: "drop database d cascade",
+			edit: func(c *catalog, dir string) {
+				c.Databases[defaultDB].Tables["e"].Location = filepath.Join(dir, "warehouse", "d.db", "e")
+			},
+			want: "refuses to delete <dir>/warehouse/d.db: it holds the location of table default.e"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, w.NewSession("hive"), "create table t (a string)", "insert into t values ('t')",
+				"create table p (a string) partitioned by (dt string)", "insert into p partition (dt='1') values ('p')",
+				"create database d", "create table d.u (a string)",
+				"create external table e (a string) location '"+filepath.Join(dir, "ext", "e")+"'",
+				"insert into e values ('e')")
+			w.Close()
+			if tt.name == "database holding another database's table" {
+				if err := os.Rename(filepath.Join(dir, "ext", "e"), filepath.Join(dir, "warehouse", "d.db", "e")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tamper(t, dir, func(c *catalog) { tt.edit(c, dir) })
+			w, err = Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			s := w.NewSession("hive")
+			he := hiveErr(t, s, tt.stmt)
+			if want := strings.ReplaceAll(tt.want, "<dir>", dir); !strings.Contains(he.Message, want) {
+				t.Errorf("%s:\n got %q\nwant %q", tt.stmt, he.Message, want)
+			}
+			if got := render(run(t, s, "select a from e")); strings.Join(got, ",") != "e" {
+				t.Errorf("e holds %v after the refusal", got)
+			}
+		})
+	}
+}
+
+// A DROP PARTITION refused on one of its specs drops none of them.
+func TestDropPartitionRefusalChangesNothing(t *testing.T) {
+	w := newWarehouse(t)
+	s := w.NewSession("hive")
+	run(t, s, "create table p (a string) partitioned by (dt string)",
+		"insert into p partition (dt='1') values ('x')", "insert into p partition (dt='2') values ('y')")
+	hiveErr(t, s, "alter table p drop partition (dt='1'), partition (dt='3')")
+	if got := render(run(t, s, "show partitions p")); strings.Join(got, ",") != "dt=1,dt=2" {
+		t.Errorf("after the refusal p has partitions %v", got)
+	}
+	if got := render(run(t, s, "select count(*) from p")); strings.Join(got, ",") != "2" {
+		t.Errorf("after the refusal count = %v, want 2", got)
+	}
+}

@@ -471,6 +471,11 @@ func (st *dropTableStmt) run(x *exec) (*Result, error) {
 	if t.locErr != nil {
 		return nil, refusedTable(t)
 	}
+	if !t.External {
+		if err := w.checkDropLocked(tableDirs(t), func(y *table) bool { return y == t }); err != nil {
+			return nil, refusedLocationAtRun(err)
+		}
+	}
 	delete(d.Tables, t.Name)
 	if err := w.commit(); err != nil {
 		return nil, err
@@ -710,23 +715,40 @@ func (st *dropPartitionStmt) run(x *exec) (*Result, error) {
 		return nil, err
 	}
 	w := x.w
-	var dropped []*partition
+	// Every spec is checked before any partition goes, so a refusal changes nothing.
+	var names []string
 	for _, spec := range st.specs {
 		vals, err := resolveSpec(t, spec, false)
 		if err != nil {
 			unlock()
 			return nil, err
 		}
-		names := t.matchPartitions(vals)
-		if len(names) == 0 && !st.ifExists {
+		matched := t.matchPartitions(vals)
+		if len(matched) == 0 && !st.ifExists {
 			unlock()
 			return nil, semanticError("42000", 10006, "Partition not found "+specString(spec))
 		}
-		for _, n := range names {
-			dropped = append(dropped, t.Partitions[n])
-			delete(t.Partitions, n)
-			x.log("Dropped the partition %s", n)
+		for _, n := range matched {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
 		}
+	}
+	if !t.External {
+		dirs := make([]string, 0, len(names))
+		for _, n := range names {
+			dirs = append(dirs, t.Partitions[n].Location)
+		}
+		if err := w.checkDropLocked(dirs, func(y *table) bool { return y == t }); err != nil {
+			unlock()
+			return nil, refusedLocationAtRun(err)
+		}
+	}
+	var dropped []*partition
+	for _, n := range names {
+		dropped = append(dropped, t.Partitions[n])
+		delete(t.Partitions, n)
+		x.log("Dropped the partition %s", n)
 	}
 	err = w.commit()
 	external := t.External
