@@ -217,9 +217,10 @@ func (w *Warehouse) removeLocation(loc string) {
 //
 // Such a guest lives and dies with its host: the host's DROP deletes the guest's directory.
 // An EXTERNAL table becomes managed only where a managed table could be created, so a staging
-// table that a partition has joined stays external. Last, a DROP refuses to delete a directory
-// that holds another table's location other than such a guest (checkDropLocked), so the
-// partition that joined a staging table is dropped only once the staging table is.
+// table that a partition has joined stays external. Last, DROP, INSERT OVERWRITE and
+// CONCATENATE refuse to delete or replace a directory that holds another table's files other
+// than such a guest's (checkDropLocked): while a partition shares a staging table's directory,
+// neither table may drop or overwrite it, and the staging table is dropped first.
 
 // locationUse tells what a location is proposed for.
 type locationUse struct {
@@ -364,8 +365,9 @@ func hiddenBelow(p, dir string) bool {
 // checkDropLocked is the last check before the directories dirs are deleted along with the
 // tables dropped accepts: no other table may have its location, or a partition's, at or
 // inside one of them, but for an EXTERNAL guest below a hidden element, which goes with its
-// host. The rules on new locations keep this from happening; a catalog written before them,
-// or edited by hand, may not follow them. The caller holds w.mu.
+// host. The rules on new locations keep this from happening but where a partition joined an
+// external staging table; a catalog written before them, or edited by hand, may not follow
+// them at all. The caller holds w.mu.
 func (w *Warehouse) checkDropLocked(dirs []string, dropped func(*table) bool) error {
 	resolved := map[string]string{} // by the path as given
 	for _, d := range dirs {
@@ -380,19 +382,43 @@ func (w *Warehouse) checkDropLocked(dirs []string, dropped func(*table) bool) er
 			if dropped(y) {
 				continue
 			}
-			for _, c := range locationsOf(y) {
-				cl, err := resolvePath(c.path)
-				if err != nil {
+			// The table's location and its partitions' elsewhere, resolved once; the
+			// partitions at their default place inside it need no resolving.
+			yl, err := resolvePath(y.Location)
+			if err != nil {
+				continue // refused when used
+			}
+			held := []string{yl}
+			for _, c := range locationsOf(y)[1:] {
+				if p, err := resolvePath(c.path); err == nil {
+					held = append(held, p)
+				}
+			}
+			for _, dir := range dirs {
+				d, ok := resolved[dir]
+				if !ok {
 					continue
 				}
-				for _, dir := range dirs {
-					d, ok := resolved[dir]
-					if ok && (cl == d || within(cl, d)) && !(y.External && hiddenBelow(cl, d)) {
-						return fmt.Errorf("the sandbox refuses to delete %s: it holds the location of table %s", dir, y.qualified())
+				holds := slices.ContainsFunc(held, func(p string) bool { return holdsFiles(y, p, d) })
+				if !holds && within(d, yl) {
+					for _, n := range y.sortedPartitions() {
+						if y.Partitions[n].Location == filepath.Join(y.Location, n) && holdsFiles(y, filepath.Join(yl, n), d) {
+							holds = true
+							break
+						}
 					}
+				}
+				if holds {
+					return fmt.Errorf("the sandbox refuses to delete %s: it holds the location of table %s", dir, y.qualified())
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// holdsFiles reports whether deleting directory d deletes the files of table y at p: p is d
+// or lies inside it, and is not an EXTERNAL guest below a hidden element.
+func holdsFiles(y *table, p, d string) bool {
+	return (p == d || within(p, d)) && !(y.External && hiddenBelow(p, d))
 }

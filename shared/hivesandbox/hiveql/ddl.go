@@ -174,11 +174,12 @@ func refusedIn(d *database) error {
 	return nil
 }
 
-// tableDirs lists the directories a managed table's DROP deletes.
+// tableDirs lists the directories a managed table's DROP deletes, but for the partitions at
+// their default place inside its location.
 func tableDirs(t *table) []string {
-	dirs := []string{t.Location}
-	for _, p := range t.Partitions {
-		dirs = append(dirs, p.Location)
+	var dirs []string
+	for _, l := range locationsOf(t) {
+		dirs = append(dirs, l.path)
 	}
 	return dirs
 }

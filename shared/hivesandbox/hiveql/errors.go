@@ -102,3 +102,9 @@ func invalidDatabaseName(name string) *Error {
 func statementTooLong(n, limit int) *Error {
 	return Errorf("42000", 40000, "%sFAILED: the sandbox refuses a statement of %d bytes: its limit is %d bytes", compilePrefix, n, limit)
 }
+
+// moveRefused is the MoveTask's failure when the sandbox refuses to replace a location's
+// contents.
+func moveRefused(err error) *Error {
+	return Errorf("08S01", 1, "%sFAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.MoveTask. MetaException(message:%v)", processPrefix, err)
+}

@@ -440,6 +440,20 @@ func (x *exec) publish(snap *table, overwrite bool, staging string, names []stri
 		return tableNotFound(snap.qualified())
 	}
 	now := strconv.FormatInt(w.unixNow(), 10)
+	if overwrite && !t.transactional() {
+		// Overwriting deletes what a location holds: never another table's directory.
+		dirs := make([]string, 0, len(names))
+		for _, n := range names {
+			if p, ok := t.Partitions[n]; ok {
+				dirs = append(dirs, p.Location)
+			} else if !t.partitioned() {
+				dirs = append(dirs, t.Location)
+			}
+		}
+		if err := w.checkDropLocked(dirs, func(y *table) bool { return y == t }); err != nil {
+			return moveRefused(err)
+		}
+	}
 	for _, n := range names {
 		o := outs[n]
 		loc := t.Location

@@ -111,6 +111,10 @@ func (st *concatenateStmt) run(x *exec) (*Result, error) {
 	}
 	defer unlock()
 	w := x.w
+	// Replacing the location's contents must not delete another table's directory.
+	if err := w.checkDropLocked([]string{loc}, func(y *table) bool { return y == live }); err != nil {
+		return nil, moveRefused(err)
+	}
 	params := live.Params
 	if part != nil {
 		p, ok := live.Partitions[partName]

@@ -273,13 +273,23 @@ func TestPartitionMayJoinItsExternalStagingTable(t *testing.T) {
 	if got := render(run(t, s, "select count(*) from src")); strings.Join(got, ",") != "2" {
 		t.Errorf("count = %v, want 2", got)
 	}
-	// While they share it, the temporary table cannot become managed.
-	if _, err := s.Execute(context.Background(), "alter table tmp set tblproperties ('EXTERNAL'='FALSE')", Events{}); err == nil {
-		t.Error("the staging table became managed while a partition lives in it")
+	// While they share it, neither table may delete the other's files: the temporary table
+	// cannot become managed, and neither overwrites the shared directory.
+	for _, q := range []string{"alter table tmp set tblproperties ('EXTERNAL'='FALSE')",
+		"insert overwrite table tmp partition (dt='1') select a from src",
+		"insert overwrite table src partition (dt='1') select a from src",
+		"alter table src drop partition (dt='1')"} {
+		if _, err := s.Execute(context.Background(), q, Events{}); err == nil {
+			t.Errorf("%s succeeded while both tables share the directory", q)
+		}
 	}
 	run(t, s, "drop table tmp")
 	if got := render(run(t, s, "select count(*) from src")); strings.Join(got, ",") != "2" {
 		t.Errorf("after dropping tmp count = %v, want 2", got)
+	}
+	run(t, s, "insert overwrite table src partition (dt='1') select a from src where a = 'a'")
+	if got := render(run(t, s, "select a from src")); strings.Join(got, ",") != "a" {
+		t.Errorf("after the overwrite src holds %v, want a", got)
 	}
 }
 
@@ -337,6 +347,17 @@ func TestDropKeepsOtherTablesFiles(t *testing.T) {
 				c.Databases[defaultDB].Tables["p"].Partitions["dt=1"].Location = filepath.Join(dir, "ext")
 			},
 			want: "refuses to delete <dir>/ext: it holds the location of table default.e"},
+		{name: "overwrite of a table holding an external table", stmt: "insert overwrite table t select a from e",
+			edit: func(c *catalog, dir string) { c.Databases[defaultDB].Tables["t"].Location = filepath.Join(dir, "ext") },
+			want: "MoveTask. MetaException(message:the sandbox refuses to delete <dir>/ext: it holds the location of table default.e"},
+		{name: "overwrite of a partition at an external table's location", stmt: "insert overwrite table p partition (dt='1') select a from e",
+			edit: func(c *catalog, dir string) {
+				c.Databases[defaultDB].Tables["p"].Partitions["dt=1"].Location = filepath.Join(dir, "ext", "e")
+			},
+			want: "refuses to delete <dir>/ext/e: it holds the location of table default.e"},
+		{name: "concatenate of a table holding an external table", stmt: "alter table o concatenate",
+			edit: func(c *catalog, dir string) { c.Databases[defaultDB].Tables["o"].Location = filepath.Join(dir, "ext") },
+			want: "refuses to delete <dir>/ext: it holds the location of table default.e"},
 		{name: "database holding another database's table", stmt: "drop database d cascade",
 			edit: func(c *catalog, dir string) {
 				c.Databases[defaultDB].Tables["e"].Location = filepath.Join(dir, "warehouse", "d.db", "e")
@@ -352,7 +373,7 @@ func TestDropKeepsOtherTablesFiles(t *testing.T) {
 			}
 			run(t, w.NewSession("hive"), "create table t (a string)", "insert into t values ('t')",
 				"create table p (a string) partitioned by (dt string)", "insert into p partition (dt='1') values ('p')",
-				"create database d", "create table d.u (a string)",
+				"create database d", "create table d.u (a string)", "create table o (a string) stored as orc",
 				"create external table e (a string) location '"+filepath.Join(dir, "ext", "e")+"'",
 				"insert into e values ('e')")
 			w.Close()
