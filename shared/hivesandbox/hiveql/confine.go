@@ -208,8 +208,8 @@ func (w *Warehouse) removeLocation(loc string) {
 // starting with '.' or '_') is skipped by readers and by INSERT OVERWRITE of the location it
 // lies in, so:
 //
-//   - an EXTERNAL table may lie inside another table's location below a hidden element, and
-//     thereby inside that table's database;
+//   - an EXTERNAL table, or a partition of one, may lie inside another table's location below
+//     a hidden element, and thereby inside that table's database;
 //   - ALTER TABLE [PARTITION] SET LOCATION may move a table or partition to, or inside, an
 //     EXTERNAL table's location when the new location lies below a hidden element inside the
 //     table's current directory or its database's (a hidden sibling): dropping an external
@@ -245,7 +245,7 @@ func (w *Warehouse) checkOverlapLocked(loc string, u locationUse) error {
 	}
 	// home is the resolved current location of the table whose location changes, and
 	// homeDB its database's directory: hidden directories below them are the table's own.
-	var home, homeDB string
+	var home, homeDB, homePart string
 	if u.table != nil {
 		if home, err = resolvePath(u.table.Location); err != nil {
 			return refuse("its table's location %s does not resolve: %v", u.table.Location, err)
@@ -253,12 +253,19 @@ func (w *Warehouse) checkOverlapLocked(loc string, u locationUse) error {
 		if d, ok := w.cat.Databases[u.db]; ok {
 			homeDB, _ = resolvePath(d.Location)
 		}
+		// A partition with a custom location gets its hidden sibling beside that location.
+		if p, ok := u.table.Partitions[u.partition]; ok && u.partition != "" {
+			if pl, err := resolvePath(p.Location); err == nil {
+				homePart = filepath.Dir(pl)
+			}
+		}
 	}
 	// joins tells whether got may be, or lie inside, the location of table y: y is EXTERNAL,
-	// and got lies below a hidden element inside the changing table's own directory or its
-	// database's.
+	// and got lies below a hidden element inside the changing table's own directory, its
+	// database's, or the directory holding the changing partition's custom location.
 	joins := func(y *table) bool {
-		return u.table != nil && y.External && (hiddenBelow(got, home) || homeDB != "" && hiddenBelow(got, homeDB))
+		return u.table != nil && y.External && (hiddenBelow(got, home) || homeDB != "" && hiddenBelow(got, homeDB) ||
+			homePart != "" && hiddenBelow(got, homePart))
 	}
 	dbNames := slices.Sorted(maps.Keys(w.cat.Databases))
 	dbDirs := map[string]string{}
@@ -318,7 +325,7 @@ func (w *Warehouse) checkOverlapLocked(loc string, u locationUse) error {
 				case within(got, cl):
 					switch {
 					case joins(y):
-					case u.partition == "" && !u.database && u.external && hiddenBelow(got, cl):
+					case !u.database && u.external && hiddenBelow(got, cl):
 						guestOf[y.DB] = true
 					default:
 						return refuse("it lies inside the location of %s", what)

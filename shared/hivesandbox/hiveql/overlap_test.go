@@ -414,3 +414,34 @@ func TestDropPartitionRefusalChangesNothing(t *testing.T) {
 		t.Errorf("after the refusal count = %v, want 2", got)
 	}
 }
+
+// The merge planner's layout: the staging table is a partitioned EXTERNAL table whose
+// partitions are added at hidden directories beside the source partitions, wherever those
+// lie: inside the source table, or beside a partition's custom location outside it.
+func TestStagingPartitionsBesideTheirSource(t *testing.T) {
+	w := newWarehouse(t)
+	s := w.NewSession("hive")
+	src := filepath.Join(w.Dir(), "warehouse", "src")
+	custom := filepath.Join(w.Dir(), "warehouse", "custom", "src_0104")
+	run(t, s, "create table src (a string) partitioned by (d string, h int)",
+		"insert into src partition (d='1', h=0) values ('x'), ('y')",
+		"alter table src add partition (d='2', h=0) location '"+custom+"'",
+		"insert into src partition (d='2', h=0) values ('z')",
+		"create external table stage (a string) partitioned by (d string, h int) location '"+filepath.Join(src, ".hivemerge-1")+"'")
+	for _, c := range []struct{ spec, where, staging string }{
+		{"d='1', h=0", "d='1' and h=0", filepath.Join(src, "d=1", ".hivemerge-1", "h=0")},
+		{"d='2', h=0", "d='2' and h=0", filepath.Join(filepath.Dir(custom), ".hivemerge-1", "src_0104")},
+	} {
+		run(t, s, "alter table stage add partition ("+c.spec+") location '"+c.staging+"'",
+			"insert overwrite table stage partition ("+c.spec+") select a from src where "+c.where,
+			"alter table src partition ("+c.spec+") set location 'file://"+c.staging+"'")
+	}
+	run(t, s, "drop table stage")
+	if got := render(run(t, s, "select count(*) from src")); strings.Join(got, ",") != "3" {
+		t.Errorf("count = %v after the swaps, want 3", got)
+	}
+	// A managed table may not take the same place.
+	if _, err := s.Execute(context.Background(), "create table intruder (a string) location '"+filepath.Join(src, "d=1", ".hivemerge-2")+"'", Events{}); err == nil {
+		t.Error("a managed table was created inside src")
+	}
+}
