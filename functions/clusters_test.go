@@ -139,17 +139,19 @@ const (
 func TestTestClusterConnection(t *testing.T) {
 	nosasl := startSandbox(t, nil)
 	ldap := startSandbox(t, map[string]string{"alice": hivePassword})
-	t.Setenv("HM_FUNCTIONS_HIVE_PASSWORD", hivePassword)
-	t.Setenv("HM_FUNCTIONS_WRONG_PASSWORD", wrongPassword)
-	pwFile := filepath.Join(t.TempDir(), "hive-password")
+	t.Setenv("HIVEMERGE_SECRET_FUNCTIONS_HIVE_PASSWORD", hivePassword)
+	t.Setenv("HIVEMERGE_SECRET_FUNCTIONS_WRONG_PASSWORD", wrongPassword)
+	secretDir := t.TempDir()
+	t.Setenv("HIVEMERGE_SECRET_DIRS", secretDir)
+	pwFile := filepath.Join(secretDir, "hive-password")
 	if err := os.WriteFile(pwFile, []byte(hivePassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	clusters := []clusterBody{
 		{ID: "nosasl", Host: nosasl.host, Port: nosasl.port, Auth: merge.AuthNoSASL},
-		{ID: "ldap-env", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HM_FUNCTIONS_HIVE_PASSWORD"},
+		{ID: "ldap-env", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HIVEMERGE_SECRET_FUNCTIONS_HIVE_PASSWORD"},
 		{ID: "ldap-file", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "file:" + pwFile},
-		{ID: "ldap-wrong", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HM_FUNCTIONS_WRONG_PASSWORD"},
+		{ID: "ldap-wrong", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HIVEMERGE_SECRET_FUNCTIONS_WRONG_PASSWORD"},
 		{ID: "dead", Host: "127.0.0.1", Port: deadPort(t), Auth: merge.AuthNoSASL},
 	}
 

@@ -3,6 +3,7 @@ package functions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -76,12 +77,20 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	if auth.Anonymous() != RoleNone {
 		return nil, errors.New("HIVEMERGE_ALLOW_ANONYMOUS is only honoured by the local server on a loopback address; unset it")
 	}
+	secrets, err := secretref.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	allowed, err := merge.ParseHostAllowlist(os.Getenv("HIVEMERGE_ALLOWED_CLUSTER_HOSTS"))
+	if err != nil {
+		return nil, fmt.Errorf("HIVEMERGE_ALLOWED_CLUSTER_HOSTS: %w", err)
+	}
 	st, err := taskstore.Open(context.Background(), os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	logger := cloudlog.New(os.Stdout, level)
-	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger}, secretref.New(nil))
+	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets)
 	srv := NewServer(svc, auth, logger)
 	fns := map[string]http.Handler{}
 	for _, f := range srv.Functions() {

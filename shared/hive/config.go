@@ -86,7 +86,12 @@ type Config struct {
 	// Session holds settings applied to every session at open, on top of
 	// hive.variable.substitute=false, which is always set.
 	Session map[string]string
-	Logger  *slog.Logger
+	// AllowedHosts lists the link-local, metadata or unspecified addresses and host names that
+	// may be dialled anyway (HIVEMERGE_ALLOWED_CLUSTER_HOSTS). Every address a connection is
+	// about to be made to is checked with merge.CheckClusterAddr, after name resolution, so a
+	// name that resolves to the metadata server is refused too.
+	AllowedHosts *merge.HostAllowlist
+	Logger       *slog.Logger
 }
 
 // LogValue keeps the password out of logs.

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/beltran/gohive"
@@ -121,7 +123,7 @@ func dial(ctx context.Context, cfg Config) (*conn, error) {
 		auth = "NONE"
 	}
 
-	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second, Control: guard(cfg.Host, cfg.AllowedHosts)}
 	if cfg.Transport == TransportHTTP {
 		// gohive dials once itself before building its HTTP client and never uses (or
 		// closes) that socket: hand it a closed pipe instead. Later dials come from the HTTP
@@ -197,6 +199,9 @@ func dial(ctx context.Context, cfg Config) (*conn, error) {
 		if ctx.Err() != nil {
 			return nil, ctxError(ctx, "connect")
 		}
+		if errors.Is(err, merge.ErrForbidden) {
+			return nil, fmt.Errorf("hive: connect to %s: %w", cfg, err)
+		}
 		if authFailure(err) {
 			return nil, fmt.Errorf("%w: hive: connect to %s as %s: %w", merge.ErrUnauthenticated, cfg, cfg.Username, err)
 		}
@@ -219,6 +224,26 @@ func dial(ctx context.Context, cfg Config) (*conn, error) {
 	}
 	cn.log.Debug("hive: session opened", "transport", cfg.Transport, "auth", cfg.Auth)
 	return cn, nil
+}
+
+// guard returns the dialer's Control hook, which runs for each address after name resolution
+// and before any packet is sent: it refuses the addresses merge.CheckClusterAddr forbids
+// unless allow lists them or the host name itself.
+func guard(host string, allow *merge.HostAllowlist) func(network, address string, _ syscall.RawConn) error {
+	if allow.AllowsName(host) {
+		return nil
+	}
+	return func(_, address string, _ syscall.RawConn) error {
+		h, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		ip, err := netip.ParseAddr(h)
+		if err != nil {
+			return err
+		}
+		return merge.CheckClusterAddr(ip, allow)
+	}
 }
 
 // redact removes the password from an error message (gohive puts credentials in HTTP URLs).

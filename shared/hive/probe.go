@@ -3,11 +3,15 @@ package hive
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
@@ -46,13 +50,17 @@ type Prober struct {
 	// TLS, if set, replaces the default TLS configuration of clusters with tls set (for
 	// example to trust a private CA).
 	TLS *tls.Config
-	// Logger receives the adapter's debug lines; nil means slog.Default().
+	// AllowedHosts is Config.AllowedHosts for the probed clusters.
+	AllowedHosts *merge.HostAllowlist
+	// Logger receives the adapter's debug lines, the full cause of a failed probe among them;
+	// nil means slog.Default().
 	Logger *slog.Logger
 }
 
 // Probe connects to c and runs a statement within the probe timeout. A failure is reported
 // at the stage it happened: connect (configuration, dialling, TLS, opening the session),
-// authenticate (credentials refused) or query (the statement). The error never contains
+// authenticate (credentials refused) or query (the statement). Before a session exists the
+// error says only the merge.Reason, never what the other side sent; the error never contains
 // password.
 func (p *Prober) Probe(ctx context.Context, c *merge.Cluster, password string) (merge.Probe, error) {
 	timeout := p.Timeout
@@ -67,12 +75,22 @@ func (p *Prober) Probe(ctx context.Context, c *merge.Cluster, password string) (
 	cfg.ConnectTimeout = timeout
 	cfg.SocketTimeout = timeout
 	cfg.Logger = p.Logger
+	cfg.AllowedHosts = p.AllowedHosts
 	cfg, err := cfg.withDefaults()
 	if err != nil {
-		return merge.Probe{Stage: merge.StageConnect}, err
+		log := p.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Debug("hive: probe failed", "cluster", c.ID, "stage", merge.StageConnect, "reason", merge.ReasonSettings, "err", err.Error())
+		return merge.Probe{Stage: merge.StageConnect, Reason: merge.ReasonSettings}, &probeError{msg: string(merge.ReasonSettings), reason: merge.ReasonSettings, cause: err.Error(), err: err}
 	}
 	fail := func(stage merge.Stage, err error) (merge.Probe, error) {
-		return merge.Probe{Stage: stage}, probeFailure(err, password, timeout)
+		perr := probeFailure(stage, err, password, timeout)
+		if stage != merge.StageQuery {
+			cfg.Logger.Debug("hive: probe failed", "cluster", cfg.Name, "stage", stage, "reason", perr.reason, "err", perr.cause)
+		}
+		return merge.Probe{Stage: stage, Reason: perr.reason}, perr
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -127,14 +145,18 @@ func dialStage(err error) merge.Stage {
 // already says which cluster and which stage; Unwrap keeps the adapter's translated error for
 // errors.Is.
 type probeError struct {
-	msg string
-	err error
+	msg    string
+	reason merge.Reason
+	// cause is the adapter's description, password removed, for the log only: before a
+	// session exists it may hold what any service at the address answered.
+	cause string
+	err   error
 }
 
 func (e *probeError) Error() string { return e.msg }
 func (e *probeError) Unwrap() error { return e.err }
 
-func probeFailure(err error, password string, timeout time.Duration) error {
+func probeFailure(stage merge.Stage, err error, password string, timeout time.Duration) *probeError {
 	var (
 		he   *Error
 		msg  string
@@ -157,5 +179,48 @@ func probeFailure(err error, password string, timeout time.Duration) error {
 	if len(password) >= 3 {
 		msg = strings.ReplaceAll(msg, password, "xxxxx")
 	}
-	return &probeError{msg: msg, err: err}
+	pe := &probeError{msg: msg, cause: msg, err: err}
+	if stage != merge.StageQuery && !errors.Is(err, context.Canceled) {
+		pe.reason = reasonOf(err)
+		pe.msg = string(pe.reason)
+	}
+	return pe
+}
+
+// reasonOf classifies a failure to connect or authenticate.
+func reasonOf(err error) merge.Reason {
+	var (
+		dns     *net.DNSError
+		netErr  net.Error
+		record  tls.RecordHeaderError
+		alert   tls.AlertError
+		verify  *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+	)
+	switch {
+	case errors.Is(err, merge.ErrForbidden):
+		return merge.ReasonForbidden
+	case errors.Is(err, merge.ErrUnauthenticated):
+		return merge.ReasonAuth
+	case errors.Is(err, merge.ErrInvalid):
+		return merge.ReasonSettings
+	case errors.As(err, &record), errors.As(err, &alert), errors.As(err, &verify),
+		errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &invalid):
+		return merge.ReasonTLS
+	case errors.As(err, &dns) && !dns.IsTimeout:
+		return merge.ReasonNotFound
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return merge.ReasonRefused
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return merge.ReasonUnreachable
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &netErr) && netErr.Timeout():
+		return merge.ReasonTimeout
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return merge.ReasonClosed
+	}
+	return merge.ReasonProtocol
 }

@@ -71,12 +71,13 @@ func TestProbeFailures(t *testing.T) {
 		ctx   func(context.Context) context.Context
 		stage merge.Stage
 		kind  error
-		// msg is the whole message: the cause alone, as the caller says the rest.
+		// msg is the whole message: the cause alone, as the caller says the rest; before a
+		// session exists, the reason alone.
 		msg string
 	}{
-		{name: "nothing listens", edit: func(c *merge.Cluster) { c.Port = dead }, stage: merge.StageConnect, kind: merge.ErrUnavailable, msg: "dial tcp 127.0.0.1:" + strconv.Itoa(dead) + ": connect: connection refused"},
-		{name: "TLS to a plain port", edit: func(c *merge.Cluster) { c.TLS = true }, stage: merge.StageConnect, kind: merge.ErrUnavailable, msg: "HiveServer2 did not answer within 500ms"},
-		{name: "LDAP without a password", edit: func(c *merge.Cluster) { c.Auth, c.Username = merge.AuthLDAP, "alice" }, stage: merge.StageConnect, kind: merge.ErrInvalid, msg: "hive: LDAP authentication needs a password"},
+		{name: "nothing listens", edit: func(c *merge.Cluster) { c.Port = dead }, stage: merge.StageConnect, kind: merge.ErrUnavailable, msg: "connection refused"},
+		{name: "TLS to a plain port", edit: func(c *merge.Cluster) { c.TLS = true }, stage: merge.StageConnect, kind: merge.ErrUnavailable, msg: "timed out"},
+		{name: "LDAP without a password", edit: func(c *merge.Cluster) { c.Auth, c.Username = merge.AuthLDAP, "alice" }, stage: merge.StageConnect, kind: merge.ErrInvalid, msg: "invalid connection settings"},
 		{name: "statement refused", fault: &hivesandbox.Fault{Match: `^SHOW DATABASES`, Action: hivesandbox.FaultFail, Message: "FAILED: SemanticException no metastore"}, stage: merge.StageQuery, kind: merge.ErrInvalid, msg: "FAILED: SemanticException no metastore"},
 		{name: "statement hangs past the timeout", fault: &hivesandbox.Fault{Match: `^SHOW DATABASES`, Action: hivesandbox.FaultHang}, stage: merge.StageQuery, kind: merge.ErrUnavailable, msg: "HiveServer2 did not answer within 500ms"},
 		{name: "connection dropped", fault: &hivesandbox.Fault{Match: `^SHOW DATABASES`, Action: hivesandbox.FaultDropConnection}, stage: merge.StageQuery, kind: merge.ErrUnavailable, msg: "HiveServer2 closed the connection without an answer"},

@@ -13,8 +13,9 @@ import (
 // closes it. It is the port behind TestCluster; shared/hive implements it.
 type Prober interface {
 	// Probe connects to c, authenticating with password (empty when c has no password_ref),
-	// and runs a statement. On failure the returned Probe's Stage is the stage that failed and
-	// the error says why; the error must not contain password.
+	// and runs a statement. On failure the returned Probe's Stage is the stage that failed, its
+	// Reason says why when it failed before a session existed, and the error must not contain
+	// password.
 	Probe(ctx context.Context, c *Cluster, password string) (Probe, error)
 }
 
@@ -46,7 +47,30 @@ type Probe struct {
 	Databases int
 	// Latency is the round trip of the statement, connecting excluded.
 	Latency time.Duration
+	// Reason is why the connect or authenticate stage failed.
+	Reason Reason
 }
+
+// Reason is why a connection could not be made, in words the domain owns. A connection test
+// reports only these for a failure before a session exists: the bytes the other side sent
+// (a banner, an HTTP error page, a Thrift exception) never reach the caller, so the test
+// cannot read other services' answers through addresses only this server can reach.
+type Reason string
+
+// Reasons for a failed connection.
+const (
+	ReasonRefused      Reason = "connection refused"
+	ReasonTimeout      Reason = "timed out"
+	ReasonForbidden    Reason = "forbidden address"
+	ReasonNotFound     Reason = "host name not found"
+	ReasonUnreachable  Reason = "host unreachable"
+	ReasonTLS          Reason = "TLS handshake failed"
+	ReasonAuth         Reason = "authentication failed"
+	ReasonClosed       Reason = "the server closed the connection"
+	ReasonProtocol     Reason = "no HiveServer2 answer"
+	ReasonSettings     Reason = "invalid connection settings"
+	ReasonUnclassified Reason = "connection failed"
+)
 
 // ConnectionTest is the outcome of testing a cluster's connection settings. A cluster that
 // cannot be reached or refuses the credentials is a result with OK false, not an error: that
@@ -114,6 +138,9 @@ func (s *Service) TestCluster(ctx context.Context, id string) (*ConnectionTest, 
 		if stage == "" {
 			stage = StageConnect
 		}
+		if stage == StageConnect || stage == StageAuthenticate {
+			err = p.Reason
+		}
 		return finish(stage, err, password)
 	}
 	res.OK = true
@@ -127,17 +154,23 @@ func (s *Service) TestCluster(ctx context.Context, id string) (*ConnectionTest, 
 	return finish(StageQuery, nil, password)
 }
 
-// failureMessage explains a failed stage: what was tried, then the adapter's reason, which is
-// written for people and carries no stack.
+// Error makes a Reason the error of a failed stage; the empty Reason is ReasonUnclassified.
+func (r Reason) Error() string {
+	if r == "" {
+		return string(ReasonUnclassified)
+	}
+	return string(r)
+}
+
+// failureMessage explains a failed stage: what was tried, then why. Before a session exists
+// why is a Reason; afterwards it is the resolver's or HiveServer2's message, written for people.
 func failureMessage(c *Cluster, stage Stage, err error) string {
 	var lead string
 	switch stage {
 	case StageSecret:
 		lead = fmt.Sprintf("could not read the password from password_ref %s", c.PasswordRef)
-	case StageConnect:
-		lead = fmt.Sprintf("could not connect to %s", endpoint(c))
-	case StageAuthenticate:
-		lead = fmt.Sprintf("%s refused the credentials%s", endpoint(c), as(c))
+	case StageConnect, StageAuthenticate:
+		lead = fmt.Sprintf("could not connect to %s%s", endpoint(c), as(c))
 	default:
 		lead = fmt.Sprintf("connected to %s%s, but the test statement failed", endpoint(c), as(c))
 	}

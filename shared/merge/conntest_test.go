@@ -3,6 +3,7 @@ package merge_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -51,18 +52,51 @@ func deadPort(t *testing.T) int {
 	return port
 }
 
+// peerWords is what a service that is not HiveServer2 answers; no connection test may repeat it.
+const peerWords = "peer-words-7f3a"
+
+// peer listens on loopback and answers every connection with reply, as another service
+// would, then reads until the client hangs up (closing first could reset the connection
+// before the client read the reply).
+func peer(t *testing.T, reply string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte(reply))
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	_, port := splitAddr(t, ln.Addr().String())
+	return port
+}
+
 func TestTestCluster(t *testing.T) {
 	nosaslHost, nosaslPort := startSandbox(t, nil)
 	ldapHost, ldapPort := startSandbox(t, map[string]string{"alice": ldapPassword})
-	t.Setenv("HM_TEST_HIVE_PASSWORD", ldapPassword)
-	t.Setenv("HM_TEST_WRONG_PASSWORD", "wrong-password")
-	pwFile := filepath.Join(t.TempDir(), "hive-password")
+	t.Setenv("HIVEMERGE_SECRET_TEST_HIVE_PASSWORD", ldapPassword)
+	t.Setenv("HIVEMERGE_SECRET_TEST_WRONG_PASSWORD", "wrong-password")
+	secretDir := t.TempDir()
+	t.Setenv(secretref.DirsVar, secretDir)
+	pwFile := filepath.Join(secretDir, "hive-password")
 	if err := os.WriteFile(pwFile, []byte(ldapPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ldap := func(id, ref string) merge.Cluster {
 		return merge.Cluster{ID: id, Host: ldapHost, Port: ldapPort, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: ref}
 	}
+
+	dead := deadPort(t)
+	peerPort := peer(t, "\x03\x00\x00\x00\x0f"+peerWords)
 
 	svc, _ := newService(t)
 	svc.WithProber(&hive.Prober{}, secretref.New(nil))
@@ -75,14 +109,19 @@ func TestTestCluster(t *testing.T) {
 	}{
 		{"NOSASL", merge.Cluster{ID: "nosasl", Host: nosaslHost, Port: nosaslPort, Auth: merge.AuthNoSASL}, true, merge.StageQuery,
 			"connected to " + net.JoinHostPort(nosaslHost, strconv.Itoa(nosaslPort)) + " (binary, NOSASL) and listed 1 database in"},
-		{"LDAP with an env: password", ldap("ldap-env", "env:HM_TEST_HIVE_PASSWORD"), true, merge.StageQuery, "(binary, LDAP) as alice and listed 1 database"},
+		{"LDAP with an env: password", ldap("ldap-env", "env:HIVEMERGE_SECRET_TEST_HIVE_PASSWORD"), true, merge.StageQuery, "(binary, LDAP) as alice and listed 1 database"},
 		{"LDAP with a file: password", ldap("ldap-file", "file:"+pwFile), true, merge.StageQuery, "as alice and listed 1 database"},
-		{"wrong password", ldap("ldap-wrong", "env:HM_TEST_WRONG_PASSWORD"), false, merge.StageAuthenticate,
-			"(binary, LDAP) refused the credentials as alice: Bad SASL negotiation status: 3 (Error validating the login)"},
-		{"password variable unset", ldap("ldap-unset", "env:HM_TEST_UNSET_PASSWORD"), false, merge.StageSecret,
-			"could not read the password from password_ref env:HM_TEST_UNSET_PASSWORD: environment variable HM_TEST_UNSET_PASSWORD is not set or empty"},
-		{"password file missing", ldap("ldap-nofile", "file:/nonexistent/hive-password"), false, merge.StageSecret, "password file /nonexistent/hive-password does not exist"},
-		{"nothing listens", merge.Cluster{ID: "dead", Host: "127.0.0.1", Port: deadPort(t), Auth: merge.AuthNoSASL}, false, merge.StageConnect, "connect: connection refused"},
+		{"wrong password", ldap("ldap-wrong", "env:HIVEMERGE_SECRET_TEST_WRONG_PASSWORD"), false, merge.StageAuthenticate,
+			"could not connect to " + net.JoinHostPort(ldapHost, strconv.Itoa(ldapPort)) + " (binary, LDAP) as alice: authentication failed"},
+		{"password variable unset", ldap("ldap-unset", "env:HIVEMERGE_SECRET_TEST_UNSET_PASSWORD"), false, merge.StageSecret,
+			"could not read the password from password_ref env:HIVEMERGE_SECRET_TEST_UNSET_PASSWORD: environment variable HIVEMERGE_SECRET_TEST_UNSET_PASSWORD is not set or empty"},
+		{"password file missing", ldap("ldap-nofile", "file:"+filepath.Join(secretDir, "missing")), false, merge.StageSecret, "password file " + filepath.Join(secretDir, "missing") + " does not exist"},
+		{"password file outside the secret directories", ldap("ldap-outside", "file:/nonexistent/hive-password"), false, merge.StageSecret, "password file /nonexistent/hive-password is not below a secret directory"},
+		{"password variable outside the prefix", ldap("ldap-prefix", "env:HIVE_PASSWORD"), false, merge.StageSecret, "env: references must name a variable starting with HIVEMERGE_SECRET_"},
+		{"nothing listens", merge.Cluster{ID: "dead", Host: "127.0.0.1", Port: dead, Auth: merge.AuthNoSASL}, false, merge.StageConnect,
+			"could not connect to 127.0.0.1:" + strconv.Itoa(dead) + " (binary, NOSASL): connection refused"},
+		{"a peer that is not HiveServer2", merge.Cluster{ID: "peer", Host: "127.0.0.1", Port: peerPort, Auth: merge.AuthNone}, false, merge.StageAuthenticate,
+			"could not connect to 127.0.0.1:" + strconv.Itoa(peerPort) + " (binary, NONE): authentication failed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := svc.CreateCluster(t.Context(), c.cluster); err != nil {
@@ -98,7 +137,7 @@ func TestTestCluster(t *testing.T) {
 			if c.ok && got.Databases != 1 {
 				t.Errorf("databases = %d, want 1 (default)", got.Databases)
 			}
-			for _, secret := range []string{ldapPassword, "wrong-password"} {
+			for _, secret := range []string{ldapPassword, "wrong-password", peerWords} {
 				if strings.Contains(got.Message, secret) {
 					t.Errorf("the message shows a password: %s", got.Message)
 				}
@@ -131,7 +170,7 @@ func TestTestClusterRefuses(t *testing.T) {
 			svc, _ := newService(t)
 			for _, cl := range []merge.Cluster{
 				{ID: "plain", Host: host, Port: port, Auth: merge.AuthNoSASL},
-				{ID: "withref", Host: host, Port: port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HM_TEST_HIVE_PASSWORD"},
+				{ID: "withref", Host: host, Port: port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HIVEMERGE_SECRET_TEST_HIVE_PASSWORD"},
 			} {
 				if _, err := svc.CreateCluster(t.Context(), cl); err != nil {
 					t.Fatal(err)

@@ -97,9 +97,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer store.Close()
-	secrets := secretref.New(getenv)
+	secrets, err := secretref.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
 	defer secrets.Close()
-	svc := merge.NewService(store, store).WithProber(&hive.Prober{Logger: logger}, secrets)
+	allowed, err := merge.ParseHostAllowlist(getenv("HIVEMERGE_ALLOWED_CLUSTER_HOSTS"))
+	if err != nil {
+		return fmt.Errorf("HIVEMERGE_ALLOWED_CLUSTER_HOSTS: %w", err)
+	}
+	svc := merge.NewService(store, store).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets)
 	if getenv("HIVEMERGE_DEMO_CLUSTER") != "0" {
 		if err := ensureDemoCluster(ctx, svc, getenv); err != nil {
 			return err
