@@ -8,31 +8,63 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
 // GenerateOptions size a generated warehouse. Zero values take the defaults noted per field.
 type GenerateOptions struct {
-	Seed              int64
-	Databases         []string // default sales, web, ops
-	TablesPerDB       int      // default: every template of the database (3)
-	Days              int      // daily partitions from 2024-01-01; default 3
-	HoursPerDay       int      // hourly partitions for tables partitioned by hour; default 4
-	FilesPerPartition int      // default 6
-	RowsPerFile       int      // default 20
-	MaxFiles          int      // upper bound on data files; default 1,000,000
+	Seed      int64
+	Databases []string // default sales, web, ops
+	// Scale sizes the warehouse in percent of the demo's: file counts and the rows of the
+	// large files shrink with it, while every table, partition and table kind stays. The
+	// default, 100, gives about 33,000 files in 1,650 partitions and 100 MB; 1 gives a few
+	// hundred files for tests.
+	Scale    int
+	MaxFiles int // upper bound on data files; default 1,000,000
 }
 
 // GenerateReport counts what Generate created.
 type GenerateReport struct {
+	Databases  int
 	Tables     int
 	Partitions int
 	Files      int
+	Rows       int64
 	Bytes      int64
+	// Worst is the partition (or unpartitioned table) with the most files.
+	Worst WorstPartition
 }
 
-// tableTemplate describes one generated table.
+// WorstPartition names the location holding the most files; Partition is empty for an
+// unpartitioned table.
+type WorstPartition struct {
+	Table     string
+	Partition string
+	Files     int
+}
+
+// String is the summary the demo prints.
+func (r GenerateReport) String() string {
+	worst := r.Worst.Table
+	if r.Worst.Partition != "" {
+		worst += " " + r.Worst.Partition
+	}
+	return fmt.Sprintf("%d databases, %d tables, %d partitions, %d files, %d rows, %.1f MB; worst partition: %s (%d files)\n"+
+		"Every file is delimited text whatever format its table declares (ORC, Parquet, RCFile...): a sandbox, not a Hive.",
+		r.Databases, r.Tables, r.Partitions, r.Files, r.Rows, float64(r.Bytes)/(1<<20), worst, r.Worst.Files)
+}
+
+// GeneratedMarker is the file, beside metastore.json, that records a finished generation and
+// its summary; a generating command checks it so that a warehouse is generated once.
+const GeneratedMarker = "generated.txt"
+
+// storageNote is the comment of every generated table, so that DESCRIBE FORMATTED says what
+// the declared format does not.
+const storageNote = "hivesandbox: stored as delimited text, whatever the declared format"
+
+// tableTemplate describes one generated table and its layout at scale 100.
 type tableTemplate struct {
 	name       string
 	cols       []column
@@ -42,40 +74,61 @@ type tableTemplate struct {
 	acid       string // "", "full" or "insert_only"
 	bucketCols []string
 	buckets    int
-	hourly     bool   // partitioned by (dt date, hr <hourType>) rather than (dt date)
-	hourType   string // string or int
-	unpart     bool
 	props      map[string]string
+
+	unpart   bool
+	hourly   bool   // partitioned by (dt date, hr <hourType>) rather than (dt date)
+	hourType string // string or int
+	days     int    // daily partitions from 2024-01-01
+	hours    int    // hourly partitions per day
+
+	files int // per partition, or of the table when unpartitioned
+	rows  int // mean rows per file; each file has between half and one and a half times as many
+	// hot partitions, the first of the table, hold hotFiles files each: a backfill gone wrong.
+	hot, hotFiles int
+	// healthy tables have a few large files that need no merge; their rows follow the scale.
+	healthy bool
+	// customLoc keeps the second partition at a custom location, as left behind by an earlier
+	// manual repair; emptyLast leaves the newest partition created but not yet loaded.
+	customLoc, emptyLast bool
 }
 
 var (
-	orderCols = []column{{Name: "order_id", Type: "bigint"}, {Name: "customer_id", Type: "bigint"}, {Name: "amount", Type: "double"}, {Name: "status", Type: "string"}, {Name: "note", Type: "string"}}
-	itemCols  = []column{{Name: "order_id", Type: "bigint"}, {Name: "sku", Type: "string"}, {Name: "qty", Type: "int"}, {Name: "price", Type: "double"}}
-	eventCols = []column{{Name: "event_id", Type: "bigint"}, {Name: "user_id", Type: "bigint"}, {Name: "kind", Type: "string"}, {Name: "payload", Type: "string"}}
+	orderCols   = []column{{Name: "order_id", Type: "bigint"}, {Name: "customer_id", Type: "bigint"}, {Name: "amount", Type: "double"}, {Name: "status", Type: "string"}, {Name: "note", Type: "string"}}
+	itemCols    = []column{{Name: "order_id", Type: "bigint"}, {Name: "sku", Type: "string"}, {Name: "qty", Type: "int"}, {Name: "price", Type: "double"}}
+	eventCols   = []column{{Name: "event_id", Type: "bigint"}, {Name: "user_id", Type: "bigint"}, {Name: "kind", Type: "string"}, {Name: "payload", Type: "string"}}
+	paymentCols = []column{{Name: "payment_id", Type: "bigint"}, {Name: "order_id", Type: "bigint"}, {Name: "amount", Type: "double"}, {Name: "method", Type: "string"}}
 )
 
 // templates are the curated tables of the default databases; together they cover every
-// layout the engines must handle.
+// layout the engines must handle, from partitions of thousands of tiny files to tables that
+// need no merge, and an Iceberg table they must refuse.
 var templates = map[string][]tableTemplate{
 	"sales": {
-		{name: "orders", cols: orderCols, format: "TEXTFILE", hourly: true, hourType: "string"},
-		{name: "order_items", cols: itemCols, format: "ORC", hourly: true, hourType: "int", props: map[string]string{"orc.compress": "SNAPPY"}},
-		{name: "payments", cols: []column{{Name: "payment_id", Type: "bigint"}, {Name: "order_id", Type: "bigint"}, {Name: "amount", Type: "double"}, {Name: "method", Type: "string"}}, format: "ORC", acid: "full", bucketCols: []string{"payment_id"}, buckets: 2},
+		{name: "orders", cols: orderCols, format: "TEXTFILE", hourly: true, hourType: "string", days: 30, hours: 24, files: 16, rows: 12, customLoc: true, emptyLast: true},
+		{name: "order_items", cols: itemCols, format: "ORC", hourly: true, hourType: "int", days: 14, hours: 24, files: 8, rows: 20, hot: 1, hotFiles: 2500, props: map[string]string{"orc.compress": "SNAPPY"}},
+		{name: "payments", cols: paymentCols, format: "ORC", acid: "full", bucketCols: []string{"payment_id"}, buckets: 2, days: 10, files: 150, rows: 8},
+		{name: "customers", cols: []column{{Name: "customer_id", Type: "bigint"}, {Name: "name", Type: "string"}, {Name: "segment", Type: "string"}}, format: "PARQUET", unpart: true, files: 2, rows: 120_000, healthy: true},
 	},
 	"web": {
-		{name: "clicks", cols: eventCols, format: "PARQUET", external: true, hourly: true, hourType: "string", props: map[string]string{"parquet.compression": "SNAPPY"}},
-		{name: "sessions", cols: []column{{Name: "session_id", Type: "string"}, {Name: "user_id", Type: "bigint"}, {Name: "pages", Type: "int"}, {Name: "referrer", Type: "string"}}, format: "TEXTFILE", delim: ","},
-		{name: "pageviews", cols: eventCols, format: "ORC", acid: "insert_only"},
+		{name: "clicks", cols: eventCols, format: "PARQUET", external: true, hourly: true, hourType: "string", days: 7, hours: 24, files: 10, rows: 15, hot: 2, hotFiles: 2000, props: map[string]string{"parquet.compression": "SNAPPY"}},
+		{name: "sessions", cols: []column{{Name: "session_id", Type: "string"}, {Name: "user_id", Type: "bigint"}, {Name: "pages", Type: "int"}, {Name: "referrer", Type: "string"}}, format: "TEXTFILE", delim: ",", external: true, days: 30, files: 40, rows: 10},
+		{name: "pageviews", cols: eventCols, format: "ORC", acid: "insert_only", days: 10, files: 100, rows: 10, emptyLast: true},
+		{name: "daily_summary", cols: eventCols, format: "PARQUET", days: 30, files: 1, rows: 45_000, healthy: true},
 	},
 	"ops": {
-		{name: "metrics", cols: []column{{Name: "host", Type: "string"}, {Name: "metric", Type: "string"}, {Name: "value", Type: "double"}}, format: "RCFILE", hourly: true, hourType: "string"},
-		{name: "events", cols: eventCols, format: "ORC", bucketCols: []string{"event_id"}, buckets: 4},
-		{name: "audit_log", cols: []column{{Name: "ts", Type: "string"}, {Name: "actor", Type: "string"}, {Name: "action", Type: "string"}}, format: "SEQUENCEFILE", unpart: true},
+		{name: "metrics", cols: []column{{Name: "host", Type: "string"}, {Name: "metric", Type: "string"}, {Name: "value", Type: "double"}}, format: "RCFILE", hourly: true, hourType: "string", days: 14, hours: 24, files: 6, rows: 25, hot: 1, hotFiles: 3000},
+		{name: "events", cols: eventCols, format: "ORC", bucketCols: []string{"event_id"}, buckets: 4, days: 10, files: 64, rows: 10},
+		{name: "audit_log", cols: []column{{Name: "ts", Type: "string"}, {Name: "actor", Type: "string"}, {Name: "action", Type: "string"}}, format: "SEQUENCEFILE", unpart: true, files: 800, rows: 10},
+		{name: "events_iceberg", cols: eventCols, format: "PARQUET", external: true, unpart: true, files: 400, rows: 10, props: map[string]string{
+			"table_type": "ICEBERG", "storage_handler": "org.apache.iceberg.mr.hive.HiveIcebergStorageHandler",
+			"format-version": "2", "external.table.purge": "TRUE",
+		}},
 	},
 }
 
 func genericTemplate(i int) tableTemplate {
-	return tableTemplate{name: fmt.Sprintf("events_%02d", i), cols: eventCols, format: []string{"TEXTFILE", "ORC", "PARQUET"}[i%3], hourly: true, hourType: "string"}
+	return tableTemplate{name: fmt.Sprintf("events_%02d", i), cols: eventCols, format: []string{"TEXTFILE", "ORC", "PARQUET"}[i%3], hourly: true, hourType: "string", days: 3, hours: 4, files: 6, rows: 20}
 }
 
 // genFile is one data file to write.
@@ -88,6 +141,14 @@ type genFile struct {
 	base int64 // first id in the file
 }
 
+// scaled is n at scale percent, at least 1 when n is.
+func scaled(n, scale int) int {
+	if n == 0 {
+		return 0
+	}
+	return max(n*scale/100, 1)
+}
+
 // Generate fills w with databases and tables full of small files. The same options give the
 // same data files byte for byte. Files are written directly and the catalog is saved once at
 // the end, so a million files take minutes, not hours. Existing tables of the same names are
@@ -96,10 +157,7 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 	if len(opts.Databases) == 0 {
 		opts.Databases = []string{"sales", "web", "ops"}
 	}
-	opts.Days = defaultInt(opts.Days, 3)
-	opts.HoursPerDay = min(defaultInt(opts.HoursPerDay, 4), 24)
-	opts.FilesPerPartition = defaultInt(opts.FilesPerPartition, 6)
-	opts.RowsPerFile = defaultInt(opts.RowsPerFile, 20)
+	opts.Scale = defaultInt(opts.Scale, 100)
 	opts.MaxFiles = defaultInt(opts.MaxFiles, 1_000_000)
 
 	type planned struct {
@@ -110,21 +168,16 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 	var plan []planned
 	for _, db := range opts.Databases {
 		tpls := templates[db]
-		n := opts.TablesPerDB
-		if n == 0 {
-			n = max(len(tpls), 1)
+		if len(tpls) == 0 {
+			tpls = []tableTemplate{genericTemplate(0)}
 		}
-		for i := range n {
-			tpl := genericTemplate(i)
-			if i < len(tpls) {
-				tpl = tpls[i]
-			}
+		for _, tpl := range tpls {
 			plan = append(plan, planned{db: db, tpl: tpl})
 		}
 	}
 	budget := opts.MaxFiles
 	var files []genFile
-	var rep GenerateReport
+	rep := GenerateReport{Databases: len(opts.Databases)}
 	now := w.unixNow()
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	w.mu.Lock()
@@ -156,13 +209,18 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 	}
 	w.mu.Unlock()
 
+	// where names each location's table and partition, for the worst partition.
+	type where struct{ table, part string }
+	whereOf := map[string]where{}
 	for i := range plan {
 		pl := &plan[i]
 		tpl := pl.tpl
 		t := &table{
 			DB: pl.db, Name: tpl.name, Owner: "hive", Columns: tpl.cols, Format: tpl.format, Delim: tpl.delim,
 			External: tpl.external, BucketCols: tpl.bucketCols, NumBuckets: tpl.buckets,
-			Params:     map[string]string{"bucketing_version": "2", "transient_lastDdlTime": strconv.FormatInt(now, 10)},
+			Params: map[string]string{
+				"bucketing_version": "2", "transient_lastDdlTime": strconv.FormatInt(now, 10), "comment": storageNote,
+			},
 			Partitions: map[string]*partition{}, CreateTime: now,
 			Location: filepath.Join(dbLoc[pl.db], tpl.name),
 		}
@@ -189,6 +247,10 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 		rep.Tables++
 		if err := os.MkdirAll(t.Location, 0o755); err != nil {
 			return rep, fmt.Errorf("generate: %w", err)
+		}
+		rows := tpl.rows
+		if tpl.healthy {
+			rows = scaled(rows, opts.Scale)
 		}
 		// Spread the file budget evenly over the tables still to plan.
 		tableBudget := budget / (len(plan) - i)
@@ -223,21 +285,30 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 					}
 					path = filepath.Join(dir, name)
 				}
-				out = append(out, genFile{path: path, loc: dir, seed: fileSeed(opts.Seed, pl.db, tpl.name, partIdx, f), tmpl: &pl.tpl, rows: opts.RowsPerFile, base: nextID})
-				nextID += int64(opts.RowsPerFile)
+				seed := fileSeed(opts.Seed, pl.db, tpl.name, partIdx, f)
+				// Small files vary between half and one and a half times the mean; the
+				// large files of healthy tables stay within a tenth of it.
+				spread := rows
+				if tpl.healthy {
+					spread = rows / 5
+				}
+				n := max(rows-spread/2+int(seed%uint64(spread+1)), 1)
+				out = append(out, genFile{path: path, loc: dir, seed: seed, tmpl: &pl.tpl, rows: n, base: nextID})
+				nextID += int64(n)
 				used++
 			}
 			return out
 		}
 		if tpl.unpart {
-			files = append(files, addFiles(t.Location, opts.Days*opts.FilesPerPartition, 0)...)
+			files = append(files, addFiles(t.Location, scaled(tpl.files, opts.Scale), 0)...)
+			whereOf[t.Location] = where{table: t.qualified()}
 		} else {
 			hours := 1
 			if tpl.hourly {
-				hours = opts.HoursPerDay
+				hours = tpl.hours
 			}
 			partIdx := 0
-			for d := range opts.Days {
+			for d := range tpl.days {
 				for h := range hours {
 					if used >= tableBudget {
 						break
@@ -252,18 +323,18 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 					}
 					name := partName(t.PartCols, values)
 					loc := filepath.Join(t.Location, name)
-					// sales.orders keeps one partition at a custom location, as left behind
-					// by an earlier manual repair.
-					if pl.db == "sales" && tpl.name == "orders" && partIdx == 1 {
-						loc = filepath.Join(w.dir, "custom", "sales_orders_"+values[0]+"_"+values[1])
+					if tpl.customLoc && partIdx == 1 {
+						loc = filepath.Join(w.dir, "custom", pl.db+"_"+tpl.name+"_"+strings.Join(values, "_"))
 					}
-					n := opts.FilesPerPartition
-					// The newest hour of multi-partition tables is empty: created, not yet
-					// loaded.
-					if d == opts.Days-1 && h == hours-1 && opts.Days*hours > 1 && tpl.acid == "" {
+					n := scaled(tpl.files, opts.Scale)
+					switch {
+					case partIdx < tpl.hot:
+						n = scaled(tpl.hotFiles, opts.Scale)
+					case tpl.emptyLast && d == tpl.days-1 && h == hours-1:
 						n = 0
 					}
 					files = append(files, addFiles(loc, n, partIdx)...)
+					whereOf[loc] = where{table: t.qualified(), part: name}
 					t.Partitions[name] = &partition{Values: values, Location: loc, CreateTime: now, Params: map[string]string{
 						"transient_lastDdlTime": strconv.FormatInt(now, 10),
 					}}
@@ -282,7 +353,7 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 		return rep, err
 	}
 	// Record statistics as Hive would have after loading the files: accurate for managed
-	// tables, fast (file-count only) for the external one.
+	// tables, fast (file-count only) for the external ones.
 	byLoc := map[string]*basicStats{}
 	for i, f := range files {
 		s := byLoc[f.loc]
@@ -295,8 +366,16 @@ func Generate(ctx context.Context, w *Warehouse, opts GenerateOptions) (Generate
 		s.rows += int64(f.rows)
 		s.raw += sizes[i] - int64(f.rows)
 		rep.Bytes += sizes[i]
+		rep.Rows += int64(f.rows)
 	}
 	rep.Files = len(files)
+	for loc, s := range byLoc {
+		wh := whereOf[loc]
+		// Ties go to the first name, so the report does not depend on map order.
+		if n := int(s.files); n > rep.Worst.Files || n == rep.Worst.Files && wh.table+wh.part < rep.Worst.Table+rep.Worst.Partition {
+			rep.Worst = WorstPartition{Table: wh.table, Partition: wh.part, Files: n}
+		}
+	}
 	for _, pl := range plan {
 		t := pl.t
 		statsFor := func(params map[string]string, loc string) {

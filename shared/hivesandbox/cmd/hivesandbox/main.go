@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
@@ -66,15 +68,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logLevel   = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 		allowDirs  dirList
 
-		generate   = fs.Bool("generate", false, "fill the warehouse with generated tables of small files when it has no tables")
-		regenerate = fs.Bool("regenerate", false, "generate even when the warehouse already has tables")
+		generate   = fs.Bool("generate", false, "fill the warehouse with generated tables of small files, once: not again after it has been generated ("+hiveql.GeneratedMarker+") or when it has tables")
+		regenerate = fs.Bool("regenerate", false, "generate even when the warehouse was generated or has tables")
 		seed       = fs.Int64("seed", 1, "generator seed; the same seed gives the same warehouse")
 		databases  = fs.String("databases", "", "generated database `names`, comma-separated (default: the generator's)")
-		tables     = fs.Int("tables", 0, "generated tables per database (0: the generator's default)")
-		days       = fs.Int("days", 0, "daily partitions per table (0: the generator's default)")
-		hours      = fs.Int("hours", 0, "hourly partitions per day (0: the generator's default)")
-		files      = fs.Int("files", 0, "files per partition (0: the generator's default)")
-		rows       = fs.Int("rows", 0, "rows per file (0: the generator's default)")
+		scale      = fs.Int("scale", 100, "generated warehouse size in `percent` of the demo's (about 33,000 files at 100)")
 		maxFiles   = fs.Int("max-files", 0, "upper bound on generated files (0: the generator's default)")
 	)
 	fs.Var(&allowDirs, "allow-dir", "`directory` below which LOCATION may point besides the warehouse; repeatable or comma-separated")
@@ -123,14 +121,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if *generate || *regenerate {
-		opts := hiveql.GenerateOptions{
-			Seed: *seed, TablesPerDB: *tables, Days: *days, HoursPerDay: *hours,
-			FilesPerPartition: *files, RowsPerFile: *rows, MaxFiles: *maxFiles,
+		if *scale <= 0 {
+			return errors.New("-scale must be a positive percentage")
 		}
+		opts := hiveql.GenerateOptions{Seed: *seed, Scale: *scale, MaxFiles: *maxFiles}
 		if *databases != "" {
 			opts.Databases = strings.Split(*databases, ",")
 		}
-		if err := generateWarehouse(ctx, log, *warehouse, allowDirs, opts, *regenerate); err != nil {
+		if err := generateWarehouse(ctx, log, stdout, *warehouse, allowDirs, opts, *regenerate); err != nil {
 			return err
 		}
 	}
@@ -182,8 +180,10 @@ func parseUsers(s string) (map[string]string, error) {
 }
 
 // generateWarehouse fills the warehouse before the server opens it, so that no client ever
-// sees it half generated. A warehouse that already has tables is left alone unless force.
-func generateWarehouse(ctx context.Context, log *slog.Logger, dir string, allowDirs []string, opts hiveql.GenerateOptions, force bool) error {
+// sees it half generated, and prints the generator's summary. It generates once: a warehouse
+// with the marker file, or one that has tables (a user's), is left alone unless force. An
+// interrupted run left no marker, so the next one starts over.
+func generateWarehouse(ctx context.Context, log *slog.Logger, stdout io.Writer, dir string, allowDirs []string, opts hiveql.GenerateOptions, force bool) error {
 	wh, err := hiveql.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open warehouse: %w", err)
@@ -193,7 +193,12 @@ func generateWarehouse(ctx context.Context, log *slog.Logger, dir string, allowD
 	if err := wh.AllowLocations(allowDirs...); err != nil {
 		return fmt.Errorf("-allow-dir: %w", err)
 	}
+	marker := filepath.Join(wh.Dir(), hiveql.GeneratedMarker)
 	if !force {
+		if _, err := os.Stat(marker); err == nil {
+			log.Info("warehouse already generated; not generating again (use -regenerate to force)", "marker", marker)
+			return nil
+		}
 		n, err := countTables(ctx, wh)
 		if err != nil {
 			return fmt.Errorf("inspect warehouse: %w", err)
@@ -203,12 +208,19 @@ func generateWarehouse(ctx context.Context, log *slog.Logger, dir string, allowD
 			return nil
 		}
 	}
-	log.Info("generating warehouse", "dir", dir, "seed", opts.Seed)
+	log.Info("generating warehouse", "dir", dir, "seed", opts.Seed, "scale", opts.Scale)
+	start := time.Now()
 	rep, err := hiveql.Generate(ctx, wh, opts)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	log.Info("warehouse generated", "tables", rep.Tables, "partitions", rep.Partitions, "files", rep.Files, "bytes", rep.Bytes)
+	summary := fmt.Sprintf("generated in %s (seed %d, scale %d%%): %s\n", time.Since(start).Round(100*time.Millisecond), opts.Seed, opts.Scale, rep)
+	if err := os.WriteFile(marker, []byte(summary), 0o644); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	log.Info("warehouse generated", "tables", rep.Tables, "partitions", rep.Partitions, "files", rep.Files, "bytes", rep.Bytes,
+		"worst_table", rep.Worst.Table, "worst_partition", rep.Worst.Partition, "worst_files", rep.Worst.Files)
+	fmt.Fprint(stdout, summary)
 	return nil
 }
 

@@ -103,8 +103,9 @@ func TestRun(t *testing.T) {
 }
 
 // startRun runs the command in the background and returns the binary address from its
-// listening line, its log and a function that stops it and returns run's error.
-func startRun(t *testing.T, args ...string) (addr string, log *syncWriter, stop func() error) {
+// listening line, its standard output up to that line, its log and a function that stops it
+// and returns run's error.
+func startRun(t *testing.T, args ...string) (addr, stdout string, log *syncWriter, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
@@ -114,17 +115,21 @@ func startRun(t *testing.T, args ...string) (addr string, log *syncWriter, stop 
 		done <- run(ctx, args, outW, log)
 		outW.Close()
 	}()
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("no listening line: %v; run: %v; log: %s", err, <-done, log.String())
+	// The generator's summary, when it ran, comes before the listening line.
+	out := &strings.Builder{}
+	r := bufio.NewReader(outR)
+	var m []string
+	for m == nil {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			cancel()
+			t.Fatalf("no listening line: %v; run: %v; stdout: %s; log: %s", err, <-done, out, log.String())
+		}
+		out.WriteString(line)
+		m = regexp.MustCompile(`listening: binary=(\S+)`).FindStringSubmatch(line)
 	}
 	go io.Copy(io.Discard, outR)
-	m := regexp.MustCompile(`binary=(\S+)`).FindStringSubmatch(line)
-	if m == nil {
-		t.Fatalf("listening line = %q", line)
-	}
-	return m[1], log, func() error {
+	return m[1], out.String(), log, func() error {
 		cancel()
 		return <-done
 	}
@@ -132,10 +137,22 @@ func startRun(t *testing.T, args ...string) (addr string, log *syncWriter, stop 
 
 func TestRunGenerate(t *testing.T) {
 	warehouse := t.TempDir()
-	args := []string{"-addr", "127.0.0.1:0", "-warehouse", warehouse, "-generate", "-seed", "7",
-		"-databases", "sales", "-tables", "2", "-days", "1", "-hours", "2", "-files", "2", "-rows", "3"}
+	args := []string{"-addr", "127.0.0.1:0", "-warehouse", warehouse, "-generate", "-seed", "7", "-databases", "sales", "-scale", "1"}
 
-	addr, _, stop := startRun(t, args...)
+	addr, stdout, _, stop := startRun(t, args...)
+	// The summary names what matters to a newcomer, and is kept beside the catalog.
+	for _, want := range []string{"seed 7, scale 1%", "4 tables", "partitions", "files", "worst partition: sales.order_items dt=2024-01-01/hr=0 (25 files)", "delimited text"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	marker, err := os.ReadFile(filepath.Join(warehouse, "generated.txt"))
+	if err != nil || !strings.Contains(stdout, string(marker)) {
+		t.Errorf("marker %q (%v), want the summary", marker, err)
+	}
+	if _, err := os.Stat(filepath.Join(warehouse, "warehouse", "sales.db", "orders")); err != nil {
+		t.Errorf("the layout is not <warehouse>/warehouse/sales.db: %v", err)
+	}
 	host, port, _ := net.SplitHostPort(addr)
 	p, _ := strconv.Atoi(port)
 	cfg := gohive.NewConnectConfiguration()
@@ -160,20 +177,58 @@ func TestRunGenerate(t *testing.T) {
 	}
 	cur.Close()
 	conn.Close()
-	if len(tables) != 2 {
-		t.Errorf("generated tables = %q, want 2", tables)
+	if len(tables) != 4 {
+		t.Errorf("generated tables = %q, want 4", tables)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 
-	// A warehouse with tables is served as it is.
-	_, log, stop := startRun(t, args...)
+	// A generated warehouse is served as it is, even when its tables are gone.
+	if err := os.Remove(filepath.Join(warehouse, "metastore.json")); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, log, stop := startRun(t, args...)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(log.String(), "not generating") {
-		t.Errorf("second run's log does not say it kept the warehouse:\n%s", log.String())
+	if !strings.Contains(log.String(), "already generated") || strings.Contains(stdout, "generated in") {
+		t.Errorf("second run did not keep the warehouse:\n%s\n%s", stdout, log.String())
+	}
+
+	// Without the marker, a warehouse with tables (a user's) is left alone too.
+	other := t.TempDir()
+	addr, _, _, stop = startRun(t, "-addr", "127.0.0.1:0", "-warehouse", other)
+	execHive(t, addr, "CREATE TABLE mine (x int)")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, log, stop = startRun(t, "-addr", "127.0.0.1:0", "-warehouse", other, "-generate")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "already has tables") {
+		t.Errorf("a user's warehouse was not left alone:\n%s", log.String())
+	}
+}
+
+// execHive runs one statement on the sandbox at addr.
+func execHive(t *testing.T, addr, stmt string) {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	cfg := gohive.NewConnectConfiguration()
+	cfg.SocketTimeout = 30 * time.Second
+	conn, err := gohive.Connect(host, p, "NOSASL", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cur := conn.Cursor()
+	defer cur.Close()
+	cur.Exec(context.Background(), stmt)
+	if cur.Err != nil {
+		t.Fatalf("%s: %v", stmt, cur.Err)
 	}
 }
 
@@ -188,6 +243,7 @@ func TestRunFlagErrors(t *testing.T) {
 		{name: "cert without key", args: []string{"-warehouse", "x", "-tls-cert", "c.pem"}, want: "go together"},
 		{name: "missing faults file", args: []string{"-warehouse", "x", "-faults", "/nonexistent/f.json"}, want: "-faults"},
 		{name: "stray argument", args: []string{"-warehouse", "x", "extra"}, want: "unexpected arguments"},
+		{name: "zero scale", args: []string{"-warehouse", "x", "-generate", "-scale", "0"}, want: "-scale must be"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
