@@ -176,11 +176,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
+// apiFunction names the function that serves the whole REST router (functions.Server's
+// Functions).
+const apiFunction = "API"
+
 // mux serves like the functions framework does, with the REST router beside the functions.
 // funcframework.Start cannot be used: it calls http.ListenAndServe itself, so there is no
 // listener to choose (port 0), no bound address to report and no graceful shutdown. Its
 // routing is simple to keep: with FUNCTION_TARGET unset every function at exactly /Name; set,
 // that one function at /.
+//
+// Two additions for people: / leads to the docs, and the API function, deployed, answers
+// every path below its URL (.../API/api/v1/tasks/), so it does so below /API/ too.
 func mux(srv *functions.Server, target string) http.Handler {
 	m := http.NewServeMux()
 	for _, f := range srv.Functions() {
@@ -191,9 +198,16 @@ func mux(srv *functions.Server, target string) http.Handler {
 			continue
 		}
 		m.Handle("/"+f.Name, f.Handler)
+		if f.Name == apiFunction {
+			m.Handle("/"+f.Name+"/", http.StripPrefix("/"+f.Name, f.Handler))
+			docs := http.RedirectHandler("/"+f.Name+"/docs", http.StatusFound)
+			m.Handle("GET /"+f.Name, docs)
+			m.Handle("GET /"+f.Name+"/{$}", docs)
+		}
 	}
 	if target == "" {
 		m.Handle("/", srv.Handler())
+		m.Handle("GET /{$}", http.RedirectHandler("/docs", http.StatusFound))
 	}
 	return m
 }

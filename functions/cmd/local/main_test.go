@@ -150,6 +150,12 @@ func TestRun(t *testing.T) {
 		{"stats", "GET", "/TaskStats", "", auth, 200, `"pending":1`},
 		{"no token", "GET", "/api/v1/tasks/", "", nil, 401, `"unauthenticated"`},
 		{"unknown path", "GET", "/nope", "", nil, 404, `"not_found"`},
+		{"root leads to the docs", "GET", "/", "", nil, 200, "<h1>hivemerge API</h1>"},
+		{"only GET / is redirected", "POST", "/", "", auth, 404, `"not_found"`},
+		{"API function at /API", "GET", "/API", "", nil, 200, "<h1>hivemerge API</h1>"},
+		{"API function below /API/ as deployed", "GET", "/API/api/v1/tasks/?status=pending", "", auth, 200, `"table_name":"orders"`},
+		{"API function's health", "GET", "/API/health", "", nil, 200, `"ok"`},
+		{"API function's unknown path", "GET", "/API/nope", "", nil, 404, `"no such path: /nope"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, body := request(t, c.method, s.url+c.path, c.body, c.header...)
