@@ -5,12 +5,15 @@ PKGS := ./...
 # The race detector slows tests about threefold; CI keeps it on.
 GOTESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: demo test go-test fuzz infra-check lint bench build package deploy
+.PHONY: demo demo-reset test go-test fuzz infra-check lint bench build package deploy
 ENV ?= dev
 FUZZTIME ?= 20s
 
 demo: ## Hive sandbox + local server with the REST API on the embedded store
 	bash scripts/demo.sh
+
+demo-reset: ## delete the demo's state (HIVEMERGE_DEMO_DIR, default var/demo); refuses while a demo runs
+	bash scripts/demo-reset.sh
 
 test: lint go-test fuzz infra-check ## everything CI runs
 

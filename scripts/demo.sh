@@ -1,42 +1,119 @@
 #!/usr/bin/env bash
 # Runs the demo stack: the Hive sandbox over a generated warehouse of small files, and the local
-# server (functions, REST API, docs) on the embedded store. Ctrl-C stops both.
+# server (functions, REST API, docs) on the embedded store. Ctrl-C stops both. The banner comes
+# only once the server answers; on failure the script says why and what to change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/demo-lib.sh
 
 : "${PORT:=8080}"
+: "${HOST:=127.0.0.1}"
 : "${HIVEMERGE_SANDBOX_ADDR:=127.0.0.1:10000}"
-: "${HIVEMERGE_DEMO_DIR:=var/demo}"
 : "${HIVEMERGE_API_TOKEN:=demo-admin-token}"
-export PORT HIVEMERGE_API_TOKEN
-export HIVEMERGE_BOLT_PATH="${HIVEMERGE_BOLT_PATH:-$HIVEMERGE_DEMO_DIR/hivemerge.db}"
-export HIVEMERGE_SANDBOX_WAREHOUSE="$PWD/$HIVEMERGE_DEMO_DIR/warehouse"
+: "${HIVEMERGE_DEMO_SCALE:=100}"
 
-mkdir -p "$HIVEMERGE_DEMO_DIR" bin
-go build -o bin/ ./shared/hivesandbox/cmd/hivesandbox ./functions/cmd/local
+check_owned
+mkdir -p "$demo_dir"
+touch "$demo_mark"
+if ! take_lock; then
+  pid=$(holder)
+  die "another demo is running on $demo_dir (PID $pid)." \
+    "Stop it with Ctrl-C in its terminal or 'kill $pid', or run a second one with its own HIVEMERGE_DEMO_DIR, PORT and HIVEMERGE_SANDBOX_ADDR."
+fi
+echo $$ >"$pid_file"
+
+abs_dir=$(cd "$demo_dir" && pwd)
+bin_dir=$abs_dir/bin
+sandbox_log=$abs_dir/hivesandbox.log
+local_log=$abs_dir/local.log
+export PORT HOST HIVEMERGE_API_TOKEN
+export HIVEMERGE_BOLT_PATH="${HIVEMERGE_BOLT_PATH:-$abs_dir/hivemerge.db}"
+export HIVEMERGE_SANDBOX_WAREHOUSE=$abs_dir
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait; }
-trap cleanup EXIT INT TERM
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [[ $(cat "$pid_file" 2>/dev/null) != "$$" ]] || rm -f "$pid_file"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-bin/hivesandbox -addr "$HIVEMERGE_SANDBOX_ADDR" -warehouse "$HIVEMERGE_SANDBOX_WAREHOUSE" -generate \
-  >>"$HIVEMERGE_DEMO_DIR/hivesandbox.log" 2>&1 &
+# in_use tells whether something already answers on host and port.
+in_use() { [[ $2 != 0 ]] && (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+port_advice() {
+  case $1 in
+    sandbox) echo "the Hive sandbox's address $HIVEMERGE_SANDBOX_ADDR is in use; set HIVEMERGE_SANDBOX_ADDR to a free one, e.g. HIVEMERGE_SANDBOX_ADDR=127.0.0.1:10001 make demo" ;;
+    server) echo "port $PORT on $HOST is in use; set PORT to a free one, e.g. PORT=8081 make demo" ;;
+  esac
+}
+if in_use "${HIVEMERGE_SANDBOX_ADDR%:*}" "${HIVEMERGE_SANDBOX_ADDR##*:}"; then die "$(port_advice sandbox)"; fi
+if in_use "$HOST" "$PORT"; then die "$(port_advice server)"; fi
+
+# exited explains why a process of the demo ended: a port someone took meanwhile, or the end
+# of its log.
+exited() {
+  local what=$1 log=$2
+  if grep -q 'address already in use' "$log"; then die "$(port_advice "$what")"; fi
+  {
+    echo "demo: the $what exited; the last lines of $log:"
+    tail -n 20 "$log" | sed 's/^/  /'
+  } >&2
+  exit 1
+}
+
+echo "demo: building the Hive sandbox and the local server (the first build compiles every dependency and takes a few minutes; later runs take seconds)"
+mkdir -p "$bin_dir"
+go build -o "$bin_dir/" ./shared/hivesandbox/cmd/hivesandbox ./functions/cmd/local
+
+if [[ ! -e $abs_dir/generated.txt ]]; then
+  echo "demo: generating the demo warehouse in $demo_dir/warehouse, once (about 33,000 small files; up to a minute)"
+fi
+"$bin_dir/hivesandbox" -addr "$HIVEMERGE_SANDBOX_ADDR" -warehouse "$abs_dir" -generate -scale "$HIVEMERGE_DEMO_SCALE" \
+  >"$sandbox_log" 2>&1 9>&- &
 pids+=($!)
-host=${HIVEMERGE_SANDBOX_ADDR%:*} port=${HIVEMERGE_SANDBOX_ADDR##*:}
-for _ in $(seq 1 600); do
-  if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then break; fi
-  kill -0 "${pids[0]}" 2>/dev/null || { echo "demo: the Hive sandbox exited; see $HIVEMERGE_DEMO_DIR/hivesandbox.log" >&2; exit 1; }
-  sleep 0.5
+sandbox_addr=
+until [[ -n $sandbox_addr ]]; do
+  kill -0 "${pids[0]}" 2>/dev/null || exited sandbox "$sandbox_log"
+  sleep 0.2
+  sandbox_addr=$(sed -n 's/.*listening: binary=\([^ ]*\).*/\1/p' "$sandbox_log")
+done
+export HIVEMERGE_SANDBOX_ADDR=$sandbox_addr
+
+"$bin_dir/local" >"$local_log" 2>&1 9>&- &
+pids+=($!)
+url=
+healthy() { (exec 3<>"/dev/tcp/$1/$2" && printf 'GET /health HTTP/1.0\r\n\r\n' >&3 && read -r status <&3 && [[ $status == *" 200 "* ]]) 2>/dev/null; }
+until [[ -n $url ]]; do
+  kill -0 "${pids[1]}" 2>/dev/null || exited server "$local_log"
+  sleep 0.2
+  addr=$(grep '"listening"' "$local_log" | sed -n 's/.*"addr":"\([^"]*\)".*/\1/p')
+  if [[ -n $addr ]] && healthy "${addr%:*}" "${addr##*:}"; then url=http://$addr; fi
 done
 
+reset="make demo-reset"
+[[ $demo_dir == var/demo ]] || reset="HIVEMERGE_DEMO_DIR=$(printf %q "$demo_dir") $reset"
 cat <<MSG
-hivemerge demo
-  API and docs : http://127.0.0.1:$PORT/docs
-  Hive sandbox : $HIVEMERGE_SANDBOX_ADDR (warehouse $HIVEMERGE_SANDBOX_WAREHOUSE)
+
+hivemerge demo is ready
+  Console      : $url/docs  (the web console is not built yet; the API docs stand in)
+  API docs     : $url/docs
   Admin token  : $HIVEMERGE_API_TOKEN
+  Hive sandbox : $sandbox_addr (a HiveServer2 sandbox, not a Hive)
+  Warehouse    : $demo_dir/warehouse
+$(sed 's/^/    /' "$abs_dir/generated.txt" 2>/dev/null)
+  Logs         : $sandbox_log, $local_log
 Try:
-  curl -H "Authorization: Bearer $HIVEMERGE_API_TOKEN" -d '{"cluster_id":"demo","task_name":"t1","database_name":"sales","table_name":"orders","merge_strategy":"safe_merge"}' http://127.0.0.1:$PORT/api/v1/tasks/
+  export HIVEMERGE_API_TOKEN=$HIVEMERGE_API_TOKEN
+  curl -H "Authorization: Bearer \$HIVEMERGE_API_TOKEN" -d '{"cluster_id":"demo","task_name":"t1","database_name":"sales","table_name":"orders","merge_strategy":"safe_merge"}' $url/api/v1/tasks/
+  curl -H "Authorization: Bearer \$HIVEMERGE_API_TOKEN" '$url/api/v1/tasks/?status=pending'
+  curl -H "Authorization: Bearer \$HIVEMERGE_API_TOKEN" $url/api/v1/tasks/stats
+Ctrl-C stops the demo; '$reset' then deletes $demo_dir to start over.
 MSG
-bin/local &
-pids+=($!)
-wait "${pids[1]}"
+
+wait -n "${pids[@]}" || true
+for i in 0 1; do
+  what=(sandbox server) log=("$sandbox_log" "$local_log")
+  kill -0 "${pids[$i]}" 2>/dev/null || exited "${what[$i]}" "${log[$i]}"
+done
