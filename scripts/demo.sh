@@ -27,6 +27,8 @@ bin_dir=$abs_dir/bin
 sandbox_log=$abs_dir/hivesandbox.log
 local_log=$abs_dir/local.log
 export PORT HOST HIVEMERGE_API_TOKEN
+# The embedded store, even in a shell whose GOOGLE_CLOUD_PROJECT would select Firestore.
+export HIVEMERGE_STORE="${HIVEMERGE_STORE:-bolt}"
 export HIVEMERGE_BOLT_PATH="${HIVEMERGE_BOLT_PATH:-$abs_dir/hivemerge.db}"
 export HIVEMERGE_SANDBOX_WAREHOUSE=$abs_dir
 
@@ -88,7 +90,7 @@ healthy() { (exec 3<>"/dev/tcp/$1/$2" && printf 'GET /health HTTP/1.0\r\n\r\n' >
 until [[ -n $url ]]; do
   kill -0 "${pids[1]}" 2>/dev/null || exited server "$local_log"
   sleep 0.2
-  addr=$(grep '"listening"' "$local_log" | sed -n 's/.*"addr":"\([^"]*\)".*/\1/p')
+  addr=$(sed -n '/"message":"listening"/s/.*"addr":"\([^"]*\)".*/\1/p' "$local_log")
   if [[ -n $addr ]] && healthy "${addr%:*}" "${addr##*:}"; then url=http://$addr; fi
 done
 

@@ -34,7 +34,13 @@ type demo struct {
 func script(t *testing.T, name string, env map[string]string) *demo {
 	t.Helper()
 	cmd := exec.Command("bash", name)
-	cmd.Env = os.Environ()
+	// The caller's configuration of hivemerge must not leak in (a GOOGLE_CLOUD_PROJECT would
+	// select Firestore, say).
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HIVEMERGE_") && !strings.HasPrefix(kv, "FIRESTORE_") && !strings.HasPrefix(kv, "GOOGLE_CLOUD_PROJECT=") && !strings.HasPrefix(kv, "FUNCTION_TARGET=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	for _, k := range []string{"PORT", "HOST", "HIVEMERGE_SANDBOX_ADDR", "HIVEMERGE_DEMO_DIR", "HIVEMERGE_DEMO_SCALE", "HIVEMERGE_API_TOKEN", "HIVEMERGE_BOLT_PATH"} {
 		if v, ok := env[k]; ok {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -235,6 +241,21 @@ func TestDemoFailures(t *testing.T) {
 	}
 	defer busy.Close()
 	_, busyPort, _ := net.SplitHostPort(busy.Addr().String())
+	// A port bound but not listening passes the script's check, so the server finds it taken
+	// only when it starts: the script reads the cause from its log.
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)
 	env := freeEnv(t)
 	for _, c := range []struct {
 		name string
@@ -243,6 +264,7 @@ func TestDemoFailures(t *testing.T) {
 	}{
 		{"server port in use", with(env, "PORT", busyPort), []string{"port " + busyPort + " on 127.0.0.1 is in use", "set PORT to a free one"}},
 		{"sandbox address in use", with(env, "HIVEMERGE_SANDBOX_ADDR", busy.Addr().String()), []string{busy.Addr().String() + " is in use", "set HIVEMERGE_SANDBOX_ADDR to a free one"}},
+		{"server port taken once started", with(env, "PORT", bound, "HIVEMERGE_DEMO_SCALE", "1"), []string{"port " + bound + " on 127.0.0.1 is in use", "set PORT to a free one"}},
 		{"sandbox exits", with(env, "HIVEMERGE_SANDBOX_ADDR", "127.0.0.1:99999", "HIVEMERGE_DEMO_SCALE", "1"), []string{"demo: the sandbox exited; the last lines of", "listen tcp: address 99999: invalid port"}},
 		{"not the demo's directory", with(env, "HIVEMERGE_DEMO_DIR", t.TempDir()+"/.."), []string{"was not made by the demo"}},
 	} {

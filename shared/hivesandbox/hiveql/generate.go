@@ -19,8 +19,8 @@ type GenerateOptions struct {
 	Databases []string // default sales, web, ops
 	// Scale sizes the warehouse in percent of the demo's: file counts and the rows of the
 	// large files shrink with it, while every table, partition and table kind stays. The
-	// default, 100, gives about 33,000 files in 1,650 partitions and 100 MB; 1 gives a few
-	// hundred files for tests.
+	// default, 100, gives about 33,000 files in 1,650 partitions and 60 MB; 1 gives 1,750
+	// files, one or a few per partition, for tests.
 	Scale    int
 	MaxFiles int // upper bound on data files; default 1,000,000
 }
