@@ -70,7 +70,9 @@ mkdir -p "$bin_dir"
 go build -o "$bin_dir/" ./shared/hivesandbox/cmd/hivesandbox ./functions/cmd/local
 
 if [[ ! -e $abs_dir/generated.txt ]]; then
-  echo "demo: generating the demo warehouse in $demo_dir/warehouse, once (about 33,000 small files; up to a minute)"
+  size="about 33,000 small files; up to a minute"
+  [[ $HIVEMERGE_DEMO_SCALE == 100 ]] || size="$HIVEMERGE_DEMO_SCALE% of the full 33,000 small files"
+  echo "demo: generating the demo warehouse in $demo_dir/warehouse, once ($size)"
 fi
 "$bin_dir/hivesandbox" -addr "$HIVEMERGE_SANDBOX_ADDR" -warehouse "$abs_dir" -generate -scale "$HIVEMERGE_DEMO_SCALE" \
   >"$sandbox_log" 2>&1 9>&- &
