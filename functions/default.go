@@ -90,7 +90,7 @@ func defaultFunctions() (map[string]http.Handler, error) {
 		return nil, err
 	}
 	logger := cloudlog.New(os.Stdout, level)
-	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets)
+	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets).WithAllowedHosts(allowed)
 	srv := NewServer(svc, auth, logger)
 	fns := map[string]http.Handler{}
 	for _, f := range srv.Functions() {

@@ -30,7 +30,7 @@ func (sb *sandbox) cluster(t testing.TB) *merge.Cluster {
 	if cfg.Password != "" {
 		c.PasswordRef = "env:UNUSED" // the prober gets the password itself
 	}
-	if err := c.Normalize(); err != nil {
+	if err := c.Normalize(nil); err != nil {
 		t.Fatal(err)
 	}
 	return c

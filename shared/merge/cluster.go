@@ -52,8 +52,9 @@ var (
 )
 
 // Normalize fills defaults and validates c, returning an ErrInvalid error that names the first
-// bad field.
-func (c *Cluster) Normalize() error {
+// bad field. allow lists the link-local, unspecified or metadata hosts an operator allowed; nil
+// allows none.
+func (c *Cluster) Normalize(allow *HostAllowlist) error {
 	if !clusterIDRe.MatchString(c.ID) {
 		return Errorf(ErrInvalid, "id must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
 	}
@@ -66,7 +67,7 @@ func (c *Cluster) Normalize() error {
 	if !hostRe.MatchString(c.Host) {
 		return Errorf(ErrInvalid, "host must be a host name or an IP address")
 	}
-	if err := CheckClusterHost(c.Host, nil); err != nil {
+	if err := CheckClusterHost(c.Host, allow); err != nil {
 		return Errorf(ErrInvalid, "host: %v", err)
 	}
 	if c.Port == 0 {

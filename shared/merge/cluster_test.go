@@ -92,7 +92,7 @@ func TestNormalizeHostAndFSDefault(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cl := merge.Cluster{ID: "c", Host: c.host, FSDefault: c.fs}
-			err := cl.Normalize()
+			err := cl.Normalize(nil)
 			field := c.wantField
 			if field == "" {
 				field = "host"
@@ -172,6 +172,36 @@ func TestParseHostAllowlist(t *testing.T) {
 			_, err := merge.ParseHostAllowlist(c.in)
 			if c.ok != (err == nil) || (err != nil && !errors.Is(err, merge.ErrInvalid)) {
 				t.Errorf("ParseHostAllowlist(%q) = %v; ok want %v", c.in, err, c.ok)
+			}
+		})
+	}
+}
+
+func TestCreateClusterAllowlistedHost(t *testing.T) {
+	allow, err := merge.ParseHostAllowlist("169.254.10.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		allow   *merge.HostAllowlist
+		host    string
+		wantErr bool
+	}{
+		{"link-local without a list", nil, "169.254.10.5", true},
+		{"link-local in the list", allow, "169.254.10.5", false},
+		{"link-local outside the list", allow, "169.254.169.254", true},
+		{"metadata name with a list of addresses", allow, "metadata.google.internal", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			svc, _ := newService(t)
+			svc.WithAllowedHosts(c.allow)
+			_, err := svc.CreateCluster(t.Context(), merge.Cluster{ID: "c", Host: c.host})
+			if gotErr := err != nil; gotErr != c.wantErr {
+				t.Fatalf("CreateCluster(%s) = %v, want error %v", c.host, err, c.wantErr)
+			}
+			if err != nil && !errors.Is(err, merge.ErrInvalid) {
+				t.Errorf("error %v is not ErrInvalid", err)
 			}
 		})
 	}

@@ -95,6 +95,13 @@ func (s *Service) WithProber(p Prober, secrets Secrets) *Service {
 	return s
 }
 
+// WithAllowedHosts lets clusters be registered with the link-local, unspecified or metadata
+// hosts allow lists; the same list must guard the connections (hive.Config.AllowedHosts).
+func (s *Service) WithAllowedHosts(allow *HostAllowlist) *Service {
+	s.allowedHosts = allow
+	return s
+}
+
 // TestCluster connects to a registered cluster as the merge engines would: it resolves the
 // password_ref, opens one session, runs a cheap statement and closes the session. It fails
 // with ErrNotFound for an unknown cluster and ErrUnavailable when this server cannot test

@@ -18,6 +18,8 @@ type Service struct {
 	// prober and secrets test cluster connections; nil until WithProber.
 	prober  Prober
 	secrets Secrets
+	// allowedHosts are the otherwise forbidden cluster hosts an operator allowed.
+	allowedHosts *HostAllowlist
 }
 
 // NewService returns a Service over the given stores.
@@ -365,7 +367,7 @@ func (s *Service) GetCluster(ctx context.Context, id string) (*Cluster, error) {
 
 // CreateCluster validates and registers a cluster.
 func (s *Service) CreateCluster(ctx context.Context, c Cluster) (*Cluster, error) {
-	if err := c.Normalize(); err != nil {
+	if err := c.Normalize(s.allowedHosts); err != nil {
 		return nil, err
 	}
 	c.CreatedAt = s.clock()
@@ -382,7 +384,7 @@ func (s *Service) UpdateCluster(ctx context.Context, c Cluster) (*Cluster, error
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Normalize(); err != nil {
+	if err := c.Normalize(s.allowedHosts); err != nil {
 		return nil, err
 	}
 	c.CreatedAt = old.CreatedAt

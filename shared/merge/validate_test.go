@@ -176,7 +176,7 @@ func TestClusterNormalize(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.c
-			err := c.Normalize()
+			err := c.Normalize(nil)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("Normalize() = %v", err)

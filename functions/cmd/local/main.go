@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("HIVEMERGE_ALLOWED_CLUSTER_HOSTS: %w", err)
 	}
-	svc := merge.NewService(store, store).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets)
+	svc := merge.NewService(store, store).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets).WithAllowedHosts(allowed)
 	if getenv("HIVEMERGE_DEMO_CLUSTER") != "0" {
 		if err := ensureDemoCluster(ctx, svc, getenv); err != nil {
 			return err

@@ -99,7 +99,7 @@ run "undeclared_secret_is_refused" {
 
   variables {
     functions = {
-      API = { service_account = "api", secret_env = { HIVE_PASSWORD = "hive-password" } }
+      API = { service_account = "api", secret_env = { HIVEMERGE_SECRET_HIVE_PASSWORD = "hive-password" } }
     }
   }
 

@@ -64,7 +64,7 @@ variables {
       service_account = "api"
       cpu             = "1"
       concurrency     = 20
-      secret_env      = { HIVE_PASSWORD = "hive-password" }
+      secret_env      = { HIVEMERGE_SECRET_HIVE_PASSWORD = "hive-password" }
       oidc_roles      = { scheduler = "operator" }
     }
     ExecuteTask = {
@@ -73,7 +73,7 @@ variables {
       timeout_seconds = 3600
       invoker_roles   = ["api"]
       oidc_roles      = { api = "operator" }
-      secret_env      = { HIVE_PASSWORD = "hive-password" }
+      secret_env      = { HIVEMERGE_SECRET_HIVE_PASSWORD = "hive-password" }
       secret_volumes  = { "/etc/hivemerge/keytab" = { secret = "hive-keytab", file = "hive.keytab" } }
     }
   }
@@ -345,8 +345,8 @@ run "secrets_are_write_only_and_scoped" {
     error_message = "ExecuteTask must mount the keytab secret"
   }
   assert {
-    condition     = module.functions.functions["API"].secret_env == { HIVE_PASSWORD = "hivemerge-test-hive-password" }
-    error_message = "API must get HIVE_PASSWORD from the hive-password secret"
+    condition     = module.functions.functions["API"].secret_env == { HIVEMERGE_SECRET_HIVE_PASSWORD = "hivemerge-test-hive-password" }
+    error_message = "API must get HIVEMERGE_SECRET_HIVE_PASSWORD from the hive-password secret"
   }
 }
 
@@ -436,7 +436,7 @@ run "function_overrides_merge_over_functions" {
     error_message = "function_overrides must set the attributes it names"
   }
   assert {
-    condition     = module.functions.functions["API"].cpu == "1" && module.functions.functions["API"].secret_env == { HIVE_PASSWORD = "hivemerge-test-hive-password" } && module.functions.functions["API"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator"
+    condition     = module.functions.functions["API"].cpu == "1" && module.functions.functions["API"].secret_env == { HIVEMERGE_SECRET_HIVE_PASSWORD = "hivemerge-test-hive-password" } && module.functions.functions["API"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator"
     error_message = "function_overrides must keep the attributes it leaves null"
   }
   assert {
