@@ -8,6 +8,8 @@ import (
 	"iter"
 	"strings"
 	"time"
+
+	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 // FS is a hierarchical filesystem addressed by absolute, slash-separated paths ("/warehouse/t").
@@ -68,18 +70,27 @@ type Capabilities struct {
 	AtomicRename bool
 }
 
-// Domain errors. Adapters wrap them (see PathError), so test with errors.Is.
+// The errors of the filesystem port. Adapters wrap them (see PathError), so test with
+// errors.Is. Each is also a *merge.Error of the domain's kind, so the layers above need no
+// table of filesystem errors: errors.Is(err, merge.ErrNotFound) holds for ErrNotExist, and so
+// on. ErrUnsupported is merge.ErrInvalid: the location or operation asked for is not one this
+// filesystem offers (a scheme without an adapter, a rename on an object store), which retrying
+// cannot fix and which is not an internal failure.
 var (
-	ErrNotExist    = errors.New("file does not exist")
-	ErrExist       = errors.New("file already exists")
-	ErrUnsupported = errors.New("operation not supported")
+	ErrNotExist    error = &merge.Error{Kind: merge.ErrNotFound, Msg: "file does not exist"}
+	ErrExist       error = &merge.Error{Kind: merge.ErrConflict, Msg: "file already exists"}
+	ErrUnsupported error = &merge.Error{Kind: merge.ErrInvalid, Msg: "operation not supported"}
 	// ErrUnavailable means the backend could not be reached or failed in transit; the
 	// operation may succeed when retried.
-	ErrUnavailable = errors.New("filesystem unavailable")
+	ErrUnavailable error = &merge.Error{Kind: merge.ErrUnavailable, Msg: "filesystem unavailable"}
 )
 
-// PathError records a failed operation on a path. Kind is one of the domain errors (or nil
+// PathError records a failed operation on a path. Kind is one of the errors above (or nil
 // when none applies) and Err the backend's own error, so errors.Is matches either.
+//
+// Error() carries the backend's message, for logs. Users see only what errors.As finds as a
+// *merge.Error: the operation, the path and the kind ("stat /w/t: file does not exist"),
+// never the backend's message, which can hold hosts, Java exceptions or request details.
 type PathError struct {
 	Op   string
 	Path string
@@ -98,8 +109,13 @@ func (e *PathError) Error() string {
 	return msg
 }
 
+// Unwrap yields, in this order, the message for users (when Kind is a domain error), Kind and
+// Err: errors.As finds the user's message before any *merge.Error the backend error may hold.
 func (e *PathError) Unwrap() []error {
-	errs := make([]error, 0, 2)
+	errs := make([]error, 0, 3)
+	if me, ok := errors.AsType[*merge.Error](e.Kind); ok {
+		errs = append(errs, &merge.Error{Kind: me.Kind, Msg: e.Op + " " + e.Path + ": " + me.Msg})
+	}
 	if e.Kind != nil {
 		errs = append(errs, e.Kind)
 	}

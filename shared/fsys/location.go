@@ -115,7 +115,7 @@ func (r *Resolver) Open(ctx context.Context, location string) (FS, string, error
 func (r *Resolver) OpenLocation(ctx context.Context, loc Location) (FS, error) {
 	open, ok := r.openers[loc.Scheme]
 	if !ok {
-		return nil, fmt.Errorf("location %s: scheme %q: %w", loc, loc.Scheme, ErrUnsupported)
+		return nil, &PathError{Op: "open", Path: loc.String(), Kind: ErrUnsupported, Err: fmt.Errorf("no filesystem for scheme %q", loc.Scheme)}
 	}
 	key := loc.Scheme + "://" + loc.Authority
 	r.mu.Lock()
@@ -141,7 +141,9 @@ func (r *Resolver) OpenLocation(ctx context.Context, loc Location) (FS, error) {
 		}
 	}
 	if o.err != nil {
-		return nil, fmt.Errorf("open %s://%s: %w", loc.Scheme, loc.Authority, o.err)
+		// The opener's own error may name NameNode hosts or credentials files: users see this
+		// one's message, which names only the location's scheme and authority.
+		return nil, &PathError{Op: "open", Path: loc.Scheme + "://" + loc.Authority, Kind: kindOf(o.err), Err: o.err}
 	}
 	return o.fs, nil
 }
@@ -160,4 +162,14 @@ func (r *Resolver) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// kindOf returns the error of this package that err wraps, or nil.
+func kindOf(err error) error {
+	for _, kind := range []error{ErrNotExist, ErrExist, ErrUnsupported, ErrUnavailable} {
+		if errors.Is(err, kind) {
+			return kind
+		}
+	}
+	return nil
 }

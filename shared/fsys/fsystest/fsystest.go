@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 // Fixture is one filesystem under test.
@@ -27,6 +28,10 @@ type Fixture struct {
 	// adapter's listing page. Zero means 1500, above every adapter's default page (1000 on
 	// HDFS and GCS, 1024 locally); fixtures whose seeding is slow configure a smaller page.
 	PageFiles int
+	// Unavailable, when not nil, makes the backend fail every later Stat in transit, as a
+	// network failure or an overloaded service would. Backends that cannot fail so (the local
+	// disk) leave it nil.
+	Unavailable func(t *testing.T)
 }
 
 // Run runs the suite. newFixture is called once per subtest, so subtests are isolated.
@@ -45,6 +50,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		{"RemoveAll", testRemoveAll},
 		{"Canceled", testCanceled},
 		{"Concurrent", testConcurrent},
+		{"Errors", testErrors},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -453,5 +459,61 @@ func testConcurrent(t *testing.T, fx Fixture) {
 		if err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// testErrors checks that the adapter's errors match both the filesystem's kinds and the
+// domain's (which the HTTP layer maps to statuses), and that the message a user sees names
+// the operation, the path and the kind but nothing of the backend's own error.
+func testErrors(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	fx.WriteFile(t, join(fx, "d", "f"), 1, mtime)
+	fx.WriteFile(t, join(fx, "d", "g"), 1, mtime)
+	type errCase struct {
+		name   string
+		call   func() error
+		kind   error // fsys
+		domain error // merge
+	}
+	tests := []errCase{
+		{"stat missing", func() error { _, err := fx.FS.Stat(ctx, join(fx, "nope")); return err }, fsys.ErrNotExist, merge.ErrNotFound},
+		{"list a file", func() error { _, err := fsys.ReadDir(ctx, fx.FS, join(fx, "d", "f")); return err }, fsys.ErrNotExist, merge.ErrNotFound},
+		{"mkdir over a file", func() error { return fx.FS.MkdirAll(ctx, join(fx, "d", "f")) }, fsys.ErrExist, merge.ErrConflict},
+	}
+	if fx.FS.Capabilities().AtomicRename {
+		tests = append(tests, errCase{"rename onto a file", func() error { return fx.FS.Rename(ctx, join(fx, "d", "f"), join(fx, "d", "g")) }, fsys.ErrExist, merge.ErrConflict})
+	} else {
+		tests = append(tests, errCase{"rename unsupported", func() error { return fx.FS.Rename(ctx, join(fx, "d"), join(fx, "e")) }, fsys.ErrUnsupported, merge.ErrInvalid})
+	}
+	if fx.Unavailable != nil {
+		tests = append(tests, errCase{"unavailable", func() error {
+			fx.Unavailable(t)
+			_, err := fx.FS.Stat(ctx, join(fx, "d", "f"))
+			return err
+		}, fsys.ErrUnavailable, merge.ErrUnavailable})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkError(t, tt.call(), tt.kind, tt.domain)
+		})
+	}
+}
+
+// checkError checks err against an fsys kind and its domain kind, and the user's message.
+func checkError(t *testing.T, err, kind, domain error) {
+	t.Helper()
+	if !errors.Is(err, kind) || !errors.Is(err, domain) {
+		t.Fatalf("error %v: want both %v and the domain's %v", err, kind, domain)
+	}
+	pe, ok := errors.AsType[*fsys.PathError](err)
+	if !ok {
+		t.Fatalf("error %v is no *fsys.PathError", err)
+	}
+	me, ok := errors.AsType[*merge.Error](err)
+	if !ok {
+		t.Fatalf("error %v carries no message for users", err)
+	}
+	if want := pe.Op + " " + pe.Path + ": " + kind.Error(); me.Msg != want {
+		t.Errorf("message for users = %q, want %q (the full error is %q)", me.Msg, want, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,16 +37,25 @@ func newServer(t *testing.T) *fakestorage.Server {
 func TestConformance(t *testing.T) {
 	fsystest.Run(t, func(t *testing.T) fsystest.Fixture {
 		srv := newServer(t)
+		rt := &failingTransport{base: srv.HTTPClient().Transport}
+		client, err := storage.NewClient(context.Background(),
+			option.WithHTTPClient(&http.Client{Transport: rt}), option.WithoutAuthentication())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { client.Close() })
+		client.SetRetry(storage.WithPolicy(storage.RetryNever)) // fail at once once unavailable
 		// A small page keeps the paging tests' seeding short: fake-gcs-server takes time
 		// quadratic in the number of objects to seed.
-		fs := gcsfs.New(srv.Client(), bucket, gcsfs.Options{PageSize: 100})
+		fs := gcsfs.New(client, bucket, gcsfs.Options{PageSize: 100})
 		if err := fs.MkdirAll(context.Background(), "/root"); err != nil {
 			t.Fatal(err)
 		}
 		return fsystest.Fixture{
-			FS:        fs,
-			Root:      "/root",
-			PageFiles: 250,
+			FS:          fs,
+			Root:        "/root",
+			PageFiles:   250,
+			Unavailable: func(*testing.T) { rt.failing.Store(true) },
 			WriteFile: func(t *testing.T, name string, size int64, mtime time.Time) {
 				srv.CreateObject(fakestorage.Object{
 					ObjectAttrs: fakestorage.ObjectAttrs{
@@ -58,6 +68,26 @@ func TestConformance(t *testing.T) {
 			},
 		}
 	})
+}
+
+// failingTransport answers 503 with a backend message, once failing is set.
+type failingTransport struct {
+	base    http.RoundTripper
+	failing atomic.Bool
+}
+
+func (rt *failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !rt.failing.Load() {
+		return rt.base.RoundTrip(r)
+	}
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Type", "application/json")
+	rec.WriteHeader(http.StatusServiceUnavailable)
+	rec.WriteString(`{"error":{"code":503,"message":"backend overloaded on host gcs-internal-7"}}`)
+	return rec.Result(), nil
 }
 
 func TestRemoveAllRefusesBucketRoot(t *testing.T) {

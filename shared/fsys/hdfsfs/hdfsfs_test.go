@@ -47,6 +47,8 @@ func TestConformance(t *testing.T) {
 		return fsystest.Fixture{
 			FS:   newFS(t, hdfsfs.Config{Addresses: []string{srv.Addr()}}),
 			Root: "/root",
+			// Every connection drops: the first attempt and its retry.
+			Unavailable: func(*testing.T) { srv.DropConnections("getFileInfo", 1<<20) },
 			WriteFile: func(t *testing.T, name string, size int64, mtime time.Time) {
 				if err := ns.WriteFile(name, size, mtime); err != nil {
 					t.Fatal(err)
