@@ -39,6 +39,13 @@ type FS interface {
 	// it; the others return ErrUnsupported rather than emulate it with copies.
 	Rename(ctx context.Context, oldpath, newpath string) error
 
+	// MoveFile moves the file oldpath to newpath, which must not exist (ErrExist) and whose
+	// parent directory must exist (ErrNotExist). It refuses a directory (ErrUnsupported): it
+	// is how single files change place on every filesystem, object stores included, where
+	// it copies the object server-side and then deletes the source, so that for a moment
+	// the file is under both names, and never under neither.
+	MoveFile(ctx context.Context, oldpath, newpath string) error
+
 	// RemoveAll deletes name and everything under it, permanently (no trash). It returns nil
 	// if name does not exist.
 	RemoveAll(ctx context.Context, name string) error

@@ -47,6 +47,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		{"Summary", testSummary},
 		{"MkdirAll", testMkdirAll},
 		{"Rename", testRename},
+		{"MoveFile", testMoveFile},
 		{"RemoveAll", testRemoveAll},
 		{"Canceled", testCanceled},
 		{"Concurrent", testConcurrent},
@@ -367,6 +368,70 @@ func testRename(t *testing.T, fx Fixture) {
 			want, _ := fx.FS.Stat(ctx, newpath)
 			if want.Name != path.Base(newpath) {
 				t.Errorf("after Rename, Stat(new) = %+v", want)
+			}
+		})
+	}
+}
+
+func testMoveFile(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		old, new string
+		mkdir    string // created with MkdirAll first
+		wantErr  error
+	}{
+		{"file", "p/f", "p/g", "", nil},
+		{"into a directory made with MkdirAll", "p/f", "new/sub/f", "new/sub", nil},
+		{"into a subdirectory", "p/f", "p/src/f", "", nil},
+		{"hidden name", "p/f", "p/.f", "", nil},
+		{"destination exists", "p/x", "p/y", "", fsys.ErrExist},
+		{"destination is a directory", "p/x", "q", "", fsys.ErrExist},
+		{"source missing", "p/nope", "p/z", "", fsys.ErrNotExist},
+		{"destination parent missing", "p/x", "nope/x", "", fsys.ErrNotExist},
+		{"directory refused", "p/src", "p/dst", "", fsys.ErrUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := fx
+			fx.Root = join(fx, path.Base(t.Name()))
+			fx.WriteFile(t, join(fx, "p", "src", "a"), 5, mtime)
+			fx.WriteFile(t, join(fx, "p", "f"), 7, mtime)
+			fx.WriteFile(t, join(fx, "p", "x"), 9, mtime)
+			fx.WriteFile(t, join(fx, "p", "y"), 10, mtime)
+			fx.WriteFile(t, join(fx, "q", "keep"), 11, mtime)
+			if tt.mkdir != "" {
+				if err := fx.FS.MkdirAll(ctx, join(fx, tt.mkdir)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := summary(t, fx)
+			src, _ := fx.FS.Stat(ctx, join(fx, tt.old))
+
+			oldpath, newpath := join(fx, tt.old), join(fx, tt.new)
+			err := fx.FS.MoveFile(ctx, oldpath, newpath)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("MoveFile(%q, %q) error = %v, want %v", tt.old, tt.new, err, tt.wantErr)
+			}
+			if after := summary(t, fx); after.Files != before.Files || after.Bytes != before.Bytes {
+				t.Errorf("MoveFile changed the tree's totals from %+v to %+v", before, after)
+			}
+			if err != nil {
+				checkError(t, err, tt.wantErr, errors.Unwrap(tt.wantErr))
+				if e, err := fx.FS.Stat(ctx, oldpath); tt.wantErr != fsys.ErrNotExist && (err != nil || e != src) {
+					t.Errorf("failed MoveFile changed the source: Stat = %+v, %v; want %+v", e, err, src)
+				}
+				if e, err := fx.FS.Stat(ctx, newpath); err == nil && !e.IsDir && e.Size != 10 {
+					t.Errorf("failed MoveFile replaced %s: Stat = %+v", tt.new, e)
+				}
+				return
+			}
+			if _, err := fx.FS.Stat(ctx, oldpath); !errors.Is(err, fsys.ErrNotExist) {
+				t.Errorf("after MoveFile, Stat(old) error = %v, want ErrNotExist", err)
+			}
+			got, err := fx.FS.Stat(ctx, newpath)
+			if err != nil || got.Name != path.Base(newpath) || got.Size != src.Size || got.IsDir {
+				t.Errorf("after MoveFile, Stat(new) = %+v, %v; want the source's %d bytes", got, err, src.Size)
 			}
 		})
 	}

@@ -232,6 +232,99 @@ func (*FS) Rename(_ context.Context, oldpath, _ string) error {
 	return &fsys.PathError{Op: "rename", Path: oldpath, Kind: fsys.ErrUnsupported, Err: errors.New("object stores have no atomic rename")}
 }
 
+// movedFrom is the custom metadata key MoveFile puts on each copy: the source object and the
+// generation it copied, so that a move interrupted between its copy and its delete can be told
+// apart from an unrelated object of that name, and finished.
+const movedFrom = "hivemerge-moved-from"
+
+// moveAttempts bounds how often MoveFile starts over when the source changes under it.
+const moveAttempts = 3
+
+// MoveFile copies the object server-side, on the condition that newpath does not exist, and
+// then deletes the source on the condition that it is still the generation copied: a writer
+// that replaced the source meanwhile is never lost, and the error says the copy stays. A
+// destination holding this very source generation (a move that stopped after its copy) makes
+// MoveFile finish that move instead of failing with ErrExist.
+func (f *FS) MoveFile(ctx context.Context, oldpath, newpath string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	src, dst := key(oldpath), key(newpath)
+	if src == "" || dst == "" {
+		return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrUnsupported, Err: errors.New("the bucket root is a directory")}
+	}
+	if parent := path.Dir(dst); parent != "." {
+		if e, err := f.Stat(ctx, parent); err != nil || !e.IsDir {
+			return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrNotExist, Err: fmt.Errorf("destination directory %s does not exist", "/"+parent)}
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		attrs, err := f.bucket.Object(src).Attrs(ctx)
+		if errors.Is(err, storage.ErrObjectNotExist) {
+			if e, err := f.Stat(ctx, oldpath); err == nil && e.IsDir {
+				return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrUnsupported, Err: errors.New("is a directory: only files are moved one by one")}
+			}
+		}
+		if err != nil {
+			return f.error("move", oldpath, err)
+		}
+		marker := fmt.Sprintf("%s#%d", src, attrs.Generation)
+		switch e, err := f.Stat(ctx, newpath); {
+		case err == nil && !e.IsDir && f.copiedBy(ctx, dst, marker):
+			return f.deleteMoved(ctx, oldpath, newpath, attrs.Generation)
+		case err == nil:
+			return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
+		case !errors.Is(err, fsys.ErrNotExist):
+			return err
+		}
+		c := f.bucket.Object(dst).If(storage.Conditions{DoesNotExist: true}).
+			CopierFrom(f.bucket.Object(src).Generation(attrs.Generation))
+		c.ContentType = attrs.ContentType
+		c.ContentEncoding = attrs.ContentEncoding
+		c.ContentDisposition = attrs.ContentDisposition
+		c.ContentLanguage = attrs.ContentLanguage
+		c.CacheControl = attrs.CacheControl
+		c.Metadata = make(map[string]string, len(attrs.Metadata)+1)
+		for k, v := range attrs.Metadata {
+			c.Metadata[k] = v
+		}
+		c.Metadata[movedFrom] = marker
+		_, err = c.Run(ctx)
+		switch {
+		case err == nil:
+			return f.deleteMoved(ctx, oldpath, newpath, attrs.Generation)
+		case isPreconditionFailed(err):
+			return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
+		case errors.Is(err, storage.ErrObjectNotExist) && attempt < moveAttempts:
+			continue // the generation read is gone: replaced or deleted; read again
+		default:
+			return f.error("move", oldpath, err)
+		}
+	}
+}
+
+// copiedBy reports whether object dst is a copy MoveFile made with this marker.
+func (f *FS) copiedBy(ctx context.Context, dst, marker string) bool {
+	attrs, err := f.bucket.Object(dst).Attrs(ctx)
+	return err == nil && attrs.Metadata[movedFrom] == marker
+}
+
+// deleteMoved deletes the source generation that was copied to newpath.
+func (f *FS) deleteMoved(ctx context.Context, oldpath, newpath string, gen int64) error {
+	err := f.bucket.Object(key(oldpath)).If(storage.Conditions{GenerationMatch: gen}).Delete(ctx)
+	switch {
+	case err == nil, errors.Is(err, storage.ErrObjectNotExist):
+		return nil // gone, perhaps by an earlier attempt whose reply was lost
+	case isPreconditionFailed(err):
+		return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrExist,
+			Err: fmt.Errorf("copied to %s, but the source was replaced since: both are kept", newpath)}
+	default:
+		pe := f.error("move", oldpath, err).(*fsys.PathError)
+		pe.Err = fmt.Errorf("copied to %s, but deleting the source failed, so both exist: %w", newpath, pe.Err)
+		return pe
+	}
+}
+
 // RemoveAll deletes the object name and every object under it, in parallel. Objects already
 // gone are fine: another remover got there first. It refuses the bucket root.
 func (f *FS) RemoveAll(ctx context.Context, name string) error {

@@ -37,14 +37,7 @@ func newServer(t *testing.T) *fakestorage.Server {
 func TestConformance(t *testing.T) {
 	fsystest.Run(t, func(t *testing.T) fsystest.Fixture {
 		srv := newServer(t)
-		rt := &failingTransport{base: srv.HTTPClient().Transport}
-		client, err := storage.NewClient(context.Background(),
-			option.WithHTTPClient(&http.Client{Transport: rt}), option.WithoutAuthentication())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { client.Close() })
-		client.SetRetry(storage.WithPolicy(storage.RetryNever)) // fail at once once unavailable
+		client, rt := failingClient(t, srv)
 		// A small page keeps the paging tests' seeding short: fake-gcs-server takes time
 		// quadratic in the number of objects to seed.
 		fs := gcsfs.New(client, bucket, gcsfs.Options{PageSize: 100})
@@ -70,14 +63,30 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// failingTransport answers 503 with a backend message, once failing is set.
+// failingClient returns a client of srv that does not retry, and its transport.
+func failingClient(t *testing.T, srv *fakestorage.Server) (*storage.Client, *failingTransport) {
+	t.Helper()
+	rt := &failingTransport{base: srv.HTTPClient().Transport}
+	client, err := storage.NewClient(context.Background(),
+		option.WithHTTPClient(&http.Client{Transport: rt}), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	client.SetRetry(storage.WithPolicy(storage.RetryNever)) // fail at once once unavailable
+	return client, rt
+}
+
+// failingTransport answers 503 with a backend message, once failing is set, to every request
+// or, when method is set, to requests of that method.
 type failingTransport struct {
 	base    http.RoundTripper
 	failing atomic.Bool
+	method  string
 }
 
 func (rt *failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if !rt.failing.Load() {
+	if !rt.failing.Load() || rt.method != "" && r.Method != rt.method {
 		return rt.base.RoundTrip(r)
 	}
 	if r.Body != nil {
@@ -168,5 +177,49 @@ func TestScan(t *testing.T) {
 	}
 	if !errors.Is(results[1].Err, fsys.ErrNotExist) {
 		t.Errorf("scan of a missing prefix: error %v, want ErrNotExist", results[1].Err)
+	}
+}
+
+// TestMoveFileInterrupted stops a move between its copy and its delete, as a crash or a lost
+// reply would, and checks that the error says both objects exist and that moving again
+// finishes the move instead of failing on the copy it made.
+func TestMoveFileInterrupted(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	srv.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: "old/000000_0"}, Content: []byte("rows")})
+	srv.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: "new/keep"}})
+	client, rt := failingClient(t, srv)
+	fs := gcsfs.New(client, bucket, gcsfs.Options{})
+
+	rt.method = http.MethodDelete
+	rt.failing.Store(true)
+	err := fs.MoveFile(ctx, "/old/000000_0", "/new/000000_0")
+	if !errors.Is(err, fsys.ErrUnavailable) || !strings.Contains(err.Error(), "both exist") {
+		t.Fatalf("MoveFile with deletes failing: error %v, want ErrUnavailable saying both exist", err)
+	}
+	for _, name := range []string{"/old/000000_0", "/new/000000_0"} {
+		if e, err := fs.Stat(ctx, name); err != nil || e.Size != 4 {
+			t.Errorf("after the interrupted move, Stat(%s) = %+v, %v; want 4 bytes", name, e, err)
+		}
+	}
+
+	rt.failing.Store(false)
+	if err := fs.MoveFile(ctx, "/old/000000_0", "/new/000000_0"); err != nil {
+		t.Fatalf("MoveFile again: %v, want it to finish the interrupted move", err)
+	}
+	if _, err := fs.Stat(ctx, "/old/000000_0"); !errors.Is(err, fsys.ErrNotExist) {
+		t.Errorf("source after the finished move: Stat error %v, want ErrNotExist", err)
+	}
+	if e, err := fs.Stat(ctx, "/new/000000_0"); err != nil || e.Size != 4 {
+		t.Errorf("destination after the finished move: Stat = %+v, %v", e, err)
+	}
+
+	// An object of that name that is not this source's copy is never taken for one.
+	srv.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: "old/000000_0"}, Content: []byte("late rows")})
+	if err := fs.MoveFile(ctx, "/old/000000_0", "/new/000000_0"); !errors.Is(err, fsys.ErrExist) {
+		t.Errorf("MoveFile onto an earlier copy of another generation: error %v, want ErrExist", err)
+	}
+	if e, err := fs.Stat(ctx, "/old/000000_0"); err != nil || e.Size != 9 {
+		t.Errorf("source after a refused move: Stat = %+v, %v; want 9 bytes", e, err)
 	}
 }

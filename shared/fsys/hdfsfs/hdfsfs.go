@@ -323,16 +323,36 @@ func (f *FS) MkdirAll(ctx context.Context, dir string) error {
 func (f *FS) Rename(ctx context.Context, oldpath, newpath string) error {
 	return f.do(ctx, "rename", oldpath, nil, func(c *conn) error {
 		return c.call(ctx, f.cfg.CallTimeout, func() error {
-			_, err := c.client.Stat(newpath)
-			if err == nil {
-				return &fsys.PathError{Op: "rename", Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
-			}
-			if !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-			return c.client.Rename(oldpath, newpath)
+			return renameNoReplace(c.client, oldpath, newpath)
 		})
 	})
+}
+
+// MoveFile is Rename for files only, with the same window.
+func (f *FS) MoveFile(ctx context.Context, oldpath, newpath string) error {
+	return f.do(ctx, "move", oldpath, nil, func(c *conn) error {
+		return c.call(ctx, f.cfg.CallTimeout, func() error {
+			fi, err := c.client.Stat(oldpath)
+			if err != nil {
+				return err
+			}
+			if fi.IsDir() {
+				return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrUnsupported, Err: errors.New("is a directory: only files are moved one by one")}
+			}
+			return renameNoReplace(c.client, oldpath, newpath)
+		})
+	})
+}
+
+func renameNoReplace(client *hdfs.Client, oldpath, newpath string) error {
+	_, err := client.Stat(newpath)
+	if err == nil {
+		return &fsys.PathError{Op: "rename", Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return client.Rename(oldpath, newpath)
 }
 
 // RemoveAll deletes name recursively and permanently: it does not move it to the trash

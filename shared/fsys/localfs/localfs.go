@@ -131,6 +131,22 @@ func (*FS) Rename(ctx context.Context, oldpath, newpath string) error {
 	return rename(filepath.FromSlash(oldpath), filepath.FromSlash(newpath))
 }
 
+// MoveFile is Rename for files only.
+func (f *FS) MoveFile(ctx context.Context, oldpath, newpath string) error {
+	e, err := f.Stat(ctx, oldpath)
+	if err != nil {
+		return err
+	}
+	if e.IsDir {
+		return errIsDir(oldpath)
+	}
+	return rename(filepath.FromSlash(oldpath), filepath.FromSlash(newpath))
+}
+
+func errIsDir(name string) error {
+	return &fsys.PathError{Op: "move", Path: name, Kind: fsys.ErrUnsupported, Err: errors.New("is a directory: only files are moved one by one")}
+}
+
 func renameChecked(oldpath, newpath string) error {
 	if _, err := os.Lstat(newpath); err == nil {
 		return errDestExists(oldpath, newpath)
