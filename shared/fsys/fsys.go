@@ -46,6 +46,11 @@ type FS interface {
 	// the file is under both names, and never under neither.
 	MoveFile(ctx context.Context, oldpath, newpath string) error
 
+	// Remove deletes the file or the empty directory name, permanently. A directory that is
+	// not empty is ErrExist and stays whole: unlike a check followed by RemoveAll, no file
+	// that arrives meanwhile can be lost. A missing name is ErrNotExist.
+	Remove(ctx context.Context, name string) error
+
 	// RemoveAll deletes name and everything under it, permanently (no trash). It returns nil
 	// if name does not exist.
 	RemoveAll(ctx context.Context, name string) error

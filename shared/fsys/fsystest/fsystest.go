@@ -48,6 +48,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		{"MkdirAll", testMkdirAll},
 		{"Rename", testRename},
 		{"MoveFile", testMoveFile},
+		{"Remove", testRemove},
 		{"RemoveAll", testRemoveAll},
 		{"Canceled", testCanceled},
 		{"Concurrent", testConcurrent},
@@ -444,6 +445,44 @@ func summary(t *testing.T, fx Fixture) fsys.Summary {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func testRemove(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	fx.WriteFile(t, join(fx, "t", "f"), 1, mtime)
+	fx.WriteFile(t, join(fx, "t", "full", "g"), 2, mtime)
+	fx.WriteFile(t, join(fx, "t", "fa"), 3, mtime) // shares a prefix with "f"
+	if err := fx.FS.MkdirAll(ctx, join(fx, "t", "empty")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		wantErr error
+	}{
+		{"file", join(fx, "t", "f"), nil},
+		{"empty directory", join(fx, "t", "empty"), nil},
+		{"directory not empty", join(fx, "t", "full"), fsys.ErrExist},
+		{"missing", join(fx, "t", "nope"), fsys.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := fx.FS.Remove(ctx, tt.path)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Remove(%q) error = %v, want %v", tt.path, err, tt.wantErr)
+			}
+			if err == nil {
+				if _, err := fx.FS.Stat(ctx, tt.path); !errors.Is(err, fsys.ErrNotExist) {
+					t.Errorf("after Remove(%q), Stat error = %v, want ErrNotExist", tt.path, err)
+				}
+			}
+		})
+	}
+	for _, name := range []string{"full/g", "fa"} {
+		if _, err := fx.FS.Stat(ctx, join(fx, "t", name)); err != nil {
+			t.Errorf("Remove touched %s: %v", name, err)
+		}
+	}
 }
 
 func testRemoveAll(t *testing.T, fx Fixture) {

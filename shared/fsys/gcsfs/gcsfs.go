@@ -325,6 +325,53 @@ func (f *FS) deleteMoved(ctx context.Context, oldpath, newpath string, gen int64
 	}
 }
 
+// Remove deletes the object name or, when name is a directory with nothing in it but its
+// placeholder, the placeholder. Deleting a placeholder never deletes another object, so an
+// object written under name meanwhile survives.
+func (f *FS) Remove(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	k := key(name)
+	if k == "" {
+		return &fsys.PathError{Op: "remove", Path: name, Kind: fsys.ErrExist, Err: errors.New("refusing to remove the bucket root")}
+	}
+	err := f.bucket.Object(k).Delete(ctx)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, storage.ErrObjectNotExist) {
+		return f.error("remove", name, err)
+	}
+	q := &storage.Query{Prefix: k + "/"}
+	if err := q.SetAttrSelection([]string{"Name"}); err != nil {
+		return err
+	}
+	it := f.bucket.Objects(ctx, q)
+	it.PageInfo().MaxSize = 2
+	placeholder := false
+	for {
+		attrs, err := it.Next()
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			return f.error("remove", name, err)
+		}
+		if attrs.Name != k+"/" {
+			return &fsys.PathError{Op: "remove", Path: name, Kind: fsys.ErrExist, Err: errors.New("directory not empty")}
+		}
+		placeholder = true
+	}
+	if !placeholder {
+		return &fsys.PathError{Op: "remove", Path: name, Kind: fsys.ErrNotExist}
+	}
+	if err := f.bucket.Object(k + "/").Delete(ctx); err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
+		return f.error("remove", name, err)
+	}
+	return nil
+}
+
 // RemoveAll deletes the object name and every object under it, in parallel. Objects already
 // gone are fine: another remover got there first. It refuses the bucket root.
 func (f *FS) RemoveAll(ctx context.Context, name string) error {

@@ -355,6 +355,17 @@ func renameNoReplace(client *hdfs.Client, oldpath, newpath string) error {
 	return client.Rename(oldpath, newpath)
 }
 
+// Remove is a non-recursive delete: the NameNode refuses a directory that is not empty
+// (PathIsNotEmptyDirectoryException) in the same operation. Not retried: a delete whose reply
+// was lost may have happened.
+func (f *FS) Remove(ctx context.Context, name string) error {
+	return f.do(ctx, "remove", name, nil, func(c *conn) error {
+		return c.call(ctx, f.cfg.CallTimeout, func() error {
+			return c.client.Remove(name)
+		})
+	})
+}
+
 // RemoveAll deletes name recursively and permanently: it does not move it to the trash
 // (.Trash) as `hdfs dfs -rm` does. It refuses the root.
 func (f *FS) RemoveAll(ctx context.Context, name string) error {

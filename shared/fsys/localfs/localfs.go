@@ -161,6 +161,17 @@ func errDestExists(oldpath, newpath string) error {
 	return &fsys.PathError{Op: "rename", Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
 }
 
+// Remove is remove(2): rmdir refuses a directory that is not empty in the same step.
+func (*FS) Remove(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.FromSlash(name)); err != nil {
+		return pathError("remove", name, err)
+	}
+	return nil
+}
+
 // RemoveAll deletes name and its contents; nothing is kept in a trash.
 func (*FS) RemoveAll(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
