@@ -29,7 +29,8 @@ type Fixture struct {
 	// HDFS and GCS, 1024 locally); fixtures whose seeding is slow configure a smaller page.
 	PageFiles int
 	// Unavailable, when not nil, makes the backend fail every later Stat in transit, as a
-	// network failure or an overloaded service would. Backends that cannot fail so (the local
+	// network failure or an overloaded service would (MoveFile, which starts with one, fails
+	// too). Backends that cannot fail so (the local
 	// disk) leave it nil.
 	Unavailable func(t *testing.T)
 }
@@ -594,6 +595,8 @@ func testErrors(t *testing.T, fx Fixture) {
 			fx.Unavailable(t)
 			_, err := fx.FS.Stat(ctx, join(fx, "d", "f"))
 			return err
+		}, fsys.ErrUnavailable, merge.ErrUnavailable}, errCase{"move unavailable", func() error {
+			return fx.FS.MoveFile(ctx, join(fx, "d", "f"), join(fx, "d", "h"))
 		}, fsys.ErrUnavailable, merge.ErrUnavailable})
 	}
 	for _, tt := range tests {

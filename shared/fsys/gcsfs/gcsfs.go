@@ -254,7 +254,11 @@ func (f *FS) MoveFile(ctx context.Context, oldpath, newpath string) error {
 		return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrUnsupported, Err: errors.New("the bucket root is a directory")}
 	}
 	if parent := path.Dir(dst); parent != "." {
-		if e, err := f.Stat(ctx, parent); err != nil || !e.IsDir {
+		e, err := f.Stat(ctx, parent)
+		if err != nil && !errors.Is(err, fsys.ErrNotExist) {
+			return err
+		}
+		if err != nil || !e.IsDir {
 			return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrNotExist, Err: fmt.Errorf("destination directory %s does not exist", "/"+parent)}
 		}
 	}

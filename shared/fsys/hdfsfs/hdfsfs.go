@@ -323,7 +323,7 @@ func (f *FS) MkdirAll(ctx context.Context, dir string) error {
 func (f *FS) Rename(ctx context.Context, oldpath, newpath string) error {
 	return f.do(ctx, "rename", oldpath, nil, func(c *conn) error {
 		return c.call(ctx, f.cfg.CallTimeout, func() error {
-			return renameNoReplace(c.client, oldpath, newpath)
+			return renameNoReplace(c.client, "rename", oldpath, newpath)
 		})
 	})
 }
@@ -339,15 +339,15 @@ func (f *FS) MoveFile(ctx context.Context, oldpath, newpath string) error {
 			if fi.IsDir() {
 				return &fsys.PathError{Op: "move", Path: oldpath, Kind: fsys.ErrUnsupported, Err: errors.New("is a directory: only files are moved one by one")}
 			}
-			return renameNoReplace(c.client, oldpath, newpath)
+			return renameNoReplace(c.client, "move", oldpath, newpath)
 		})
 	})
 }
 
-func renameNoReplace(client *hdfs.Client, oldpath, newpath string) error {
+func renameNoReplace(client *hdfs.Client, op, oldpath, newpath string) error {
 	_, err := client.Stat(newpath)
 	if err == nil {
-		return &fsys.PathError{Op: "rename", Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
+		return &fsys.PathError{Op: op, Path: oldpath, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", newpath)}
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return err
