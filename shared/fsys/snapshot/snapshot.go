@@ -366,8 +366,11 @@ func Cleanup(ctx context.Context, fs fsys.FS, snap Snapshot, backupDir, live str
 	if err := snap.Validate(); err != nil {
 		return res, err
 	}
-	if live == "" || overlap(live, backupDir) {
-		return res, merge.Errorf(merge.ErrConflict, "backup %s is not deleted: the table's location %q is it, in it or around it", backupDir, live)
+	if live == "" || backupDir == "" {
+		return res, merge.Errorf(merge.ErrInvalid, "cleanup needs the backup and the table's location")
+	}
+	if overlap(live, backupDir) {
+		return res, merge.Errorf(merge.ErrConflict, "backup %s is not deleted: the table's location %s is it, in it or around it", backupDir, live)
 	}
 	if _, err := fs.Stat(ctx, backupDir); errors.Is(err, fsys.ErrNotExist) {
 		res.Removed = true

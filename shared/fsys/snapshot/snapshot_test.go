@@ -326,11 +326,14 @@ func TestCleanup(t *testing.T) {
 		snap := mergeSetup(t, fx)
 		backup, live := path.Join(fx.Root, "old"), path.Join(fx.Root, "new")
 		before := tree(t, fx, "old")
-		for _, l := range []string{backup, backup + "/", path.Join(backup, "delta_5_5"), fx.Root, ""} {
+		for _, l := range []string{backup, backup + "/", path.Join(backup, "delta_5_5"), fx.Root} {
 			_, err := snapshot.Cleanup(ctx, fx.FS, snap, backup, l)
 			if !errors.Is(err, merge.ErrConflict) {
 				t.Errorf("Cleanup with the table at %q: error %v, want ErrConflict", l, err)
 			}
+		}
+		if _, err := snapshot.Cleanup(ctx, fx.FS, snap, backup, ""); !errors.Is(err, merge.ErrInvalid) {
+			t.Errorf("Cleanup without the table's location: error %v, want ErrInvalid", err)
 		}
 		if got := tree(t, fx, "old"); !slices.Equal(got, before) {
 			t.Fatalf("a refused Cleanup changed the backup from %q to %q", before, got)
