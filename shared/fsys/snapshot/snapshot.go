@@ -151,7 +151,7 @@ func (s *Snapshot) UnmarshalJSON(b []byte) error {
 
 // Take lists dir recursively and records its visible files.
 func Take(ctx context.Context, fs fsys.FS, dir string) (Snapshot, error) {
-	t, err := walk(ctx, fs, dir)
+	t, err := walk(ctx, fs, dir, false)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -165,9 +165,10 @@ type tree struct {
 	dirs    []string // subdirectories, hidden ones included, parents before children
 }
 
-// walk lists dir and its subdirectories, hidden ones included (Cleanup must know what they
-// hold). A subdirectory that disappears while walking is no longer part of the tree.
-func walk(ctx context.Context, fs fsys.FS, dir string) (tree, error) {
+// walk lists dir and its subdirectories, hidden ones too when withHidden is set (Cleanup must
+// know what they hold). A subdirectory that disappears while walking is no longer part of the
+// tree.
+func walk(ctx context.Context, fs fsys.FS, dir string, withHidden bool) (tree, error) {
 	var t tree
 	type todo struct {
 		rel    string
@@ -182,9 +183,11 @@ func walk(ctx context.Context, fs fsys.FS, dir string) (tree, error) {
 				rel := path.Join(d.rel, e.Name)
 				hidden := d.hidden || scan.Hidden(e.Name)
 				switch {
-				case e.IsDir:
+				case e.IsDir && (withHidden || !hidden):
 					queue = append(queue, todo{rel, hidden})
 					t.dirs = append(t.dirs, rel)
+				case e.IsDir:
+					// hidden and not wanted: not listed at all
 				case hidden:
 					t.hidden = append(t.hidden, rel)
 				default:
@@ -276,7 +279,7 @@ func CarryOver(ctx context.Context, fs fsys.FS, snap Snapshot, oldDir, newDir st
 	if overlap(oldDir, newDir) {
 		return nil, merge.Errorf(merge.ErrInvalid, "carry over from %s to %s: one is inside the other", oldDir, newDir)
 	}
-	t, err := walk(ctx, fs, oldDir)
+	t, err := walk(ctx, fs, oldDir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +351,7 @@ type Kept struct {
 const (
 	KeptModified = "modified since the snapshot: not the file the merge read"
 	KeptHidden   = "hidden name: not read by the merge"
-	KeptLate     = "arrived during the cleanup: carried over by the next one"
+	KeptLate     = "arrived during the cleanup: the next one carries it over"
 )
 
 // Cleanup deletes a merge's backup directory: it first carries late files over to live (the
@@ -381,7 +384,7 @@ func Cleanup(ctx context.Context, fs fsys.FS, snap Snapshot, backupDir, live str
 	if err != nil {
 		return res, err
 	}
-	t, err := walk(ctx, fs, backupDir)
+	t, err := walk(ctx, fs, backupDir, true)
 	if errors.Is(err, fsys.ErrNotExist) {
 		res.Removed = true
 		return res, nil
@@ -390,22 +393,13 @@ func Cleanup(ctx context.Context, fs fsys.FS, snap Snapshot, backupDir, live str
 		return res, err
 	}
 	for _, f := range t.visible {
-		read, ok := snap.find(f.Path)
-		switch {
-		case !ok:
-			res.Kept = append(res.Kept, Kept{f.Path, KeptLate})
-			continue
-		case !same(read, f):
-			res.Kept = append(res.Kept, Kept{f.Path, KeptModified})
-			continue
+		if read, ok := snap.find(f.Path); !ok || !same(read, f) {
+			continue // reported below
 		}
 		if err := fs.Remove(ctx, path.Join(backupDir, f.Path)); err != nil && !errors.Is(err, fsys.ErrNotExist) {
 			return res, err
 		}
 		res.Deleted = append(res.Deleted, f.Path)
-	}
-	for _, h := range t.hidden {
-		res.Kept = append(res.Kept, Kept{h, KeptHidden})
 	}
 	// Deepest first; a directory that is not empty (ErrExist) simply stays.
 	for _, d := range slices.Backward(t.dirs) {
@@ -416,8 +410,28 @@ func Cleanup(ctx context.Context, fs fsys.FS, snap Snapshot, backupDir, live str
 	switch err := fs.Remove(ctx, backupDir); {
 	case err == nil, errors.Is(err, fsys.ErrNotExist):
 		res.Removed = true
+		return res, nil
 	case !errors.Is(err, fsys.ErrExist):
 		return res, err
+	}
+	// Report what is left now, files that arrived during the cleanup included.
+	left, err := walk(ctx, fs, backupDir, true)
+	if errors.Is(err, fsys.ErrNotExist) {
+		res.Removed = true // emptied meanwhile: an object store's directory then vanishes
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	for _, f := range left.visible {
+		reason := KeptLate
+		if _, ok := snap.find(f.Path); ok {
+			reason = KeptModified
+		}
+		res.Kept = append(res.Kept, Kept{f.Path, reason})
+	}
+	for _, h := range left.hidden {
+		res.Kept = append(res.Kept, Kept{h, KeptHidden})
 	}
 	return res, nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -381,6 +382,48 @@ func TestCleanup(t *testing.T) {
 		res, err = snapshot.Cleanup(ctx, fx.FS, snap, backup, live)
 		if err != nil || fmt.Sprint(res) != fmt.Sprint(snapshot.CleanupResult{Removed: true}) {
 			t.Errorf("Cleanup of a removed backup = %+v, %v; want it removed, nothing done", res, err)
+		}
+	})
+}
+
+// racingWriter commits a file into the backup just before Cleanup's first delete, after
+// Cleanup has carried late files over: a writer's job that resolved the old location long ago.
+type racingWriter struct {
+	fsys.FS
+	once  sync.Once
+	write func()
+}
+
+func (f *racingWriter) Remove(ctx context.Context, name string) error {
+	f.once.Do(f.write)
+	return f.FS.Remove(ctx, name)
+}
+
+func TestCleanupRacingWriter(t *testing.T) {
+	run(t, func(t *testing.T, fx fsystest.Fixture) {
+		ctx := context.Background()
+		snap := mergeSetup(t, fx)
+		backup, live := path.Join(fx.Root, "old"), path.Join(fx.Root, "new")
+		remove(t, fx, "old/_tmp/000003_0") // the other writer is done
+		rw := &racingWriter{FS: fx.FS, write: func() { write(t, fx, "old/000009_0", 9) }}
+		res, err := snapshot.Cleanup(ctx, rw, snap, backup, live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Removed || !slices.Contains(res.Kept, snapshot.Kept{Path: "000009_0", Reason: snapshot.KeptLate}) {
+			t.Errorf("Cleanup = %+v; want 000009_0 kept as late and the backup kept", res)
+		}
+		if got := tree(t, fx, "old"); !slices.Contains(got, "000009_0 9") {
+			t.Errorf("backup holds %q: the racing writer's file is gone", got)
+		}
+
+		// The next cleanup carries it over and removes the backup.
+		res, err = snapshot.Cleanup(ctx, fx.FS, snap, backup, live)
+		if err != nil || !res.Removed || !slices.Equal(res.Carried, []string{"000009_0"}) {
+			t.Errorf("next Cleanup = %+v, %v; want 000009_0 carried over and the backup removed", res, err)
+		}
+		if got := tree(t, fx, "new"); !slices.Contains(got, "000009_0 9") {
+			t.Errorf("live holds %q, want 000009_0 too", got)
 		}
 	})
 }
