@@ -175,6 +175,9 @@ type Task struct {
 
 	Stats Stats  `json:"statistics"`
 	Error string `json:"error,omitempty"`
+
+	// Checkpoint is the executor's durable progress; nil until a worker planned the task.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 }
 
 // TableKey identifies the table a task targets; stores use it to find overlapping active tasks.

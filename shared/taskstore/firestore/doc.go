@@ -1,6 +1,7 @@
 package firestore
 
 import (
+	"encoding/json"
 	"sort"
 	"strings"
 	"time"
@@ -41,6 +42,10 @@ type taskDoc struct {
 
 	Stats statsDoc `firestore:"statistics"`
 	Error string   `firestore:"error"`
+
+	// Checkpoint is the executor's merge.Checkpoint as JSON: only the executor reads it, whole,
+	// and never a query, so one compact string field costs no index entries.
+	Checkpoint string `firestore:"checkpoint,omitempty"`
 
 	// Derived from status and statistics on every write, so that TaskStats can sum them with
 	// aggregation queries.
@@ -85,6 +90,12 @@ func fromOpt(t *time.Time) time.Time {
 
 func toDoc(t *merge.Task) *taskDoc {
 	files, bytes := saved(t)
+	var cp string
+	if t.Checkpoint != nil {
+		// A Checkpoint holds only strings, integers and times, which always encode.
+		b, _ := json.Marshal(t.Checkpoint)
+		cp = string(b)
+	}
 	return &taskDoc{
 		Name:            t.Name,
 		ClusterID:       t.ClusterID,
@@ -120,6 +131,7 @@ func toDoc(t *merge.Task) *taskDoc {
 		Error:      t.Error,
 		FilesSaved: files,
 		BytesSaved: bytes,
+		Checkpoint: cp,
 	}
 }
 
@@ -127,6 +139,13 @@ func (d *taskDoc) task(id string) (*merge.Task, error) {
 	parts, err := decodeSpecs(d.Partitions)
 	if err != nil {
 		return nil, err
+	}
+	var cp *merge.Checkpoint
+	if d.Checkpoint != "" {
+		cp = new(merge.Checkpoint)
+		if err := json.Unmarshal([]byte(d.Checkpoint), cp); err != nil {
+			return nil, merge.Errorf(merge.ErrInvalid, "stored checkpoint of task %s is malformed: %v", id, err)
+		}
 	}
 	return &merge.Task{
 		ID:              id,
@@ -161,7 +180,8 @@ func (d *taskDoc) task(id string) (*merge.Task, error) {
 			RowsValidated: d.Stats.RowsValidated,
 			DurationMS:    d.Stats.DurationMS,
 		},
-		Error: d.Error,
+		Error:      d.Error,
+		Checkpoint: cp,
 	}, nil
 }
 

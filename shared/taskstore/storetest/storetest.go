@@ -52,6 +52,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"UpdateFnError", testUpdateFnError},
 		{"UpdateNotFound", testUpdateNotFound},
 		{"UpdateConcurrentIncrements", testUpdateConcurrentIncrements},
+		{"CheckpointRoundTrip", testCheckpointRoundTrip},
 		{"ClaimExactlyOnce", testClaimExactlyOnce},
 		{"ListFilters", testListFilters},
 		{"ListOrderTies", testListOrderTies},
@@ -546,6 +547,53 @@ func testUpdate(t *testing.T, s Stores) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "stored after update", stored, got)
+}
+
+// testCheckpointRoundTrip stores every field of an executor checkpoint (times with a
+// nanosecond part, a partition spec, a snapshot) and reads it back unchanged; clearing it
+// removes it.
+func testCheckpointRoundTrip(t *testing.T, s Stores) {
+	ctx := context.Background()
+	mustCreate(t, s, newTask("cp1", 0, "prod", "web", "events"))
+	cp := &merge.Checkpoint{
+		Strategy: merge.StrategySafeMerge, Rule: "text_small_files",
+		Partitions: []merge.PartitionCheckpoint{{
+			Partition: "dt=2024-01-01/hr=a%2Fb", Spec: spec("dt", "2024-01-01", "hr", "a/b"), Rule: "small_files",
+			Step: merge.StepSwapped, Attempt: 2,
+			OldLocation: "hdfs://nn:8020/w/events/dt=2024-01-01", Staging: "hdfs://nn:8020/w/events/.hivemerge-cp1/dt=2024-01-01",
+			TempTable: "hivemerge_cp1_0123456789abcdef",
+			StartedAt: at(1).Add(123456789), FinishedAt: at(2).Add(987654321),
+			Snapshot:   &merge.SnapshotMark{Fingerprint: "sha256:00ff", Files: 300, Bytes: 4096, TakenAt: at(1).Add(5), Names: "AAECAwQFBgc="},
+			RowsBefore: 900, ChecksumBefore: -42, RowsAfter: 900, ChecksumAfter: -42,
+			FilesBefore: 300, BytesBefore: 4096, FilesAfter: 1, BytesAfter: 4000, LateFiles: 1,
+			Merged: []string{"000000_0"}, CompactionID: 7,
+			BackupLocation: "hdfs://nn:8020/w/events/dt=2024-01-01", KeepUntil: at(9).Add(1),
+			Error: "none",
+		}, {Partition: "dt=2024-01-02", Step: merge.StepSkipped, OldLocation: "/w/events/dt=2024-01-02"}},
+		RolledBackBy: "ops", RolledBackAt: at(3).Add(7),
+	}
+	got, err := s.Tasks.UpdateTask(ctx, "cp1", func(task *merge.Task) error {
+		task.Checkpoint = cp
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateTask: %v", err)
+	}
+	sameJSON(t, "checkpoint returned", got.Checkpoint, cp)
+	stored, err := s.Tasks.GetTask(ctx, "cp1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "checkpoint stored", stored.Checkpoint, cp)
+	if _, err := s.Tasks.UpdateTask(ctx, "cp1", func(task *merge.Task) error {
+		task.Checkpoint = nil
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if stored, err = s.Tasks.GetTask(ctx, "cp1"); err != nil || stored.Checkpoint != nil {
+		t.Errorf("after clearing: checkpoint %+v, err %v", stored.Checkpoint, err)
+	}
 }
 
 var errStop = errors.New("stop")
