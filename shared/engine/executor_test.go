@@ -1,0 +1,284 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/engine"
+	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
+	"github.com/hivemerge/hivemerge/shared/hive"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
+	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
+)
+
+// clock follows real time plus an offset a test can advance, so leases renewed by real timers
+// can also be made to expire at once.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// env is a sandbox with a bolt task store, a service and an executor over them.
+type env struct {
+	*sandbox
+	svc   *merge.Service
+	clock *clock
+	ex    *engine.Executor
+}
+
+// targetSize is the target file size of test tasks: the smallest allowed, so that a few
+// kilobytes of rows make one merged file.
+const targetSize = merge.MinTargetFileSize
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	sb := startSandbox(t)
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "tasks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{}
+	svc := merge.NewService(st, st).WithClock(c.Now)
+	if _, err := svc.CreateCluster(context.Background(), merge.Cluster{ID: "sandbox", Host: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	files := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
+	t.Cleanup(func() { files.Close() })
+	ex := &engine.Executor{
+		Tasks: svc, Planner: sb.planner, Hive: sb.client, Files: files,
+		Lease: time.Minute, Renew: 20 * time.Millisecond, CompactionPoll: 10 * time.Millisecond, Now: c.Now,
+	}
+	sb.exec(t, "CREATE DATABASE m")
+	return &env{sandbox: sb, svc: svc, clock: c, ex: ex}
+}
+
+func (e *env) newTask(t *testing.T, table string, s merge.Strategy, parts ...merge.PartitionSpec) *merge.Task {
+	t.Helper()
+	task, err := e.svc.CreateTask(context.Background(), merge.CreateTaskRequest{
+		ClusterID: "sandbox", Name: "merge " + table, Database: "m", Table: table, Partitions: parts,
+		Strategy: s, TargetFileSize: targetSize, CreatedBy: "tester",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+// state is what a test compares before and after: per partition, rows, checksum and location.
+type state struct {
+	partitions []string
+	rows       map[string]hive.Checksum
+	location   map[string]string
+}
+
+func (e *env) state(t *testing.T, table string) state {
+	t.Helper()
+	ctx := context.Background()
+	src := hql.Table{Database: "m", Name: table}
+	tb, err := e.client.DescribeTable(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := state{rows: map[string]hive.Checksum{}, location: map[string]string{}}
+	if !tb.Partitioned() {
+		s.partitions = []string{""}
+		if s.rows[""], err = e.client.Checksum(ctx, src, tb.DataColumns(), hql.Spec{}); err != nil {
+			t.Fatal(err)
+		}
+		s.location[""] = tb.Location
+		return s
+	}
+	parts, err := e.client.Partitions(ctx, src, hql.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		spec, err := tb.Spec(p.Spec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.partitions = append(s.partitions, p.Name)
+		if s.rows[p.Name], err = e.client.Checksum(ctx, src, tb.DataColumns(), spec); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.client.DescribePartition(ctx, src, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.location[p.Name] = d.Location
+	}
+	return s
+}
+
+// stagingTables lists the tables a merge left behind in database m.
+func (e *env) stagingTables(t *testing.T) []string {
+	t.Helper()
+	res, err := e.client.Query(context.Background(), "SHOW TABLES IN m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range res.Strings() {
+		if len(r) > 0 && strings.HasPrefix(r[0], "hivemerge_") {
+			out = append(out, r[0])
+		}
+	}
+	return out
+}
+
+func (e *env) run(t *testing.T, id, owner string) *merge.Task {
+	t.Helper()
+	task, err := e.ex.Run(context.Background(), id, owner)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return task
+}
+
+func (e *env) logs(t *testing.T, id string) string {
+	t.Helper()
+	entries, err := e.svc.TaskLogs(context.Background(), id, 0, merge.MaxLogsLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range entries {
+		b.WriteString(string(l.Level) + " " + l.Step + " " + l.Message + " " + l.SQL + "\n")
+	}
+	return b.String()
+}
+
+func path(t *testing.T, location string) string {
+	t.Helper()
+	l, err := fsys.ParseLocation(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Path
+}
+
+func TestSafeMergePartitioned(t *testing.T) {
+	e := newEnv(t)
+	e.exec(t, "CREATE TABLE m.logs (id bigint, msg string) PARTITIONED BY (dt string) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' STORED AS TEXTFILE")
+	e.files(t, "logs", map[string]string{"dt": "2024-01-01"}, 300, 2)
+	e.files(t, "logs", map[string]string{"dt": "2024-01-02"}, 40, 3)
+	before := e.state(t, "logs")
+	task := e.newTask(t, "logs", merge.StrategyAuto)
+
+	got := e.run(t, task.ID, "worker-1")
+	if got.Status != merge.StatusSuccess {
+		t.Fatalf("status %s: %s\n%s", got.Status, got.Error, e.logs(t, task.ID))
+	}
+	after := e.state(t, "logs")
+	if describe(after.rows) != describe(before.rows) || describe(after.partitions) != describe(before.partitions) {
+		t.Errorf("rows or partitions changed:\nbefore %s\nafter  %s", describe(before), describe(after))
+	}
+	if e.stagingTables(t) != nil {
+		t.Errorf("staging tables left: %v", e.stagingTables(t))
+	}
+	cp := got.Checkpoint
+	if cp == nil || cp.Strategy != merge.StrategySafeMerge || len(cp.Partitions) != 2 {
+		t.Fatalf("checkpoint %+v", cp)
+	}
+	ctx := context.Background()
+	tb, err := e.client.DescribeTable(ctx, hql.Table{Database: "m", Name: "logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantStats merge.Stats
+	for _, p := range cp.Partitions {
+		if p.Step != merge.StepDone {
+			t.Errorf("partition %s at %s", p.Partition, p.Step)
+		}
+		live := after.location[p.Partition]
+		if live == before.location[p.Partition] || !strings.Contains(live, "/.hivemerge-"+task.ID+"/") {
+			t.Errorf("partition %s points at %s", p.Partition, live)
+		}
+		files, bytes := walk(t, live)
+		if limit := (bytes+targetSize-1)/targetSize + 1; files > limit || files != p.FilesAfter {
+			t.Errorf("partition %s has %d files (%d bytes), checkpoint says %d, limit %d", p.Partition, files, bytes, p.FilesAfter, limit)
+		}
+		spec, _ := tb.Spec(p.Spec)
+		d, err := e.client.DescribePartition(ctx, hql.Table{Database: "m", Name: "logs"}, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Stats.NumFiles == nil || *d.Stats.NumFiles != files || d.Stats.TotalSize == nil || *d.Stats.TotalSize != bytes {
+			t.Errorf("partition %s: DESCRIBE FORMATTED numFiles %v totalSize %v, listing %d files %d bytes", p.Partition, d.Stats.NumFiles, d.Stats.TotalSize, files, bytes)
+		}
+		// The backup is the original location, untouched.
+		oldFiles, _ := walk(t, before.location[p.Partition])
+		if p.BackupLocation != before.location[p.Partition] || oldFiles != p.FilesBefore || p.KeepUntil.Before(time.Now().Add(6*24*time.Hour)) {
+			t.Errorf("partition %s: backup %s (%d files, checkpoint %d) until %s", p.Partition, p.BackupLocation, oldFiles, p.FilesBefore, p.KeepUntil)
+		}
+		if p.RowsBefore != before.rows[p.Partition].Rows || p.RowsAfter != p.RowsBefore || p.ChecksumAfter != p.ChecksumBefore {
+			t.Errorf("partition %s: rows %d/%d checksum %d/%d", p.Partition, p.RowsBefore, p.RowsAfter, p.ChecksumBefore, p.ChecksumAfter)
+		}
+		if p.Snapshot == nil || p.Snapshot.Fingerprint == "" || p.Snapshot.Names != "" {
+			t.Errorf("partition %s: snapshot %+v", p.Partition, p.Snapshot)
+		}
+		// The delimiter survived: merged lines are still id|msg.
+		entries, err := os.ReadDir(path(t, live))
+		if err != nil || len(entries) == 0 {
+			t.Fatalf("read %s: %v", live, err)
+		}
+		data, err := os.ReadFile(filepath.Join(path(t, live), entries[0].Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line, _, _ := strings.Cut(string(data), "\n"); !strings.Contains(line, "|value-") {
+			t.Errorf("partition %s: merged line %q lost its delimiter", p.Partition, line)
+		}
+		wantStats.FilesBefore += p.FilesBefore
+		wantStats.FilesAfter += p.FilesAfter
+		wantStats.RowsValidated += p.RowsBefore
+	}
+	if got.Stats.FilesBefore != 340 || got.Stats.FilesAfter != wantStats.FilesAfter || got.Stats.RowsValidated != 720 || got.Progress != 100 {
+		t.Errorf("stats %+v, progress %d", got.Stats, got.Progress)
+	}
+	logs := e.logs(t, task.ID)
+	for _, want := range []string{"claimed by worker-1", "rule", "SET LOCATION", "ANALYZE TABLE", "INSERT OVERWRITE", "merged:"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestSafeMergeUnpartitioned(t *testing.T) {
+	e := newEnv(t)
+	e.exec(t, "CREATE TABLE m.flat (id bigint, msg string) STORED AS TEXTFILE")
+	e.files(t, "flat", nil, 30, 2)
+	before := e.state(t, "flat")
+	task := e.newTask(t, "flat", merge.StrategySafeMerge)
+	got := e.run(t, task.ID, "w")
+	if got.Status != merge.StatusSuccess {
+		t.Fatalf("status %s: %s\n%s", got.Status, got.Error, e.logs(t, task.ID))
+	}
+	after := e.state(t, "flat")
+	if after.rows[""] != before.rows[""] || after.location[""] == before.location[""] {
+		t.Errorf("before %s\nafter %s", describe(before), describe(after))
+	}
+	if files, _ := walk(t, after.location[""]); files != 1 {
+		t.Errorf("%d files after the merge", files)
+	}
+}
