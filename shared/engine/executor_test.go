@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,5 +281,18 @@ func TestSafeMergeUnpartitioned(t *testing.T) {
 	}
 	if files, _ := walk(t, after.location[""]); files != 1 {
 		t.Errorf("%d files after the merge", files)
+	}
+}
+func sameState(t *testing.T, what string, got, want state) {
+	t.Helper()
+	if describe(got) != describe(want) {
+		t.Errorf("%s:\ngot  %s\nwant %s", what, describe(got), describe(want))
+	}
+}
+
+func wantErr(t *testing.T, err, kind error) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("got error %v, want %v", err, kind)
 	}
 }
