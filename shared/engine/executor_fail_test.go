@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/hivemerge/hivemerge/shared/engine"
 	"github.com/hivemerge/hivemerge/shared/hive"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,10 +23,23 @@ func (e *env) logsTable(t *testing.T) {
 	e.files(t, "logs", map[string]string{"dt": "2024-01-02"}, 10, 3)
 }
 
+// tableDir is the directory of a table.
+func (e *env) tableDir(t *testing.T, table string) string {
+	t.Helper()
+	tb, err := e.client.DescribeTable(context.Background(), hql.Table{Database: "m", Name: table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path(t, tb.Location)
+}
+
 // noStaging checks that no staging directory of the task is left under the table.
 func (e *env) noStaging(t *testing.T, table, id string) {
 	t.Helper()
-	dir := filepath.Join(e.dir, "m.db", table, ".hivemerge-"+id)
+	dir := filepath.Join(e.tableDir(t, table), ".hivemerge-"+id)
+	if _, err := os.Stat(filepath.Dir(dir)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("staging directory %s is left (%v)", dir, err)
 	}

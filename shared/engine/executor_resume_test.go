@@ -1,0 +1,193 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/merge"
+)
+
+// kill runs the task as owner and stops the worker (cancels its context, as a killed process
+// would stop talking) while a statement matching match runs. The task is left running under
+// the dead worker's lease.
+func (e *env) kill(t *testing.T, id, owner, match string) {
+	t.Helper()
+	fired := make(chan struct{})
+	remove := e.srv.Inject(hivesandbox.Fault{Match: match, Action: hivesandbox.FaultHang, Times: 1, Fired: fired})
+	defer remove()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.ex.Run(ctx, id, owner)
+		errc <- err
+	}()
+	<-fired
+	cancel()
+	if err := <-errc; err == nil || errors.Is(err, merge.ErrConflict) {
+		t.Fatalf("the killed Run returned %v", err)
+	}
+	task, err := e.svc.GetTask(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Status != merge.StatusRunning || task.LeaseOwner != owner {
+		t.Fatalf("after the kill: status %s, owner %q", task.Status, task.LeaseOwner)
+	}
+}
+
+// expire lets the dead worker's lease run out and requeues the task.
+func (e *env) expire(t *testing.T) {
+	t.Helper()
+	e.clock.Advance(2 * e.ex.Lease)
+	n, err := e.svc.RequeueExpired(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("RequeueExpired: %d, %v", n, err)
+	}
+}
+
+func TestResumeAfterKillDuringInsert(t *testing.T) {
+	e := newEnv(t)
+	e.logsTable(t)
+	before := e.state(t, "logs")
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+
+	e.kill(t, task.ID, "w1", `^INSERT OVERWRITE.*2024-01-02`)
+	// The other worker is gone; a new one cannot take the task until the lease expires.
+	_, err := e.ex.Run(context.Background(), task.ID, "w2")
+	wantErr(t, err, merge.ErrConflict)
+	e.expire(t)
+
+	got := e.run(t, task.ID, "w2")
+	if got.Status != merge.StatusSuccess || got.Attempt != 2 {
+		t.Fatalf("status %s attempt %d: %s\n%s", got.Status, got.Attempt, got.Error, e.logs(t, task.ID))
+	}
+	after := e.state(t, "logs")
+	if describe(after.rows) != describe(before.rows) {
+		t.Errorf("rows before %s\nafter %s", describe(before.rows), describe(after.rows))
+	}
+	for _, p := range got.Checkpoint.Partitions {
+		if p.Step != merge.StepDone || path(t, after.location[p.Partition]) != filepath.Join(e.tableDir(t, "logs"), ".hivemerge-"+task.ID, p.Partition) {
+			t.Errorf("partition %s at %s, location %s", p.Partition, p.Step, after.location[p.Partition])
+		}
+	}
+	if tables := e.stagingTables(t); tables != nil {
+		t.Errorf("staging tables left: %v", tables)
+	}
+	logs := e.logs(t, task.ID)
+	for _, want := range []string{"claimed by w2 (attempt 2)", "resumed with strategy safe_merge: [dt=2024-01-02 at snapshotted]", "written again"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestResumeAfterKillAfterSwap(t *testing.T) {
+	e := newEnv(t)
+	e.logsTable(t)
+	before := e.state(t, "logs")
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+
+	e.kill(t, task.ID, "w1", `^ANALYZE TABLE.*2024-01-01`)
+	stopped, err := e.svc.GetTask(context.Background(), task.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := stopped.Checkpoint.Partitions[0]; p.Step != merge.StepSwapped || p.Snapshot == nil || p.Snapshot.Names == "" {
+		t.Fatalf("the killed worker left %+v", p)
+	}
+	// A writer that resolved the old location before the swap commits a file there now.
+	old := path(t, before.location["dt=2024-01-01"])
+	if err := os.WriteFile(filepath.Join(old, "late_0"), []byte("9001|late\n9002|late\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.expire(t)
+
+	got := e.run(t, task.ID, "w2")
+	if got.Status != merge.StatusSuccess {
+		t.Fatalf("status %s: %s\n%s", got.Status, got.Error, e.logs(t, task.ID))
+	}
+	after := e.state(t, "logs")
+	if n := after.rows["dt=2024-01-01"].Rows; n != before.rows["dt=2024-01-01"].Rows+2 {
+		t.Errorf("dt=2024-01-01 has %d rows, want %d + 2 late ones", n, before.rows["dt=2024-01-01"].Rows)
+	}
+	if after.rows["dt=2024-01-02"] != before.rows["dt=2024-01-02"] {
+		t.Errorf("dt=2024-01-02 changed")
+	}
+	if p := got.Checkpoint.Partitions[0]; p.LateFiles != 1 {
+		t.Errorf("late files %d", p.LateFiles)
+	}
+	if _, err := os.Stat(filepath.Join(old, "late_0")); !os.IsNotExist(err) {
+		t.Errorf("the late file stayed in the backup: %v", err)
+	}
+}
+
+func TestSourceRemovedBeforeSwap(t *testing.T) {
+	e := newEnv(t)
+	e.logsTable(t)
+	before := e.state(t, "logs")
+	// A file of the source disappears once the staging output is written: the validation
+	// query waits (on fired) until the file is gone.
+	fired := make(chan struct{})
+	e.srv.Inject(hivesandbox.Fault{Match: `^SELECT COUNT.*hivemerge_.*2024-01-01`, Action: hivesandbox.FaultSlow, Delay: time.Millisecond, Times: 1, Fired: fired})
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+	done := make(chan *merge.Task, 1)
+	go func() {
+		got, err := e.ex.Run(context.Background(), task.ID, "w")
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		done <- got
+	}()
+	e.waitStep(t, task.ID, 0, merge.StepStaged)
+	dir := path(t, before.location["dt=2024-01-01"])
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var victim string
+	for _, en := range entries {
+		if !strings.HasPrefix(en.Name(), ".") && !strings.HasPrefix(en.Name(), "_") {
+			victim = filepath.Join(dir, en.Name())
+			break
+		}
+	}
+	if err := os.Remove(victim); err != nil {
+		t.Fatal(err)
+	}
+	<-fired
+	got := <-done
+	if got == nil {
+		t.FailNow()
+	}
+	if got.Status != merge.StatusFailed || !strings.Contains(got.Error, "removed or modified since the snapshot") {
+		t.Fatalf("status %s: %s", got.Status, got.Error)
+	}
+	after := e.state(t, "logs")
+	if describe(after.location) != describe(before.location) {
+		t.Errorf("locations changed: %s", describe(after.location))
+	}
+	e.noStaging(t, "logs", task.ID)
+}
+
+// waitStep polls the task until partition i reached step, or fails after a deadline.
+func (e *env) waitStep(t *testing.T, id string, i int, step merge.Step) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		task, err := e.svc.GetTask(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp := task.Checkpoint; cp != nil && len(cp.Partitions) > i && cp.Partitions[i].Step == step {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+	t.Fatalf("partition %d of task %s never reached %s", i, id, step)
+}
