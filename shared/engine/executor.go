@@ -195,7 +195,7 @@ type partitionError struct {
 }
 
 func (e *partitionError) Error() string {
-	return fmt.Sprintf("partition %s failed at step %s: %v", displayName(e.p.Partition), e.p.Step, e.err)
+	return fmt.Sprintf("partition %s failed after step %s: %v", displayName(e.p.Partition), e.p.Step, e.err)
 }
 func (e *partitionError) Unwrap() error { return e.err }
 
