@@ -191,3 +191,38 @@ func (e *env) waitStep(t *testing.T, id string, i int, step merge.Step) {
 	}
 	t.Fatalf("partition %d of task %s never reached %s", i, id, step)
 }
+
+func TestRollbackCleansAfterDeadWorker(t *testing.T) {
+	e := newEnv(t)
+	e.logsTable(t)
+	before := e.state(t, "logs")
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+	ctx := context.Background()
+
+	// The worker dies with its staging output written; a cancel comes while nobody runs the
+	// task, so the requeue finishes it as cancelled without a worker.
+	e.kill(t, task.ID, "w1", `^SELECT COUNT.*hivemerge_.*2024-01-01`)
+	if _, err := e.svc.CancelTask(ctx, task.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	e.expire(t)
+	if got, _ := e.svc.GetTask(ctx, task.ID); got.Status != merge.StatusCancelled {
+		t.Fatalf("status %s", got.Status)
+	}
+	if e.stagingTables(t) == nil {
+		t.Fatal("the dead worker left no staging table: the test does not test anything")
+	}
+
+	got, err := e.ex.Rollback(ctx, task.ID, "ops")
+	if err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	sameState(t, "after the clean-up", e.state(t, "logs"), before)
+	if tables := e.stagingTables(t); tables != nil {
+		t.Errorf("staging tables left: %v", tables)
+	}
+	e.noStaging(t, "logs", task.ID)
+	if p := got.Checkpoint.Partitions[0]; p.Step != merge.StepRolledBack {
+		t.Errorf("partition %+v", p)
+	}
+}

@@ -1,4 +1,4 @@
-// Package engine plans and (later) runs merges: it reads a table's metadata from Hive, lists
+// Package engine plans and runs merges: it reads a table's metadata from Hive, lists
 // its partitions' files, applies the strategy rules of package merge and writes the exact
 // HiveQL each partition needs, built only by package hql.
 package engine

@@ -635,8 +635,9 @@ func removeIfEmpty(ctx context.Context, fs fsys.FS, dir string) {
 
 // Rollback points every partition a safe_merge task swapped back at its original location
 // while the backup is kept, carrying back the files writers added to the merged location, and
-// records who did it. Rolling back again changes nothing. Tasks still active, and in-place
-// strategies, which keep no backup, cannot be rolled back.
+// records who did it; it also removes what a worker that died before its swap left behind.
+// Rolling back again changes nothing. Tasks still active, and in-place strategies, which keep
+// no backup, cannot be rolled back.
 func (e *Executor) Rollback(ctx context.Context, taskID, by string) (*merge.Task, error) {
 	task, err := e.Tasks.GetTask(ctx, taskID)
 	if err != nil {
@@ -657,7 +658,22 @@ func (e *Executor) Rollback(ctx context.Context, taskID, by string) (*merge.Task
 	now := e.now()
 	for i := range r.cp.Partitions {
 		p := &r.cp.Partitions[i]
-		if p.Step == merge.StepSkipped || p.Step == merge.StepRolledBack || before(p.Step, merge.StepSwapped) {
+		if p.Step == merge.StepSkipped || p.Step == merge.StepRolledBack || p.Step == merge.StepPlanned {
+			continue
+		}
+		if before(p.Step, merge.StepSwapped) {
+			// A worker died mid-way and the task was finished without it (a cancel requested
+			// meanwhile): its staging table and output are left, the table unchanged.
+			if err := r.undo(ctx, p); err != nil {
+				return nil, fmt.Errorf("clean up partition %s: %w", displayName(p.Partition), err)
+			}
+			if task, err = e.Tasks.UpdateCheckpoint(ctx, taskID, func(c *merge.Checkpoint) error {
+				c.Partitions[i].Step = merge.StepRolledBack
+				return nil
+			}); err != nil {
+				return nil, err
+			}
+			p.Step = merge.StepRolledBack
 			continue
 		}
 		if !p.KeepUntil.IsZero() && now.After(p.KeepUntil) {
