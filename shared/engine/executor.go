@@ -33,7 +33,7 @@ type Executor struct {
 	Snapshots Snapshots
 	// Lease is how long a claim or a renewal holds the task; 0 means DefaultLease. Renew is
 	// how often the lease is renewed (and a cancel request noticed) while a step runs; 0
-	// means a third of the lease.
+	// means a third of the lease, at most DefaultRenew.
 	Lease time.Duration
 	Renew time.Duration
 	// Retention is how long the original files of a safe_merge stay as the backup a
@@ -48,6 +48,7 @@ type Executor struct {
 // Defaults of the executor's durations.
 const (
 	DefaultLease     = 5 * time.Minute
+	DefaultRenew     = 10 * time.Second
 	DefaultRetention = 7 * 24 * time.Hour
 )
 
@@ -92,12 +93,18 @@ type run struct {
 	percent int
 }
 
-// Run claims the task for owner and executes it to the end: success, failed (with what
+// Run claims the task for owner (recorded as owner#<run>) and executes it to the end: success, failed (with what
 // happened and what to do) or cancelled. A task another owner runs under a live lease, or one
 // already finished, is an ErrConflict. When ctx ends (the worker is stopping) Run returns at
 // once and leaves the task running under its lease: once the lease expires,
 // Service.RequeueExpired queues it again and the next Run resumes it.
 func (e *Executor) Run(ctx context.Context, taskID, owner string) (*merge.Task, error) {
+	if owner == "" {
+		return nil, merge.Errorf(merge.ErrInvalid, "a run needs an owner")
+	}
+	// Each run holds the lease under its own name, so two runs of one worker (or of two
+	// workers configured alike) cannot both hold the task.
+	owner += "#" + merge.NewID()[:8]
 	task, err := e.Tasks.Claim(ctx, taskID, owner, e.lease())
 	if err != nil {
 		return nil, err
@@ -126,7 +133,7 @@ func (e *Executor) Run(ctx context.Context, taskID, owner string) (*merge.Task, 
 func (r *run) keepAlive(ctx context.Context, cancel context.CancelCauseFunc, stop <-chan struct{}) {
 	every := r.e.Renew
 	if every <= 0 {
-		every = r.e.lease() / 3
+		every = min(r.e.lease()/3, DefaultRenew)
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()

@@ -27,7 +27,7 @@ func TestConcurrentRuns(t *testing.T) {
 	for i := range n {
 		go func() {
 			<-start
-			got, err := e.ex.Run(context.Background(), task.ID, "worker-"+string(rune('A'+i%26))+string(rune('a'+i/26)))
+			got, err := e.ex.Run(context.Background(), task.ID, []string{"worker-a", "worker-b"}[i%2])
 			results <- result{got, err}
 		}()
 	}

@@ -212,11 +212,18 @@ func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *p
 	}
 	if p.Step == merge.StepSwapped {
 		if snap == nil {
-			if snap, err = SnapshotOf(p.Snapshot); err != nil {
+			snap, err = SnapshotOf(p.Snapshot)
+			switch {
+			case errors.Is(err, errNotRecorded):
+				r.log(ctx, merge.LevelWarn, string(merge.StepSwapped), fmt.Sprintf("the snapshot of %d files was too large to record, so this resumed worker cannot tell late files in %s from the ones merged: they stay in the backup", p.Snapshot.Files, p.OldLocation))
+			case err != nil:
 				return err
 			}
 		}
-		moved, err := snaps.CarryOver(ctx, fs, snap, oldPath, stagePath)
+		var moved []string
+		if snap != nil {
+			moved, err = snaps.CarryOver(ctx, fs, snap, oldPath, stagePath)
+		}
 		p.LateFiles += int64(len(moved))
 		if len(moved) > 0 {
 			r.log(ctx, merge.LevelInfo, string(merge.StepSwapped), fmt.Sprintf("carried %d file(s) a writer added after the snapshot into the live location: %s", len(moved), summarize(moved)))

@@ -50,8 +50,18 @@ func (s *Snapshot) Has(rel string, e fsys.Entry) bool {
 	return ok
 }
 
-// Mark is the snapshot as a checkpoint records it.
+// MaxRecordedFiles bounds the file set a checkpoint records (8 bytes a file, in base64), so a
+// task stays far below Firestore's 1 MiB document limit.
+const MaxRecordedFiles = 40_000
+
+// errNotRecorded means a snapshot was too large for its file set to be recorded.
+var errNotRecorded = errors.New("the snapshot's file set was too large to record")
+
+// Mark is the snapshot as a checkpoint records it; the file set only up to MaxRecordedFiles.
 func (s *Snapshot) Mark() *merge.SnapshotMark {
+	if len(s.keys) > MaxRecordedFiles {
+		return &merge.SnapshotMark{Fingerprint: s.Fingerprint, Files: s.Files, Bytes: s.Bytes, TakenAt: s.TakenAt}
+	}
 	b := make([]byte, 8*len(s.keys))
 	for i, k := range s.keys {
 		binary.BigEndian.PutUint64(b[8*i:], k)
@@ -63,6 +73,9 @@ func (s *Snapshot) Mark() *merge.SnapshotMark {
 func SnapshotOf(m *merge.SnapshotMark) (*Snapshot, error) {
 	if m == nil {
 		return nil, errors.New("no snapshot was recorded")
+	}
+	if m.Names == "" && m.Files > MaxRecordedFiles {
+		return nil, errNotRecorded
 	}
 	b, err := base64.StdEncoding.DecodeString(m.Names)
 	if err != nil || len(b)%8 != 0 || int64(len(b)/8) != m.Files {
