@@ -198,6 +198,12 @@ func walkFiles(ctx context.Context, fs fsys.FS, dir string, fn func(rel string, 
 	return nil
 }
 
+// fileMover is a filesystem that moves single files on every backend, object stores included
+// (where Rename is unsupported).
+type fileMover interface {
+	MoveFile(ctx context.Context, oldpath, newpath string) error
+}
+
 // moveFiles moves the files under from that pick selects to the same relative path under to,
 // renaming a file whose name is taken there ("name_1", "name_2", ...) so nothing is
 // overwritten. It returns the relative paths moved (as they were under from).
@@ -210,6 +216,10 @@ func moveFiles(ctx context.Context, fs fsys.FS, from, to string, pick func(rel s
 	}); err != nil {
 		return nil, err
 	}
+	move := fs.Rename
+	if m, ok := fs.(fileMover); ok {
+		move = m.MoveFile
+	}
 	var moved []string
 	for _, rel := range todo {
 		dst := path.Join(to, rel)
@@ -217,7 +227,7 @@ func moveFiles(ctx context.Context, fs fsys.FS, from, to string, pick func(rel s
 			return moved, err
 		}
 		for n := 1; ; n++ {
-			err := fs.Rename(ctx, path.Join(from, rel), dst)
+			err := move(ctx, path.Join(from, rel), dst)
 			if err == nil {
 				break
 			}
