@@ -329,8 +329,12 @@ func (r *run) finish(ctx, wctx context.Context, err error) (*merge.Task, error) 
 	rctx := context.WithoutCancel(ctx)
 	if errors.Is(err, errCancelRequested) || errors.Is(cause, errCancelRequested) {
 		by := r.cancelledBy(rctx)
-		r.log(rctx, merge.LevelWarn, "cancel", fmt.Sprintf("cancelled by %s; rolling back every partition this task changed", by))
 		msg := "cancelled by " + by + "; the table was left as it was"
+		if r.cp != nil && r.cp.Strategy != merge.StrategySafeMerge {
+			msg = fmt.Sprintf("cancelled by %s; the statement running was cancelled, and the %d partition(s) merged before it stay merged: %s rewrites in place, which cannot be rolled back", by, r.merged(), r.cp.Strategy)
+		} else {
+			r.log(rctx, merge.LevelWarn, "cancel", fmt.Sprintf("cancelled by %s; rolling back every partition this task changed", by))
+		}
 		if rbErr := r.rollbackAll(rctx); rbErr != nil {
 			msg = fmt.Sprintf("cancelled by %s, but rolling back failed: %v; run the rollback again once the cause is fixed", by, rbErr)
 			r.log(rctx, merge.LevelError, "cancel", msg)
@@ -362,21 +366,18 @@ func (r *run) failure(ctx context.Context, err error) string {
 	if !errors.As(err, &pe) || r.cp == nil {
 		return fmt.Sprintf("%v; nothing was changed. Fix the cause and create the task again", err)
 	}
-	merged := 0
-	for _, p := range r.cp.Partitions {
-		if p.Step == merge.StepDone {
-			merged++
-		}
-	}
+	merged := r.merged()
 	var b strings.Builder
 	b.WriteString(pe.Error())
 	if rbErr := r.undo(ctx, pe.p); rbErr != nil {
 		fmt.Fprintf(&b, "; rolling it back failed too (%v): check that it points at %s and remove %s", rbErr, pe.p.OldLocation, pe.p.Staging)
 	} else {
-		switch r.cp.Strategy {
-		case merge.StrategySafeMerge:
+		switch {
+		case r.cp.Strategy == merge.StrategySafeMerge:
 			b.WriteString("; the partition was rolled back to its original location and is unchanged")
-		case merge.StrategyACIDCompact:
+		case pe.p.Step == merge.StepPlanned:
+			b.WriteString("; the partition was not changed")
+		case r.cp.Strategy == merge.StrategyACIDCompact:
 			b.WriteString("; a compaction changes no rows, and Hive's compactor may retry it")
 		default:
 			fmt.Fprintf(&b, "; %s rewrites in place and cannot be rolled back, so check the partition's rows", r.cp.Strategy)
@@ -395,6 +396,17 @@ func (r *run) failure(ctx context.Context, err error) string {
 	}
 	b.WriteString(". Fix the cause and run a new task for the remaining partitions")
 	return b.String()
+}
+
+// merged counts the partitions done.
+func (r *run) merged() int {
+	n := 0
+	for _, p := range r.cp.Partitions {
+		if p.Step == merge.StepDone {
+			n++
+		}
+	}
+	return n
 }
 
 // saveQuiet records the checkpoint without letting a cancel request stop the caller.

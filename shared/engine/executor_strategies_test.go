@@ -81,3 +81,38 @@ func TestInPlaceFailure(t *testing.T) {
 		t.Errorf("Rollback of a concatenate: %v", err)
 	}
 }
+
+func TestInPlaceCancel(t *testing.T) {
+	e := newEnv(t)
+	e.exec(t, "CREATE TABLE m.t (id bigint, msg string) PARTITIONED BY (dt string) STORED AS TEXTFILE")
+	e.files(t, "t", map[string]string{"dt": "2024-01-01"}, 6, 2)
+	e.files(t, "t", map[string]string{"dt": "2024-01-02"}, 6, 2)
+	before := e.state(t, "t")
+	fired := make(chan struct{})
+	e.srv.Inject(hivesandbox.Fault{Match: `^INSERT OVERWRITE.*2024-01-02`, Action: hivesandbox.FaultHang, AtCommit: true, Fired: fired})
+	task := e.newTask(t, "t", merge.StrategyInsertOverwrite)
+	done := make(chan *merge.Task, 1)
+	go func() {
+		got, err := e.ex.Run(context.Background(), task.ID, "w")
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		done <- got
+	}()
+	<-fired
+	if _, err := e.svc.CancelTask(context.Background(), task.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	got := <-done
+	if got == nil {
+		t.FailNow()
+	}
+	if got.Status != merge.StatusCancelled || !strings.Contains(got.Error, "1 partition(s) merged before it stay merged") {
+		t.Fatalf("status %s: %s", got.Status, got.Error)
+	}
+	after := e.state(t, "t")
+	sameState(t, "rows and locations", after, before)
+	if files, _ := walk(t, after.location["dt=2024-01-02"]); files != 6 {
+		t.Errorf("the cancelled partition has %d files, want its 6", files)
+	}
+}
