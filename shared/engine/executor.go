@@ -29,7 +29,7 @@ type Executor struct {
 	Planner *Planner
 	Hive    *hive.Client
 	Files   Files
-	// Snapshots lists the source files of safe_merge; nil means ListingSnapshots.
+	// Snapshots lists the source files of safe_merge; nil means FileSnapshots.
 	Snapshots Snapshots
 	// Lease is how long a claim or a renewal holds the task; 0 means DefaultLease. Renew is
 	// how often the lease is renewed (and a cancel request noticed) while a step runs; 0
@@ -75,7 +75,7 @@ func (e *Executor) snapshots() Snapshots {
 	if e.Snapshots != nil {
 		return e.Snapshots
 	}
-	return ListingSnapshots{}
+	return FileSnapshots{}
 }
 
 // run is one execution of a task by one owner.

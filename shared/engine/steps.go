@@ -599,11 +599,7 @@ func (r *run) undo(ctx context.Context, p *merge.PartitionCheckpoint) error {
 	// added while it was live: they go back with the partition. Before the swap the staging
 	// location was never live, and everything in it is partial output.
 	if live || !before(p.Step, merge.StepSwapped) {
-		merged := map[string]bool{}
-		for _, m := range p.Merged {
-			merged[m] = true
-		}
-		moved, err := moveFiles(ctx, fs, stagePath, oldPath, func(rel string, _ fsys.Entry) bool { return !merged[rel] })
+		moved, err := carryBack(ctx, fs, p.Merged, stagePath, oldPath)
 		if len(moved) > 0 {
 			r.log(ctx, merge.LevelInfo, string(merge.StepRolledBack), fmt.Sprintf("carried %d file(s) written to the merged location back to the original one: %s", len(moved), summarize(moved)))
 		}

@@ -2,51 +2,49 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"path"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/fsys"
-	"github.com/hivemerge/hivemerge/shared/fsys/scan"
+	"github.com/hivemerge/hivemerge/shared/fsys/snapshot"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 // Snapshots is what safe_merge needs from the source files: a snapshot of the files it is about
 // to read, a comparison with the directory just before the swap, and the carry-over of files a
-// concurrent writer added after the snapshot into the live location. ListingSnapshots
-// implements it over any fsys.FS.
+// concurrent writer added after the snapshot into the live location. FileSnapshots implements
+// it with package snapshot.
 type Snapshots interface {
 	Take(ctx context.Context, fs fsys.FS, dir string) (*Snapshot, error)
 	Changed(ctx context.Context, fs fsys.FS, dir string, snap *Snapshot) (Diff, error)
 	// CarryOver moves the files under oldDir that snap does not list into newDir and returns
-	// their paths relative to oldDir.
+	// their paths relative to newDir.
 	CarryOver(ctx context.Context, fs fsys.FS, snap *Snapshot, oldDir, newDir string) ([]string, error)
 }
 
-// Snapshot is a listing of the data files under a directory (the names Hive reads, recursively).
-// Its file set survives a worker restart in a compact form (SnapshotMark.Names): 8-byte hashes
-// of each file's relative path, size and modification time.
+// Snapshot is the record of the files a merge read. The full listing (package snapshot's) lives
+// only in the worker that took it; a checkpoint keeps the compact form (SnapshotMark): the
+// fingerprint, totals and an 8-byte hash of each file's path, which is all a resumed worker
+// needs to tell late files from read ones after the swap.
 type Snapshot struct {
 	Fingerprint string
 	Files       int64
 	Bytes       int64
 	TakenAt     time.Time
-	// Paths are the relative paths, when the snapshot was taken by this process.
+	// Paths are the relative paths, when the snapshot was taken by this worker.
 	Paths []string
-	keys  []uint64 // sorted
+	full  *snapshot.Snapshot
+	keys  []uint64 // sorted path hashes
 }
 
-// Has reports whether the snapshot lists the file at rel with that size and time.
-func (s *Snapshot) Has(rel string, e fsys.Entry) bool {
-	_, ok := slices.BinarySearch(s.keys, fileKey(rel, e))
+// Has reports whether the snapshot lists a file at the relative path rel.
+func (s *Snapshot) Has(rel string) bool {
+	_, ok := slices.BinarySearch(s.keys, pathKey(rel))
 	return ok
 }
 
@@ -59,17 +57,19 @@ var errNotRecorded = errors.New("the snapshot's file set was too large to record
 
 // Mark is the snapshot as a checkpoint records it; the file set only up to MaxRecordedFiles.
 func (s *Snapshot) Mark() *merge.SnapshotMark {
+	m := &merge.SnapshotMark{Fingerprint: s.Fingerprint, Files: s.Files, Bytes: s.Bytes, TakenAt: s.TakenAt}
 	if len(s.keys) > MaxRecordedFiles {
-		return &merge.SnapshotMark{Fingerprint: s.Fingerprint, Files: s.Files, Bytes: s.Bytes, TakenAt: s.TakenAt}
+		return m
 	}
 	b := make([]byte, 8*len(s.keys))
 	for i, k := range s.keys {
 		binary.BigEndian.PutUint64(b[8*i:], k)
 	}
-	return &merge.SnapshotMark{Fingerprint: s.Fingerprint, Files: s.Files, Bytes: s.Bytes, TakenAt: s.TakenAt, Names: base64.StdEncoding.EncodeToString(b)}
+	m.Names = base64.StdEncoding.EncodeToString(b)
+	return m
 }
 
-// SnapshotOf rebuilds a snapshot from its checkpoint record.
+// SnapshotOf rebuilds a snapshot from its checkpoint record, without the full listing.
 func SnapshotOf(m *merge.SnapshotMark) (*Snapshot, error) {
 	if m == nil {
 		return nil, errors.New("no snapshot was recorded")
@@ -88,155 +88,97 @@ func SnapshotOf(m *merge.SnapshotMark) (*Snapshot, error) {
 	return s, nil
 }
 
-func fileKey(rel string, e fsys.Entry) uint64 {
+func pathKey(rel string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(rel))
-	h.Write([]byte{0})
-	h.Write([]byte(strconv.FormatInt(e.Size, 10)))
-	h.Write([]byte{0})
-	h.Write([]byte(strconv.FormatInt(e.ModTime.UnixNano(), 10)))
 	return h.Sum64()
 }
 
-// Diff is how a directory changed since its snapshot. Modified files count as removed: the
-// snapshot's version of them is gone.
-type Diff struct {
-	Added   []string // relative paths of files the snapshot does not list
-	Removed int64    // snapshot files missing or changed
+func wrap(full snapshot.Snapshot, at time.Time) *Snapshot {
+	s := &Snapshot{Fingerprint: full.Fingerprint, Files: int64(full.Count), Bytes: full.Bytes, TakenAt: at, full: &full}
+	for _, f := range full.Files {
+		s.Paths = append(s.Paths, f.Path)
+		s.keys = append(s.keys, pathKey(f.Path))
+	}
+	slices.Sort(s.keys)
+	return s
 }
 
-// ListingSnapshots snapshots by listing the directory.
-type ListingSnapshots struct{}
+// Diff is how a directory changed since its snapshot. Modified files count as removed: the
+// version read is gone.
+type Diff struct {
+	Added   []string // relative paths of files the snapshot does not list
+	Removed int      // snapshot files missing or changed
+}
 
-var _ Snapshots = ListingSnapshots{}
+// FileSnapshots takes snapshots with package snapshot.
+type FileSnapshots struct{}
+
+var _ Snapshots = FileSnapshots{}
 
 // Take lists dir. A missing directory is an empty snapshot.
-func (ListingSnapshots) Take(ctx context.Context, fs fsys.FS, dir string) (*Snapshot, error) {
-	s := &Snapshot{TakenAt: time.Now().UTC()}
-	h := sha256.New()
-	type file struct {
-		rel string
-		e   fsys.Entry
+func (FileSnapshots) Take(ctx context.Context, fs fsys.FS, dir string) (*Snapshot, error) {
+	at := time.Now().UTC()
+	full, err := snapshot.Take(ctx, fs, dir)
+	if errors.Is(err, fsys.ErrNotExist) {
+		return wrap(snapshot.New(nil), at), nil
 	}
-	var files []file
-	err := walkFiles(ctx, fs, dir, func(rel string, e fsys.Entry) {
-		files = append(files, file{rel, e})
-	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(files, func(a, b file) int {
-		if a.rel < b.rel {
-			return -1
-		}
-		if a.rel > b.rel {
-			return 1
-		}
-		return 0
-	})
-	for _, f := range files {
-		s.Files++
-		s.Bytes += f.e.Size
-		s.Paths = append(s.Paths, f.rel)
-		s.keys = append(s.keys, fileKey(f.rel, f.e))
-		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f.rel, f.e.Size, f.e.ModTime.UnixNano())
+	return wrap(full, at), nil
+}
+
+// Changed lists dir again and compares it with snap, which must have been taken by this worker.
+func (FileSnapshots) Changed(ctx context.Context, fs fsys.FS, dir string, snap *Snapshot) (Diff, error) {
+	if snap.full == nil {
+		return Diff{}, errors.New("the snapshot's listing is not in this worker")
 	}
-	slices.Sort(s.keys)
-	s.Fingerprint = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	return s, nil
+	d, err := snapshot.Changed(ctx, fs, dir, *snap.full)
+	if err != nil {
+		return Diff{}, err
+	}
+	return Diff{Added: d.Added, Removed: len(d.Removed) + len(d.Modified)}, nil
 }
 
-// Changed lists dir again and compares it with snap.
-func (ListingSnapshots) Changed(ctx context.Context, fs fsys.FS, dir string, snap *Snapshot) (Diff, error) {
-	var d Diff
-	var found int64
-	err := walkFiles(ctx, fs, dir, func(rel string, e fsys.Entry) {
-		if snap.Has(rel, e) {
-			found++
-		} else {
-			d.Added = append(d.Added, rel)
-		}
-	})
-	d.Removed = snap.Files - found
-	return d, err
-}
-
-// CarryOver moves the files snap does not list from oldDir into newDir.
-func (ListingSnapshots) CarryOver(ctx context.Context, fs fsys.FS, snap *Snapshot, oldDir, newDir string) ([]string, error) {
-	return moveFiles(ctx, fs, oldDir, newDir, func(rel string, e fsys.Entry) bool { return !snap.Has(rel, e) })
-}
-
-// walkFiles calls fn for every data file under dir with its path relative to dir, skipping the
-// names Hive skips. A missing dir has no files.
-func walkFiles(ctx context.Context, fs fsys.FS, dir string, fn func(rel string, e fsys.Entry)) error {
-	dirs := []string{""}
-	for len(dirs) > 0 {
-		sub := dirs[len(dirs)-1]
-		dirs = dirs[:len(dirs)-1]
-		var found []fsys.Entry
-		err := fs.List(ctx, path.Join(dir, sub), func(page []fsys.Entry) error {
-			found = append(found, page...)
-			return nil
-		})
-		if errors.Is(err, fsys.ErrNotExist) && sub == "" {
-			return nil
-		}
+// CarryOver moves the files snap does not list from oldDir into newDir. A snapshot rebuilt from
+// a checkpoint has no listing: the files of oldDir whose paths it lists stand in for it.
+func (FileSnapshots) CarryOver(ctx context.Context, fs fsys.FS, snap *Snapshot, oldDir, newDir string) ([]string, error) {
+	full := snap.full
+	if full == nil {
+		rebuilt, err := keep(ctx, fs, oldDir, snap.Has)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, e := range found {
-			rel := path.Join(sub, e.Name)
-			switch {
-			case scan.Hidden(e.Name):
-			case e.IsDir:
-				dirs = append(dirs, rel)
-			default:
-				fn(rel, e)
-			}
+		full = &rebuilt
+	}
+	return snapshot.CarryOver(ctx, fs, *full, oldDir, newDir)
+}
+
+// keep is a snapshot of the files of dir that pick selects.
+func keep(ctx context.Context, fs fsys.FS, dir string, pick func(rel string) bool) (snapshot.Snapshot, error) {
+	cur, err := snapshot.Take(ctx, fs, dir)
+	if errors.Is(err, fsys.ErrNotExist) {
+		return snapshot.New(nil), nil
+	}
+	if err != nil {
+		return snapshot.Snapshot{}, err
+	}
+	var files []snapshot.File
+	for _, f := range cur.Files {
+		if pick(f.Path) {
+			files = append(files, f)
 		}
 	}
-	return nil
+	return snapshot.New(files), nil
 }
 
-// fileMover is a filesystem that moves single files on every backend, object stores included
-// (where Rename is unsupported).
-type fileMover interface {
-	MoveFile(ctx context.Context, oldpath, newpath string) error
-}
-
-// moveFiles moves the files under from that pick selects to the same relative path under to,
-// renaming a file whose name is taken there ("name_1", "name_2", ...) so nothing is
-// overwritten. It returns the relative paths moved (as they were under from).
-func moveFiles(ctx context.Context, fs fsys.FS, from, to string, pick func(rel string, e fsys.Entry) bool) ([]string, error) {
-	var todo []string
-	if err := walkFiles(ctx, fs, from, func(rel string, e fsys.Entry) {
-		if pick(rel, e) {
-			todo = append(todo, rel)
-		}
-	}); err != nil {
+// carryBack moves the files of the merged location that the merge did not write (late files a
+// writer added while it was live) back to the original location.
+func carryBack(ctx context.Context, fs fsys.FS, merged []string, live, old string) ([]string, error) {
+	wrote, err := keep(ctx, fs, live, func(rel string) bool { return slices.Contains(merged, rel) })
+	if err != nil {
 		return nil, err
 	}
-	move := fs.Rename
-	if m, ok := fs.(fileMover); ok {
-		move = m.MoveFile
-	}
-	var moved []string
-	for _, rel := range todo {
-		dst := path.Join(to, rel)
-		if err := fs.MkdirAll(ctx, path.Dir(dst)); err != nil {
-			return moved, err
-		}
-		for n := 1; ; n++ {
-			err := move(ctx, path.Join(from, rel), dst)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, fsys.ErrExist) || n > 100 {
-				return moved, fmt.Errorf("move %s to %s: %w", path.Join(from, rel), dst, err)
-			}
-			dst = path.Join(to, rel) + "_" + strconv.Itoa(n)
-		}
-		moved = append(moved, rel)
-	}
-	return moved, nil
+	return snapshot.CarryOver(ctx, fs, wrote, live, old)
 }

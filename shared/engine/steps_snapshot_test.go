@@ -22,7 +22,7 @@ func write(t *testing.T, name, data string) {
 	}
 }
 
-func TestListingSnapshots(t *testing.T) {
+func TestFileSnapshots(t *testing.T) {
 	ctx := context.Background()
 	fs := localfs.New()
 	root := t.TempDir()
@@ -33,7 +33,7 @@ func TestListingSnapshots(t *testing.T) {
 	write(t, filepath.Join(old, ".hive-staging_1", "x"), "partial") // and a writer's staging
 	write(t, filepath.Join(live, "000000_0"), "merged\n")
 
-	var s ListingSnapshots
+	var s FileSnapshots
 	snap, err := s.Take(ctx, fs, old)
 	if err != nil {
 		t.Fatal(err)
@@ -62,16 +62,16 @@ func TestListingSnapshots(t *testing.T) {
 	// A late file, and one whose name the live location already uses.
 	write(t, filepath.Join(old, "late"), "late\n")
 	write(t, filepath.Join(old, "sub", "late"), "late2\n")
-	d, err := s.Changed(ctx, fs, old, back)
+	d, err := s.Changed(ctx, fs, old, snap)
 	if err != nil || d.Removed != 0 || len(d.Added) != 2 {
 		t.Fatalf("Changed after additions: %+v, %v", d, err)
 	}
 	write(t, filepath.Join(live, "late"), "taken\n")
-	moved, err := s.CarryOver(ctx, fs, back, old, live)
+	moved, err := s.CarryOver(ctx, fs, snap, old, live)
 	if err != nil || len(moved) != 2 {
 		t.Fatalf("CarryOver moved %v: %v", moved, err)
 	}
-	for name, want := range map[string]string{"late": "taken\n", "late_1": "late\n", "sub/late": "late2\n", "000000_0": "merged\n"} {
+	for name, want := range map[string]string{"late": "taken\n", "late_copy_1": "late\n", "sub/late": "late2\n", "000000_0": "merged\n"} {
 		if b, err := os.ReadFile(filepath.Join(live, name)); err != nil || string(b) != want {
 			t.Errorf("live %s: %q, %v; want %q", name, b, err, want)
 		}
@@ -80,15 +80,35 @@ func TestListingSnapshots(t *testing.T) {
 		t.Error("the old location does not hold exactly the snapshot's files after the carry-over")
 	}
 
+	// A worker that resumes after the swap has only the record: it carries over the same way.
+	write(t, filepath.Join(old, "later"), "later\n")
+	moved, err = s.CarryOver(ctx, fs, back, old, live)
+	if err != nil || !slices.Equal(moved, []string{"later"}) {
+		t.Fatalf("CarryOver from the record moved %v: %v", moved, err)
+	}
+	if _, err := s.Changed(ctx, fs, old, back); err == nil {
+		t.Error("Changed without the listing did not fail")
+	}
+	// Carrying back keeps the merged files where they are.
+	if moved, err := carryBack(ctx, fs, []string{"000000_0"}, live, old); err != nil || len(moved) != 4 {
+		t.Fatalf("carryBack moved %v: %v", moved, err)
+	}
+	if after, _ := s.Take(ctx, fs, live); !slices.Equal(after.Paths, []string{"000000_0"}) {
+		t.Errorf("live holds %v after carrying back", after.Paths)
+	}
+
 	// A modified file counts as removed: the version read is gone.
+	if err := os.Remove(filepath.Join(old, "late")); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
 	write(t, filepath.Join(old, "000000_0"), "changed\n")
-	if d, err := s.Changed(ctx, fs, old, back); err != nil || d.Removed != 1 {
+	if d, err := s.Changed(ctx, fs, old, snap); err != nil || d.Removed != 1 {
 		t.Errorf("Changed after a modification: %+v, %v", d, err)
 	}
 	if err := os.Remove(filepath.Join(old, "sub", "000001_0")); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := s.Changed(ctx, fs, old, back); err != nil || d.Removed != 2 {
+	if d, err := s.Changed(ctx, fs, old, snap); err != nil || d.Removed != 2 {
 		t.Errorf("Changed after a removal: %+v, %v", d, err)
 	}
 }
