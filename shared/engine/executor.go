@@ -102,6 +102,9 @@ func (e *Executor) Run(ctx context.Context, taskID, owner string) (*merge.Task, 
 	if owner == "" {
 		return nil, merge.Errorf(merge.ErrInvalid, "a run needs an owner")
 	}
+	if e.Tasks == nil || e.Planner == nil || e.Hive == nil || e.Files == nil {
+		return nil, errors.New("engine: an Executor needs Tasks, Planner, Hive and Files")
+	}
 	// Each run holds the lease under its own name, so two runs of one worker (or of two
 	// workers configured alike) cannot both hold the task.
 	owner += "#" + merge.NewID()[:8]
@@ -363,7 +366,21 @@ func (r *run) cancelledBy(ctx context.Context) string {
 // failure rolls back the partition that failed and says what happened and what to do.
 func (r *run) failure(ctx context.Context, err error) string {
 	var pe *partitionError
-	if !errors.As(err, &pe) || r.cp == nil {
+	if !errors.As(err, &pe) {
+		var mid []string
+		if r.cp != nil {
+			for _, p := range r.cp.Partitions {
+				if !p.Step.Final() && p.Step != merge.StepPlanned {
+					mid = append(mid, fmt.Sprintf("%s at %s", displayName(p.Partition), p.Step))
+				}
+			}
+		}
+		switch {
+		case len(mid) > 0:
+			return fmt.Sprintf("%v; partitions were left mid-way (%s): roll the task back to restore them, fix the cause and create the task again", err, summarize(mid))
+		case r.cp != nil && r.merged() > 0:
+			return fmt.Sprintf("%v; %d partition(s) merged earlier stay merged. Fix the cause and create a task for the remaining partitions", err, r.merged())
+		}
 		return fmt.Sprintf("%v; nothing was changed. Fix the cause and create the task again", err)
 	}
 	merged := r.merged()

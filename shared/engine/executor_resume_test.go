@@ -253,3 +253,28 @@ func TestLeaseLostStopsTheWorker(t *testing.T) {
 		t.Errorf("rows before %s, after %s", describe(before.rows), describe(after.rows))
 	}
 }
+
+func TestResumeFailsBeforeAnyStep(t *testing.T) {
+	e := newEnv(t)
+	e.logsTable(t)
+	before := e.state(t, "logs")
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+	e.kill(t, task.ID, "w1", `^ANALYZE TABLE.*2024-01-01`)
+	e.expire(t)
+
+	// The next worker cannot even read the table: the task fails and says a rollback
+	// restores the partition left mid-way.
+	e.srv.Inject(hivesandbox.Fault{Match: "^DESCRIBE FORMATTED `m`.`logs`$", Action: hivesandbox.FaultFail, Times: 1})
+	got := e.run(t, task.ID, "w2")
+	if got.Status != merge.StatusFailed || !strings.Contains(got.Error, "left mid-way ([dt=2024-01-01 at swapped])") {
+		t.Fatalf("status %s: %s", got.Status, got.Error)
+	}
+	if _, err := e.ex.Rollback(context.Background(), task.ID, "ops"); err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	sameState(t, "after the rollback", e.state(t, "logs"), before)
+	if tables := e.stagingTables(t); tables != nil {
+		t.Errorf("staging tables left: %v", tables)
+	}
+	e.noStaging(t, "logs", task.ID)
+}

@@ -499,6 +499,9 @@ func (r *run) compact(ctx context.Context, p *merge.PartitionCheckpoint, st *par
 				if c.ID == p.CompactionID {
 					if c.State != final.State {
 						r.log(ctx, merge.LevelInfo, string(merge.StepMerged), fmt.Sprintf("compaction %d is %s", c.ID, c.State))
+						r.mu.Lock()
+						r.step = fmt.Sprintf("%s: compaction %s", displayName(p.Partition), c.State)
+						r.mu.Unlock()
 					}
 					final = c
 					return c.Done()
