@@ -93,9 +93,9 @@ type run struct {
 	percent int
 }
 
-// Run claims the task for owner (recorded as owner#<run>) and executes it to the end: success, failed (with what
-// happened and what to do) or cancelled. A task another owner runs under a live lease, or one
-// already finished, is an ErrConflict. When ctx ends (the worker is stopping) Run returns at
+// Run claims the task for owner (recorded as owner#<run>) and executes it to the end: success,
+// failed (with what happened and what to do) or cancelled. A task another owner runs under a
+// live lease, or one already finished, is an ErrConflict. When ctx ends (the worker is stopping) Run returns at
 // once and leaves the task running under its lease: once the lease expires,
 // Service.RequeueExpired queues it again and the next Run resumes it.
 func (e *Executor) Run(ctx context.Context, taskID, owner string) (*merge.Task, error) {
@@ -123,11 +123,6 @@ func (e *Executor) Run(ctx context.Context, taskID, owner string) (*merge.Task, 
 	err = r.execute(wctx)
 	close(stopRenew)
 	wg.Wait()
-	if err == nil {
-		if cause := context.Cause(wctx); cause != nil && !errors.Is(cause, context.Canceled) {
-			err = cause
-		}
-	}
 	return r.finish(ctx, wctx, err)
 }
 
@@ -168,11 +163,9 @@ func (r *run) execute(ctx context.Context) error {
 	if r.task.CancelRequested {
 		return errCancelRequested
 	}
-	tb, err := r.e.Hive.DescribeTable(ctx, r.src)
-	if err != nil {
-		return fmt.Errorf("describe %s: %w", r.src, err)
+	if err := r.table(ctx); err != nil {
+		return err
 	}
-	r.tb = tb
 	if r.cp == nil {
 		if err := r.plan(ctx); err != nil {
 			return err
@@ -195,6 +188,19 @@ func (r *run) execute(ctx context.Context) error {
 			return &partitionError{p: p, err: err}
 		}
 	}
+	return nil
+}
+
+// table describes the task's table once.
+func (r *run) table(ctx context.Context) error {
+	if r.tb != nil {
+		return nil
+	}
+	tb, err := r.e.Hive.DescribeTable(ctx, r.src)
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", r.src, err)
+	}
+	r.tb = tb
 	return nil
 }
 
@@ -439,6 +445,9 @@ func (r *run) saveQuiet(ctx context.Context) error {
 func (r *run) rollbackAll(ctx context.Context) error {
 	if r.cp == nil {
 		return nil
+	}
+	if err := r.table(ctx); err != nil {
+		return err
 	}
 	var errs []error
 	for i := range r.cp.Partitions {

@@ -278,3 +278,22 @@ func TestResumeFailsBeforeAnyStep(t *testing.T) {
 	}
 	e.noStaging(t, "logs", task.ID)
 }
+
+func TestTakeOverOfACancelledTaskRollsBack(t *testing.T) {
+	e := newEnv(t)
+	e.logsTable(t)
+	before := e.state(t, "logs")
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+	e.kill(t, task.ID, "w1", `^ANALYZE TABLE.*2024-01-01`)
+	if _, err := e.svc.CancelTask(context.Background(), task.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	// The lease runs out and a worker takes the task over before any requeue.
+	e.clock.Advance(2 * e.ex.Lease)
+	got := e.run(t, task.ID, "w2")
+	if got.Status != merge.StatusCancelled || !strings.Contains(got.Error, "cancelled by alice; the table was left as it was") {
+		t.Fatalf("status %s: %s", got.Status, got.Error)
+	}
+	sameState(t, "after the cancel", e.state(t, "logs"), before)
+	e.noStaging(t, "logs", task.ID)
+}

@@ -658,7 +658,7 @@ func (e *Executor) Rollback(ctx context.Context, taskID, by string) (*merge.Task
 		return nil, merge.Errorf(merge.ErrInvalid, "task %s used %s, which rewrites files in place and keeps no backup to roll back to", task.ID, task.Checkpoint.Strategy)
 	}
 	r := &run{e: e, id: taskID, task: task, cp: task.Checkpoint, src: hql.Table{Database: task.Database, Name: task.Table}}
-	if r.tb, err = e.Hive.DescribeTable(ctx, r.src); err != nil {
+	if err := r.table(ctx); err != nil {
 		return nil, err
 	}
 	now := e.now()
