@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -296,4 +297,46 @@ func TestTakeOverOfACancelledTaskRollsBack(t *testing.T) {
 	}
 	sameState(t, "after the cancel", e.state(t, "logs"), before)
 	e.noStaging(t, "logs", task.ID)
+}
+
+func TestResumeAfterUnrecordedSwap(t *testing.T) {
+	e := newEnv(t)
+	e.logsTable(t)
+	before := e.state(t, "logs")
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+	// The worker dies after validating; its swap reached the metastore but not the task.
+	e.kill(t, task.ID, `w1`, `^SELECT COUNT.*hivemerge_.*2024-01-01`)
+	stopped, err := e.svc.GetTask(context.Background(), task.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := stopped.Checkpoint.Partitions[0]
+	if p.Step != merge.StepStaged {
+		t.Fatalf("the killed worker left %s", p.Step)
+	}
+	spec, err := hql.NewSpec([]hql.Column{{Name: "dt", Type: "string"}}, map[string]string{"dt": "2024-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	swap, err := hql.SetLocation(hql.Table{Database: "m", Name: "logs"}, spec, p.Staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.exec(t, swap)
+	e.expire(t)
+
+	got := e.run(t, task.ID, "w2")
+	if got.Status != merge.StatusSuccess {
+		t.Fatalf("status %s: %s\n%s", got.Status, got.Error, e.logs(t, task.ID))
+	}
+	after := e.state(t, "logs")
+	if describe(after.rows) != describe(before.rows) {
+		t.Errorf("rows before %s, after %s", describe(before.rows), describe(after.rows))
+	}
+	if p := got.Checkpoint.Partitions[0]; p.Step != merge.StepDone || p.BackupLocation != before.location["dt=2024-01-01"] || p.KeepUntil.IsZero() {
+		t.Errorf("partition %+v", p)
+	}
+	if logs := e.logs(t, task.ID); !strings.Contains(logs, "already points at the merged files") {
+		t.Errorf("logs:\n%s", logs)
+	}
 }

@@ -196,6 +196,7 @@ func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *p
 		case sameLocation(cur, p.Staging):
 			// The swap ran but the worker stopped before recording it.
 			r.log(ctx, merge.LevelInfo, string(p.Step), fmt.Sprintf("partition %s already points at the merged files; continuing after the swap", displayName(p.Partition)))
+			r.keepBackup(p)
 			if err := r.savePartition(ctx, p, merge.StepSwapped); err != nil {
 				return err
 			}
@@ -333,9 +334,14 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 	if _, err := r.exec(ctx, nil, merge.StepSwapped, st.swap, false); err != nil {
 		return nil, err
 	}
+	r.keepBackup(p)
+	return snap, r.savePartition(ctx, p, merge.StepSwapped)
+}
+
+// keepBackup records the original location as the backup of a swapped partition.
+func (r *run) keepBackup(p *merge.PartitionCheckpoint) {
 	p.BackupLocation = p.OldLocation
 	p.KeepUntil = r.e.now().Add(r.e.retention())
-	return snap, r.savePartition(ctx, p, merge.StepSwapped)
 }
 
 func (e *Executor) retention() time.Duration {
