@@ -2,8 +2,24 @@ package merge
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
+
+// MaxCheckpointBytes bounds a checkpoint's JSON: a task is one Firestore document, which must
+// stay below 1 MiB with its other fields.
+const MaxCheckpointBytes = 512 << 10
+
+func checkSize(cp *Checkpoint) error {
+	b, err := json.Marshal(cp)
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxCheckpointBytes {
+		return Errorf(ErrInvalid, "the checkpoint takes %d bytes, more than %d: the task has too many partitions for one task; split it", len(b), MaxCheckpointBytes)
+	}
+	return nil
+}
 
 // SaveCheckpoint records owner's checkpoint and progress and renews its lease, in one update.
 // Like Heartbeat it fails with ErrConflict when owner no longer holds the task, so a worker that
@@ -15,6 +31,9 @@ func (s *Service) SaveCheckpoint(ctx context.Context, id, owner string, lease ti
 	}
 	if p.Percent < 0 || p.Percent > 100 {
 		return nil, Errorf(ErrInvalid, "progress must be between 0 and 100")
+	}
+	if err := checkSize(cp); err != nil {
+		return nil, err
 	}
 	return s.tasks.UpdateTask(ctx, id, func(t *Task) error {
 		now := s.clock()
@@ -53,6 +72,9 @@ func (s *Service) UpdateCheckpoint(ctx context.Context, id string, fn func(*Chec
 		c := *t.Checkpoint
 		c.Partitions = append([]PartitionCheckpoint(nil), t.Checkpoint.Partitions...)
 		if err := fn(&c); err != nil {
+			return err
+		}
+		if err := checkSize(&c); err != nil {
 			return err
 		}
 		t.Checkpoint = &c

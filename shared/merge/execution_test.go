@@ -35,6 +35,9 @@ func TestSaveCheckpoint(t *testing.T) {
 
 	_, err = svc.SaveCheckpoint(ctx, task.ID, "w2", time.Minute, cp, merge.Progress{})
 	wantKind(t, err, merge.ErrConflict)
+	huge := &merge.Checkpoint{Partitions: make([]merge.PartitionCheckpoint, merge.MaxCheckpointBytes/100)}
+	_, err = svc.SaveCheckpoint(ctx, task.ID, "w1", time.Minute, huge, merge.Progress{})
+	wantKind(t, err, merge.ErrInvalid)
 	clock.Advance(2 * time.Minute)
 	_, err = svc.SaveCheckpoint(ctx, task.ID, "w1", time.Minute, cp, merge.Progress{})
 	wantKind(t, err, merge.ErrConflict)
