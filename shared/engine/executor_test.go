@@ -296,3 +296,40 @@ func wantErr(t *testing.T, err, kind error) {
 		t.Fatalf("got error %v, want %v", err, kind)
 	}
 }
+
+func TestSafeMergeMultiKeyEscapedPartition(t *testing.T) {
+	e := newEnv(t)
+	e.exec(t, "CREATE TABLE m.multi (id bigint, msg string) PARTITIONED BY (d date, h int, src string) STORED AS TEXTFILE")
+	parts := []map[string]string{
+		{"d": "2024-01-01", "h": "7", "src": "a b:c/d"},
+		{"d": "2024-01-02", "h": "13", "src": "plain"},
+	}
+	for _, p := range parts {
+		e.files(t, "multi", p, 8, 2)
+	}
+	before := e.state(t, "multi")
+	task := e.newTask(t, "multi", merge.StrategySafeMerge, merge.PartitionSpec{"d": "2024-01-01"})
+	got := e.run(t, task.ID, "w")
+	if got.Status != merge.StatusSuccess {
+		t.Fatalf("status %s: %s\n%s", got.Status, got.Error, e.logs(t, task.ID))
+	}
+	after := e.state(t, "multi")
+	if describe(after.rows) != describe(before.rows) || describe(after.partitions) != describe(before.partitions) {
+		t.Errorf("before %s\nafter  %s", describe(before), describe(after))
+	}
+	if len(got.Checkpoint.Partitions) != 1 {
+		t.Fatalf("partitions %+v", got.Checkpoint.Partitions)
+	}
+	name := got.Checkpoint.Partitions[0].Partition
+	if after.location[name] == before.location[name] {
+		t.Errorf("%s was not swapped", name)
+	}
+	if files, _ := walk(t, after.location[name]); files != 1 {
+		t.Errorf("%s has %d files", name, files)
+	}
+	for n, loc := range after.location {
+		if n != name && loc != before.location[n] {
+			t.Errorf("%s moved to %s", n, loc)
+		}
+	}
+}
