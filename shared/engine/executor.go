@@ -22,8 +22,9 @@ import (
 // Failure policy: the partition being merged when a step fails is rolled back (pointed at its
 // original location, staging output removed) and the task fails; partitions already merged
 // stay merged, each with its backup, and Rollback restores them on request. A cancel is
-// different: the user asked for the table as it was, so every partition the task swapped is
-// rolled back before the task ends as cancelled.
+// different: the user asked for the table as it was, so every partition a safe_merge swapped
+// is rolled back before the task ends as cancelled (in-place strategies keep no backup: their
+// finished partitions stay merged, and the task says so).
 type Executor struct {
 	Tasks   *merge.Service
 	Planner *Planner

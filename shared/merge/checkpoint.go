@@ -80,6 +80,7 @@ type PartitionCheckpoint struct {
 	BackupLocation string    `json:"backup_location,omitempty"`
 	KeepUntil      time.Time `json:"keep_until,omitzero"`
 
+	// Error is why the partition failed, or why the planner skipped it.
 	Error string `json:"error,omitempty"`
 }
 
