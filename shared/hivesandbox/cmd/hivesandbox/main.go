@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		databases  = fs.String("databases", "", "generated database `names`, comma-separated (default: the generator's)")
 		scale      = fs.Int("scale", 100, "generated warehouse size in `percent` of the demo's (about 33,000 files at 100)")
 		maxFiles   = fs.Int("max-files", 0, "upper bound on generated files (0: the generator's default)")
+		maxStmt    = fs.Int("max-statement-bytes", 0, "longest statement accepted, in `bytes` (0: 1 MiB)")
 	)
 	fs.Var(&allowDirs, "allow-dir", "`directory` below which LOCATION may point besides the warehouse; repeatable or comma-separated")
 	if err := fs.Parse(args); err != nil {
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := cloudlog.New(stderr, level)
 
-	cfg := hivesandbox.Config{Addr: *addr, HTTPAddr: *httpAddr, AdminAddr: *adminAddr, Warehouse: *warehouse, ExtraRoots: allowDirs, Logger: log}
+	cfg := hivesandbox.Config{Addr: *addr, HTTPAddr: *httpAddr, AdminAddr: *adminAddr, Warehouse: *warehouse, ExtraRoots: allowDirs, MaxStatementBytes: *maxStmt, Logger: log}
 	if *users == "" {
 		*users = os.Getenv("HIVESANDBOX_USERS")
 	}

@@ -33,7 +33,7 @@ func TestRun(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{
 			"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-warehouse", t.TempDir(),
-			"-users", "demo:demo", "-faults", faults, "-log-level", "warn",
+			"-users", "demo:demo", "-faults", faults, "-log-level", "warn", "-max-statement-bytes", "4096",
 		}, outW, &stderr)
 		outW.Close()
 	}()
@@ -70,6 +70,10 @@ func TestRun(t *testing.T) {
 		cur.Exec(ctx, "DROP DATABASE keep")
 		if cur.Err == nil || !strings.Contains(hiveMessage(cur.Err), "no dropping in the demo") {
 			t.Errorf("DROP DATABASE error = %v, want the fault from -faults", cur.Err)
+		}
+		cur.Exec(ctx, "SELECT '"+strings.Repeat("x", 5000)+"'")
+		if cur.Err == nil || !strings.Contains(hiveMessage(cur.Err), "its limit is 4096 bytes") {
+			t.Errorf("a 5,000-byte statement gave %v, want the -max-statement-bytes refusal", cur.Err)
 		}
 	})
 
