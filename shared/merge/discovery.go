@@ -1,0 +1,333 @@
+package merge
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/fsys/scan"
+)
+
+// Discovery measures tables and partitions, scores their health and recommends a merge. Its
+// recommendations are the strategy rules of rules.go (Check, Assess, Choose) applied to the
+// measured files, so a table is never recommended one strategy by a scan and planned with
+// another by a merge.
+
+// Discovery defaults.
+const (
+	// DefaultSmallFileSize is the size below which a file counts as small: Hive's own line,
+	// hive.merge.smallfiles.avgsize.
+	DefaultSmallFileSize = TinyStripeAvgFileSize
+	// DefaultQuietPeriod is how long a partition must go unwritten before a merge is
+	// recommended: a writer still adding files would race the merge.
+	DefaultQuietPeriod = time.Hour
+	// DefaultMaxStepBytes is the most a recommended merge rewrites in one task. A larger table
+	// is merged a range of partitions at a time, so each task fits its deadline.
+	DefaultMaxStepBytes int64 = 1_000_000_000_000
+	// NameNodeBytesPerObject is the NameNode heap each file or block takes, the figure Hadoop's
+	// own sizing guidance uses (about 150 bytes per namespace object).
+	NameNodeBytesPerObject = 150
+)
+
+// Rules of discovery's recommendations, beside the strategy rules.
+const (
+	RuleQuietPeriod = "quiet-period"
+	RuleTooLarge    = "too-large"
+)
+
+// Thresholds are what discovery measures files against. The zero value means the defaults.
+type Thresholds struct {
+	// SmallFileSize: a file below it is small (DefaultSmallFileSize).
+	SmallFileSize int64 `json:"small_file_size_bytes"`
+	// TargetFileSize is the size merged files would have (DefaultTargetFileSize, or the
+	// cluster's block size when the caller prefers it).
+	TargetFileSize int64 `json:"target_file_size_bytes"`
+	// BlockSize is the cluster's HDFS block size (DefaultBlockSize).
+	BlockSize int64 `json:"block_size_bytes"`
+	// QuietPeriod: data written more recently is not recommended for merging.
+	QuietPeriod time.Duration `json:"quiet_period"`
+	// MaxStepBytes: more bytes to merge than this is too large for one task.
+	MaxStepBytes int64 `json:"max_step_bytes"`
+}
+
+// WithDefaults fills the zero fields of th.
+func (th Thresholds) WithDefaults() Thresholds {
+	if th.SmallFileSize <= 0 {
+		th.SmallFileSize = DefaultSmallFileSize
+	}
+	if th.TargetFileSize <= 0 {
+		th.TargetFileSize = DefaultTargetFileSize
+	}
+	if th.BlockSize <= 0 {
+		th.BlockSize = DefaultBlockSize
+	}
+	if th.QuietPeriod <= 0 {
+		th.QuietPeriod = DefaultQuietPeriod
+	}
+	if th.MaxStepBytes <= 0 {
+		th.MaxStepBytes = DefaultMaxStepBytes
+	}
+	return th
+}
+
+// FileStats describe the data files of a partition or a table.
+type FileStats struct {
+	Files      int64 `json:"files"`
+	Bytes      int64 `json:"bytes"`
+	SmallFiles int64 `json:"small_files"`
+	// Blocks are the HDFS blocks of the files (exact from a listing; the lower bound from
+	// totals, see FileFacts.Blocks).
+	Blocks int64 `json:"blocks"`
+	// Histogram counts files per size bucket of package scan (scan.Labels).
+	Histogram scan.Histogram `json:"histogram"`
+	// LastModified is the newest file's modification time, zero when unknown.
+	LastModified time.Time `json:"last_modified,omitzero"`
+}
+
+// Measure computes the statistics of f. Without sizes (the metastore's totals) every file is
+// taken to be of the average size, which the stats source of the result makes known.
+func Measure(f FileFacts, th Thresholds) FileStats {
+	th = th.WithDefaults()
+	s := FileStats{Files: f.Files, Bytes: f.Bytes, Blocks: f.Blocks(th.BlockSize)}
+	if f.Sizes == nil {
+		if f.Files > 0 {
+			s.Histogram[scan.Bucket(f.AvgFileSize())] = f.Files
+			if f.AvgFileSize() < th.SmallFileSize {
+				s.SmallFiles = f.Files
+			}
+		}
+		return s
+	}
+	for _, size := range f.Sizes {
+		s.Histogram[scan.Bucket(size)]++
+		if size < th.SmallFileSize {
+			s.SmallFiles++
+		}
+	}
+	return s
+}
+
+// Add returns the statistics of s and o together.
+func (s FileStats) Add(o FileStats) FileStats {
+	s.Files += o.Files
+	s.Bytes += o.Bytes
+	s.SmallFiles += o.SmallFiles
+	s.Blocks += o.Blocks
+	for i := range s.Histogram {
+		s.Histogram[i] += o.Histogram[i]
+	}
+	if o.LastModified.After(s.LastModified) {
+		s.LastModified = o.LastModified
+	}
+	return s
+}
+
+// AvgFileSize is the mean file size, 0 without files.
+func (s FileStats) AvgFileSize() int64 {
+	if s.Files <= 0 {
+		return 0
+	}
+	return s.Bytes / s.Files
+}
+
+// SmallFileRatio is the share of small files, 0 without files.
+func (s FileStats) SmallFileRatio() float64 {
+	if s.Files <= 0 {
+		return 0
+	}
+	return float64(s.SmallFiles) / float64(s.Files)
+}
+
+// Savings are what a merge would remove.
+type Savings struct {
+	// Files are the excess files: files minus the files a merge leaves.
+	Files int64 `json:"files"`
+	// NameNodeObjects are the files and blocks a merge removes, HeapBytes their NameNode heap.
+	NameNodeObjects int64 `json:"namenode_objects"`
+	HeapBytes       int64 `json:"heap_bytes"`
+}
+
+// Add returns s and o together.
+func (s Savings) Add(o Savings) Savings {
+	return Savings{Files: s.Files + o.Files, NameNodeObjects: s.NameNodeObjects + o.NameNodeObjects, HeapBytes: s.HeapBytes + o.HeapBytes}
+}
+
+// Health is a score from 0 (worst) to 100 (nothing to merge) with the rules that produced it,
+// in words.
+type Health struct {
+	Score int      `json:"score"`
+	Rules []string `json:"rules"`
+}
+
+// Recommendation is what to do about a table or partition and why. Strategy is empty when the
+// recommendation is not to merge.
+type Recommendation struct {
+	Merge    bool     `json:"merge"`
+	Strategy Strategy `json:"strategy,omitempty"`
+	Rule     string   `json:"rule"`
+	Reason   string   `json:"reason"`
+}
+
+// Evaluation is the verdict on one partition (or an unpartitioned table): its statistics,
+// whether it needs a merge, what a merge saves, its health and the recommendation.
+type Evaluation struct {
+	Stats          FileStats      `json:"stats"`
+	NeedsMerge     bool           `json:"needs_merge"`
+	Savings        Savings        `json:"savings"`
+	Health         Health         `json:"health"`
+	Recommendation Recommendation `json:"recommendation"`
+}
+
+// EvaluatePartition judges one partition's files f of table t, last modified at lastMod (zero
+// when unknown), at time now. Whether it needs a merge and what a merge leaves are Assess's.
+func EvaluatePartition(t TableFacts, f FileFacts, lastMod time.Time, th Thresholds, now time.Time) Evaluation {
+	th = th.WithDefaults()
+	e := Evaluation{Stats: Measure(f, th)}
+	e.Stats.LastModified = lastMod
+	a := Assess(t, f, th.TargetFileSize)
+	if !a.Skip {
+		e.NeedsMerge = true
+		after := f.Merged(a.ExpectedFiles, th.TargetFileSize)
+		e.Savings = savings(f.Files-a.ExpectedFiles, NameNodeObjectsSaved(f, after, th.BlockSize))
+	}
+	e.Health = Score(e.Stats, 1, e.Savings, th)
+	if a.Skip {
+		e.Health.Rules = append(e.Health.Rules, a.Reason)
+	}
+	need := FileFacts{}
+	if e.NeedsMerge {
+		need = FileFacts{Files: f.Files, Bytes: f.Bytes}
+	}
+	e.Recommendation = Recommend(t, need, lastMod, th, now)
+	return e
+}
+
+// EvaluateTable judges a table from the evaluations of its partitions (one for an
+// unpartitioned table), as the planner would merge it: one strategy chosen from the
+// partitions that need merging, added together.
+func EvaluateTable(t TableFacts, parts []Evaluation, th Thresholds, now time.Time) Evaluation {
+	th = th.WithDefaults()
+	var e Evaluation
+	var need FileFacts
+	var newest time.Time
+	for _, p := range parts {
+		e.Stats = e.Stats.Add(p.Stats)
+		if p.NeedsMerge {
+			e.NeedsMerge = true
+			e.Savings = e.Savings.Add(p.Savings)
+			need = need.Add(FileFacts{Files: p.Stats.Files, Bytes: p.Stats.Bytes})
+			if p.Stats.LastModified.After(newest) {
+				newest = p.Stats.LastModified
+			}
+		}
+	}
+	e.Health = Score(e.Stats, int64(len(parts)), e.Savings, th)
+	e.Recommendation = Recommend(t, need, newest, th, now)
+	return e
+}
+
+// Recommend says whether and how to merge the files need of table t (those that need a merge,
+// added together; none when nothing does), last written at lastMod. The strategy is Choose's.
+func Recommend(t TableFacts, need FileFacts, lastMod time.Time, th Thresholds, now time.Time) Recommendation {
+	th = th.WithDefaults()
+	if err := Check(t, StrategyAuto); err != nil {
+		r := err.(*Refusal)
+		return Recommendation{Rule: r.Rule, Reason: "do not merge: " + r.Reason}
+	}
+	if need.Files == 0 {
+		return Recommendation{Rule: RuleHealthy, Reason: "do not merge: every partition already has about as few files as target-sized files of " + humanBytes(th.TargetFileSize) + " would leave"}
+	}
+	if !lastMod.IsZero() && now.Sub(lastMod) < th.QuietPeriod {
+		return Recommendation{Rule: RuleQuietPeriod, Reason: fmt.Sprintf("do not merge yet: files were written %s ago, within the quiet period of %s, so a writer may still be adding files",
+			now.Sub(lastMod).Round(time.Second), th.QuietPeriod)}
+	}
+	if need.Bytes > th.MaxStepBytes {
+		return Recommendation{Rule: RuleTooLarge, Reason: fmt.Sprintf("do not merge in one step: %s to merge is more than %s: merge it in tasks over ranges of partitions",
+			humanBytes(need.Bytes), humanBytes(th.MaxStepBytes))}
+	}
+	d, err := Choose(t, need, StrategyAuto)
+	if err != nil {
+		// Check passed for auto, and Choose refuses nothing more for it.
+		return Recommendation{Rule: RuleUnknownStrategy, Reason: err.Error()}
+	}
+	return Recommendation{Merge: true, Strategy: d.Strategy, Rule: d.Rule, Reason: d.Reason}
+}
+
+func savings(files, objects int64) Savings {
+	return Savings{Files: max(files, 0), NameNodeObjects: max(objects, 0), HeapBytes: max(objects, 0) * NameNodeBytesPerObject}
+}
+
+// Weights of the health score: the penalties add up to at most 100.
+const (
+	weightSmall      = 40 // share of small files
+	weightExcess     = 30 // share of files a merge removes
+	weightPerPart    = 15 // files per partition: 10 or fewer cost nothing, 1,000 or more all of it
+	weightObjectsMax = 15 // NameNode objects saved: 100 or fewer nothing, 1,000,000 or more all
+)
+
+// Score rates files spread over partitions (at least 1) that a merge would reduce by sav. A
+// table with nothing to merge scores 100 whatever its file sizes: only what a merge can fix
+// costs points. Each penalty adds the rule behind it, in words.
+func Score(s FileStats, partitions int64, sav Savings, th Thresholds) Health {
+	th = th.WithDefaults()
+	h := Health{Score: 100, Rules: []string{}}
+	if s.Files == 0 {
+		h.Rules = append(h.Rules, "no data files")
+		return h
+	}
+	if sav.Files == 0 {
+		h.Rules = append(h.Rules, fmt.Sprintf("%s of %s: no merge would reduce them", plural(s.Files, "file"), humanBytes(s.Bytes)))
+		return h
+	}
+	partitions = max(partitions, 1)
+	penalty := 0.0
+	if s.SmallFiles > 0 {
+		p := weightSmall * s.SmallFileRatio()
+		penalty += p
+		h.Rules = append(h.Rules, fmt.Sprintf("%s of %s files are under %s (%.0f%%): -%.0f",
+			thousands(s.SmallFiles), thousands(s.Files), humanBytes(th.SmallFileSize), 100*s.SmallFileRatio(), p))
+	}
+	p := weightExcess * float64(sav.Files) / float64(s.Files)
+	penalty += p
+	h.Rules = append(h.Rules, fmt.Sprintf("a merge into files of %s would leave %s instead of %s, removing %s excess files: -%.0f",
+		humanBytes(th.TargetFileSize), thousands(s.Files-sav.Files), thousands(s.Files), thousands(sav.Files), p))
+	perPart := float64(s.Files) / float64(partitions)
+	if p := weightPerPart * clamp((math.Log10(perPart)-1)/2); p > 0 {
+		penalty += p
+		h.Rules = append(h.Rules, fmt.Sprintf("%s files per partition on average over %s: -%.0f",
+			thousands(int64(math.Round(perPart))), plural(partitions, "partition"), p))
+	}
+	if sav.NameNodeObjects > 0 {
+		p := weightObjectsMax * clamp((math.Log10(float64(sav.NameNodeObjects))-2)/4)
+		penalty += p
+		h.Rules = append(h.Rules, fmt.Sprintf("a merge would free %s NameNode objects (files and blocks), about %s of NameNode heap: -%.0f",
+			thousands(sav.NameNodeObjects), humanBytes(sav.HeapBytes), p))
+	}
+	h.Score = max(0, min(100, int(math.Round(100-penalty))))
+	// A table that needs a merge never scores a perfect 100.
+	h.Score = min(h.Score, 99)
+	return h
+}
+
+func clamp(x float64) float64 { return max(0, min(1, x)) }
+
+// thousands renders n with thousands separators: 2,431.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	out := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
