@@ -7,14 +7,10 @@ import (
 	"strings"
 
 	"github.com/hivemerge/hivemerge/shared/fsys"
-	"github.com/hivemerge/hivemerge/shared/fsys/scan"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
-// list counts the data files under location with their sizes, recursing into subdirectories
-// (ACID base and delta directories, nested partitions) and skipping the names Hive skips
-// (scan.Hidden: _SUCCESS, .hive-staging, earlier merges' staging directories). The scanner
-// of package scan gives a histogram; the planner needs each size to count blocks exactly.
+// list counts the data files under location with their sizes (see List).
 func (p *Planner) list(ctx context.Context, location string) (merge.FileFacts, error) {
 	if location == "" {
 		return merge.FileFacts{}, fmt.Errorf("Hive reported no location: %w", fsys.ErrUnavailable)
@@ -23,37 +19,8 @@ func (p *Planner) list(ctx context.Context, location string) (merge.FileFacts, e
 	if err != nil {
 		return merge.FileFacts{}, err
 	}
-	top, err := fs.Stat(ctx, root)
-	if err != nil {
-		return merge.FileFacts{}, err
-	}
-	f := merge.FileFacts{Sizes: []int64{}}
-	if !top.IsDir {
-		return merge.FileFacts{Files: 1, Bytes: top.Size, Sizes: []int64{top.Size}}, nil
-	}
-	dirs := []string{root}
-	for len(dirs) > 0 {
-		dir := dirs[len(dirs)-1]
-		dirs = dirs[:len(dirs)-1]
-		err := fs.List(ctx, dir, func(page []fsys.Entry) error {
-			for _, e := range page {
-				switch {
-				case scan.Hidden(e.Name):
-				case e.IsDir:
-					dirs = append(dirs, path.Join(dir, e.Name))
-				default:
-					f.Files++
-					f.Bytes += e.Size
-					f.Sizes = append(f.Sizes, e.Size)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return merge.FileFacts{}, err
-		}
-	}
-	return f, nil
+	l, err := List(ctx, fs, root)
+	return l.FileFacts, err
 }
 
 // stagingPrefix starts the name of the directory a merge writes into. It begins with '.', so
