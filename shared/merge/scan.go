@@ -95,7 +95,7 @@ type Scan struct {
 	// CancelRequested asks the worker to stop at the next table.
 	CancelRequested bool `json:"cancel_requested"`
 	// Owner is the worker running the scan; Heartbeat is when it last showed it is alive.
-	Owner      string         `json:"-"`
+	Owner      string         `json:"owner,omitempty"`
 	Heartbeat  time.Time      `json:"heartbeat,omitzero"`
 	CreatedAt  time.Time      `json:"created_at"`
 	StartedAt  time.Time      `json:"started_at,omitzero"`
