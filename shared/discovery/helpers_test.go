@@ -1,0 +1,200 @@
+package discovery_test
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/discovery"
+	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
+	"github.com/hivemerge/hivemerge/shared/hive"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
+)
+
+const cluster = "sb"
+
+// env is a sandbox registered as cluster "sb" in a bolt store, with a filesystem that counts
+// the directories it lists.
+type env struct {
+	srv    *hivesandbox.Server
+	dir    string
+	client *hive.Client
+	store  *bolt.Store
+	files  *countingFiles
+}
+
+func start(t testing.TB) *env {
+	t.Helper()
+	dir := t.TempDir()
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: filepath.Join(dir, "warehouse"), Logger: quiet})
+	if err != nil {
+		t.Fatalf("start sandbox: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	host, port, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	client, err := hive.New(hive.Config{Name: "sb", Host: host, Port: p, Transport: hive.TransportBinary, Auth: hive.AuthNoSASL, PoolSize: 4, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	store, err := bolt.Open(filepath.Join(dir, "hivemerge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	svc := merge.NewService(store, store)
+	if _, err := svc.CreateCluster(context.Background(), merge.Cluster{ID: cluster, Host: host, Port: p, Auth: merge.AuthNoSASL}); err != nil {
+		t.Fatal(err)
+	}
+	res := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
+	t.Cleanup(func() { res.Close() })
+	return &env{srv: srv, dir: srv.Warehouse().Dir(), client: client, store: store, files: &countingFiles{res: res}}
+}
+
+// service returns a discovery service over the env. Its clock runs two hours ahead, past the
+// quiet period of the files the test just wrote.
+func (e *env) service(t testing.TB) *discovery.Service {
+	t.Helper()
+	conn := &discovery.Clusters{Registry: e.store, Files: e.files}
+	t.Cleanup(func() { conn.Close() })
+	svc := &discovery.Service{Store: e.store, Connector: conn, Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}
+	t.Cleanup(func() { svc.Close() })
+	return svc
+}
+
+func (e *env) exec(t testing.TB, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		s = strings.ReplaceAll(s, "$WAREHOUSE", e.dir)
+		if err := e.client.Exec(context.Background(), s, nil); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// append writes n data files into a table or partition, as a writer outside Hive would.
+func (e *env) append(t testing.TB, db, table string, part map[string]string, n int) {
+	t.Helper()
+	for i := range n {
+		rows := [][]string{{strconv.Itoa(i), "value-" + strconv.Itoa(i)}}
+		if _, err := e.srv.Warehouse().AppendFile(context.Background(), db, table, part, rows); err != nil {
+			t.Fatalf("append to %s.%s %v: %v", db, table, part, err)
+		}
+	}
+}
+
+// sparse writes a file of size bytes that takes no disk space.
+func sparse(t testing.TB, path string, size int64) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// walk counts the files and bytes under a location with the standard library, skipping the
+// names Hive skips.
+func walk(t testing.TB, location string) (files, bytes int64) {
+	t.Helper()
+	l, err := fsys.ParseLocation(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(l.Path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != l.Path && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			files++
+			bytes += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walk %s: %v", location, err)
+	}
+	return files, bytes
+}
+
+// countingFiles is the real resolver with every List recorded. block, when set, makes a List
+// of a directory whose path contains it wait until the listing's context ends.
+type countingFiles struct {
+	res     *fsys.Resolver
+	mu      sync.Mutex
+	lists   []string
+	block   string
+	blocked chan struct{} // closed when a List blocks
+}
+
+func (c *countingFiles) Open(ctx context.Context, location string) (fsys.FS, string, error) {
+	fs, p, err := c.res.Open(ctx, location)
+	if err != nil {
+		return nil, "", err
+	}
+	return &countingFS{FS: fs, c: c}, p, nil
+}
+
+func (c *countingFiles) reset() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.lists
+	c.lists = nil
+	return out
+}
+
+type countingFS struct {
+	fsys.FS
+	c *countingFiles
+}
+
+func (f *countingFS) List(ctx context.Context, dir string, fn func([]fsys.Entry) error) error {
+	f.c.mu.Lock()
+	f.c.lists = append(f.c.lists, dir)
+	block := f.c.block != "" && strings.Contains(dir, f.c.block)
+	if block && f.c.blocked != nil {
+		close(f.c.blocked)
+		f.c.blocked = nil
+	}
+	f.c.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return f.FS.List(ctx, dir, fn)
+}
