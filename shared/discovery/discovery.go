@@ -43,6 +43,8 @@ const (
 type Service struct {
 	Store     merge.MetricsStore
 	Connector Connector
+	// Registry lets the dashboard summary cover every cluster; without it a cluster is needed.
+	Registry Registry
 	// Thresholds are what files are measured against (merge's defaults when zero).
 	Thresholds merge.Thresholds
 	// Concurrency bounds the tables measured at once per cluster, over all of its scans;

@@ -131,7 +131,12 @@ func (s *Service) execute(r *run, sc *merge.Scan) (*merge.Scan, error) {
 				msg = fmt.Sprintf("%s: %d partitions, %d files, %d bytes, score %d: %s", t, m.Partitions, m.Stats.Files, m.Stats.Bytes, m.Health.Score, m.Recommendation.Reason)
 			}
 			p.tablesDone.Add(1)
-			if _, err := update(func(c *merge.Scan) { c.AddLog(s.now(), level, msg) }); err != nil {
+			if _, err := update(func(c *merge.Scan) {
+				c.AddLog(s.now(), level, msg)
+				if m != nil && level == "INFO" {
+					c.Totals.Add(m)
+				}
+			}); err != nil {
 				s.Logger.Warn("scan progress not saved", "scan_id", sc.ID, "error", err.Error())
 			}
 		})

@@ -3,6 +3,8 @@ package merge
 import (
 	"context"
 	"time"
+
+	"github.com/hivemerge/hivemerge/shared/fsys/scan"
 )
 
 // ScanStatus is where a scan is in its life.
@@ -102,6 +104,28 @@ type Scan struct {
 	FinishedAt time.Time      `json:"finished_at,omitzero"`
 	Log        []ScanLogEntry `json:"log"`
 	LogDropped int64          `json:"log_dropped,omitempty"`
+	// Totals add up the tables this scan measured, for trends.
+	Totals ScanTotals `json:"totals"`
+}
+
+// ScanTotals add up the metrics of a scan's tables.
+type ScanTotals struct {
+	Tables     int64   `json:"tables"`
+	Partitions int64   `json:"partitions"`
+	Files      int64   `json:"files"`
+	Bytes      int64   `json:"bytes"`
+	SmallFiles int64   `json:"small_files"`
+	Savings    Savings `json:"savings"`
+}
+
+// Add counts m in the totals.
+func (t *ScanTotals) Add(m *TableMetrics) {
+	t.Tables++
+	t.Partitions += m.Partitions
+	t.Files += m.Stats.Files
+	t.Bytes += m.Stats.Bytes
+	t.SmallFiles += m.Stats.SmallFiles
+	t.Savings = t.Savings.Add(m.Savings)
 }
 
 // AddLog appends a log entry, keeping the newest MaxScanLog.
@@ -218,4 +242,45 @@ type MetricsStore interface {
 	ListTableMetrics(ctx context.Context, f TableMetricsFilter) (TableMetricsPage, error)
 	// TableHistory returns up to limit metrics of a table, newest first.
 	TableHistory(ctx context.Context, clusterID, db, table string, limit int) ([]*TableMetrics, error)
+}
+
+// DatabaseMetrics are a database of a cluster with the totals of its scanned tables.
+type DatabaseMetrics struct {
+	Name string `json:"database_name"`
+	// Scanned is false for a database Hive lists whose tables were never scanned.
+	Scanned       bool           `json:"scanned"`
+	Tables        int64          `json:"tables"`
+	TablesToMerge int64          `json:"tables_to_merge"`
+	Files         int64          `json:"files"`
+	Bytes         int64          `json:"bytes"`
+	SmallFiles    int64          `json:"small_files"`
+	Savings       Savings        `json:"savings"`
+	WorstScore    int            `json:"worst_score"`
+	LastScannedAt time.Time      `json:"last_scanned_at,omitzero"`
+	Histogram     scan.Histogram `json:"histogram"`
+}
+
+// Summary is the warehouse at a glance: totals over the latest metrics of every table, the
+// tables a merge would help most, the file-size histogram and the trend of whole-cluster scans.
+type Summary struct {
+	Clusters        int             `json:"clusters"`
+	Tables          int64           `json:"tables"`
+	TablesToMerge   int64           `json:"tables_to_merge"`
+	Partitions      int64           `json:"partitions"`
+	Files           int64           `json:"files"`
+	Bytes           int64           `json:"bytes"`
+	SmallFiles      int64           `json:"small_files"`
+	Savings         Savings         `json:"savings"`
+	Histogram       scan.Histogram  `json:"histogram"`
+	HistogramLabels []string        `json:"histogram_labels"`
+	Worst           []*TableMetrics `json:"worst_tables"`
+	Trend           []TrendPoint    `json:"trend"`
+}
+
+// TrendPoint is the totals of one finished scan of a whole cluster.
+type TrendPoint struct {
+	ClusterID string     `json:"cluster_id"`
+	ScanID    string     `json:"scan_id"`
+	Time      time.Time  `json:"time"`
+	Totals    ScanTotals `json:"totals"`
 }

@@ -14,10 +14,12 @@ import (
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore"
 )
 
-// Store is what the service needs from a backend: tasks, clusters and a way to let go.
+// Store is what the services need from a backend: tasks, clusters, discovery's metrics and a
+// way to let go.
 type Store interface {
 	merge.Store
 	merge.ClusterStore
+	merge.MetricsStore
 	io.Closer
 }
 
