@@ -29,6 +29,8 @@ type Server struct {
 	origins *http.CrossOriginProtection
 	// pages seals the page tokens of task listings.
 	pages pageSealer
+	// discovery serves scans and metrics; nil until WithDiscovery.
+	discovery Discovery
 }
 
 // NewServer returns a Server over svc. A nil auth rejects every request that needs a role; a
@@ -94,7 +96,7 @@ type operation struct {
 
 // operations lists every operation, grouped by file.
 func operations() []operation {
-	return slices.Concat(healthOperations, docsOperations, taskOperations, clusterOperations, schedulerOperations)
+	return slices.Concat(healthOperations, docsOperations, taskOperations, clusterOperations, schedulerOperations, discoveryOperations)
 }
 
 // newMux routes every operation's paths. Patterns carry no method: a path's handler dispatches

@@ -134,7 +134,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}()
 	}
 
-	srv := functions.NewServer(svc, auth, logger)
+	disc, err := newDiscovery(ctx, store, secrets, logger, kind)
+	if err != nil {
+		return err
+	}
+	defer disc.Close()
+	srv := functions.NewServer(svc, auth, logger).WithDiscovery(disc)
 	ln, err := net.Listen("tcp", net.JoinHostPort(*host, *port))
 	if err != nil {
 		return err
