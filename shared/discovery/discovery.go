@@ -51,8 +51,12 @@ type Service struct {
 	// PartitionConcurrency the partitions at once per table.
 	Concurrency          int
 	PartitionConcurrency int
-	// Retention is how long a table's history is kept.
+	// Retention is how long a table's history is kept (DefaultRetention when 0; forever when
+	// negative).
 	Retention time.Duration
+	// GrowthAlertPerDay: a table whose small files grow faster than this many a day between
+	// two scans raises a growth alert (merge.DefaultGrowthAlertPerDay when 0).
+	GrowthAlertPerDay float64
 	// Lease is how long a running scan may go without a heartbeat before it is reported
 	// interrupted; heartbeats come at a third of it.
 	Lease  time.Duration

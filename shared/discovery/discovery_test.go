@@ -3,13 +3,16 @@ package discovery_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/discovery"
+	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -331,5 +334,82 @@ func TestAbandonedScanIsReportedInterrupted(t *testing.T) {
 	// The status is kept: the first process reads it too.
 	if got, _ := first.GetScan(ctx, cluster, sc.ID); got.Status != merge.ScanInterrupted {
 		t.Errorf("the interrupted status was not kept: %s", got.Status)
+	}
+}
+
+// Without a filesystem for the warehouse's scheme, a scan asks Hive (SHOW TABLE EXTENDED),
+// whose live counts still match the disk, and says so.
+func TestScanWithoutFilesystemAsksHive(t *testing.T) {
+	e := fixture(t)
+	svc := e.service(t)
+	e.files.res = fsys.NewResolver(nil)
+	sc := scan(t, svc, merge.ScanScope{Database: "m", Table: "events"})
+	if sc.Progress.PartitionsMetastore != 3 || sc.Progress.PartitionsListed != 0 {
+		t.Errorf("progress %+v", sc.Progress)
+	}
+	m, err := e.store.LatestTableMetrics(context.Background(), cluster, "m", "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Source != merge.SourceMetastore || m.Stats.Files != 20 {
+		t.Errorf("events from Hive: source %s, %d files", m.Source, m.Stats.Files)
+	}
+	parts, _ := e.store.PartitionMetrics(context.Background(), cluster, "m", "events", sc.ID)
+	for _, p := range parts {
+		if wf, wb := walk(t, p.Location); p.Source != merge.SourceMetastore || p.Stats.Files != wf || p.Stats.Bytes != wb {
+			t.Errorf("%s: %s %d files %d bytes, a walk finds %d and %d", p.Partition, p.Source, p.Stats.Files, p.Stats.Bytes, wf, wb)
+		}
+	}
+}
+
+// records keeps the messages logged at WARN and above.
+type records struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *records) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (r *records) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, rec.Message)
+	return nil
+}
+func (r *records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *records) WithGroup(string) slog.Handler      { return r }
+
+func TestGrowthAlert(t *testing.T) {
+	e := fixture(t)
+	svc := e.service(t)
+	logs := &records{}
+	svc.Logger = slog.New(logs)
+	svc.GrowthAlertPerDay = 50
+	scope := merge.ScanScope{Database: "m", Table: "events"}
+	scan(t, svc, scope)
+	// Five new small files between scans taken as an hour apart: 120 a day.
+	e.append(t, "m", "events", map[string]string{"dt": "2024-01-02"}, 5)
+	second := scan(t, svc, scope)
+	e.append(t, "m", "events", map[string]string{"dt": "2024-01-02"}, 5)
+	scan(t, svc, scope)
+
+	m, err := e.store.LatestTableMetrics(context.Background(), cluster, "m", "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Growth == nil || !m.Growth.Alert || m.Growth.Crossed || m.Growth.SmallFiles != 30 || m.Growth.SmallFilesBefore != 25 {
+		t.Errorf("growth after the third scan: %+v", m.Growth)
+	}
+	if n := slices.Index(logs.msgs, "small files growing"); n < 0 || slices.Contains(logs.msgs[n+1:], "small files growing") {
+		t.Errorf("the crossing was not logged exactly once: %q", logs.msgs)
+	}
+	if !slices.ContainsFunc(second.Log, func(l merge.ScanLogEntry) bool { return strings.Contains(l.Message, "growth alert") }) {
+		t.Errorf("the scan log does not say so: %+v", second.Log)
+	}
+	sum, err := svc.Summary(context.Background(), cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Alerts) != 1 || sum.Alerts[0].Table != "events" {
+		t.Errorf("summary alerts: %+v", sum.Alerts)
 	}
 }

@@ -163,7 +163,7 @@ func (s *Service) Summary(ctx context.Context, clusterID string) (*merge.Summary
 	} else if err := merge.CheckClusterID("cluster_id", clusterID); err != nil {
 		return nil, err
 	}
-	sum := &merge.Summary{Clusters: len(ids), HistogramLabels: scan.Labels[:], Worst: []*merge.TableMetrics{}, Trend: []merge.TrendPoint{}}
+	sum := &merge.Summary{Clusters: len(ids), HistogramLabels: scan.Labels[:], Worst: []*merge.TableMetrics{}, Trend: []merge.TrendPoint{}, Alerts: []*merge.TableMetrics{}}
 	var all []*merge.TableMetrics
 	for _, id := range ids {
 		tables, err := s.allTables(ctx, id, "")
@@ -189,6 +189,9 @@ func (s *Service) Summary(ctx context.Context, clusterID string) (*merge.Summary
 		sum.SmallFiles += m.Stats.SmallFiles
 		for i := range sum.Histogram {
 			sum.Histogram[i] += m.Stats.Histogram[i]
+		}
+		if m.Growth != nil && m.Growth.Alert {
+			sum.Alerts = append(sum.Alerts, m)
 		}
 		if m.Recommendation.Merge {
 			sum.TablesToMerge++

@@ -119,6 +119,11 @@ func (s *Service) execute(r *run, sc *merge.Scan) (*merge.Scan, error) {
 			level, msg := "INFO", ""
 			m, parts, err := job.measure(ctx)
 			if err == nil {
+				prev, _ := s.Store.LatestTableMetrics(ctx, sc.ClusterID, t.Database, t.Name)
+				if m.Growth = merge.GrowthOf(prev, m, s.GrowthAlertPerDay); m.Growth != nil && m.Growth.Crossed {
+					// Logged once per crossing: the next scans find the alert already raised.
+					s.Logger.Warn("small files growing", "cluster_id", sc.ClusterID, "table", t.String(), "per_day", m.Growth.PerDay, "reason", m.Growth.Reason)
+				}
 				err = s.Store.SaveTableMetrics(rec, m, parts, keepAfter)
 			}
 			switch {
@@ -129,6 +134,9 @@ func (s *Service) execute(r *run, sc *merge.Scan) (*merge.Scan, error) {
 				level, msg = "WARN", fmt.Sprintf("%s: %v", t, err)
 			default:
 				msg = fmt.Sprintf("%s: %d partitions, %d files, %d bytes, score %d: %s", t, m.Partitions, m.Stats.Files, m.Stats.Bytes, m.Health.Score, m.Recommendation.Reason)
+				if m.Growth != nil && m.Growth.Crossed {
+					msg += "; growth alert: " + m.Growth.Reason
+				}
 			}
 			p.tablesDone.Add(1)
 			if _, err := update(func(c *merge.Scan) {

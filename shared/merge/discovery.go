@@ -331,3 +331,42 @@ func thousands(n int64) string {
 	}
 	return string(out)
 }
+
+// DefaultGrowthAlertPerDay is the growth of a table's small files, per day, above which
+// discovery raises a growth alert.
+const DefaultGrowthAlertPerDay = 10_000
+
+// Growth is how a table's small files changed since its previous scan.
+type Growth struct {
+	Since            time.Time `json:"since"`
+	SmallFilesBefore int64     `json:"small_files_before"`
+	SmallFiles       int64     `json:"small_files"`
+	// PerDay is the change per day. Scans less than an hour apart are taken as an hour apart,
+	// so a burst between two quick scans is not extrapolated to a day.
+	PerDay float64 `json:"per_day"`
+	// Alert is set while PerDay exceeds the threshold; Crossed when this scan raised it.
+	Alert   bool   `json:"alert"`
+	Crossed bool   `json:"crossed,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// GrowthOf compares cur with prev, the table's previous metrics (nil when none), against a
+// threshold of perDay small files a day (DefaultGrowthAlertPerDay when 0).
+func GrowthOf(prev, cur *TableMetrics, perDay float64) *Growth {
+	if prev == nil || prev.ScanID == cur.ScanID || !cur.ScannedAt.After(prev.ScannedAt) || prev.Error != "" || cur.Error != "" {
+		return nil
+	}
+	if perDay <= 0 {
+		perDay = DefaultGrowthAlertPerDay
+	}
+	elapsed := max(cur.ScannedAt.Sub(prev.ScannedAt), time.Hour)
+	g := &Growth{Since: prev.ScannedAt, SmallFilesBefore: prev.Stats.SmallFiles, SmallFiles: cur.Stats.SmallFiles}
+	g.PerDay = float64(g.SmallFiles-g.SmallFilesBefore) / elapsed.Hours() * 24
+	if g.PerDay > perDay {
+		g.Alert = true
+		g.Crossed = prev.Growth == nil || !prev.Growth.Alert
+		g.Reason = fmt.Sprintf("small files grew from %s to %s since %s, %s a day, above the alert threshold of %s a day",
+			thousands(g.SmallFilesBefore), thousands(g.SmallFiles), prev.ScannedAt.Format(time.RFC3339), thousands(int64(math.Round(g.PerDay))), thousands(int64(perDay)))
+	}
+	return g
+}

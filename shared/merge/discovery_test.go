@@ -202,3 +202,41 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestGrowthOf(t *testing.T) {
+	at := func(h float64) time.Time {
+		return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(h * float64(time.Hour)))
+	}
+	tm := func(scan string, h float64, small int64, g *Growth) *TableMetrics {
+		m := &TableMetrics{ScanID: scan, ScannedAt: at(h), Growth: g}
+		m.Stats.SmallFiles = small
+		return m
+	}
+	alerting := &Growth{Alert: true}
+	tests := []struct {
+		name             string
+		prev, cur        *TableMetrics
+		none, alert, hit bool
+		perDay           float64
+	}{
+		{"first scan", nil, tm("b", 24, 100, nil), true, false, false, 0},
+		{"same scan", tm("a", 0, 10, nil), tm("a", 24, 100, nil), true, false, false, 0},
+		{"slow growth", tm("a", 0, 100, nil), tm("b", 24, 5000, nil), false, false, false, 0},
+		{"fast growth crosses", tm("a", 0, 100, nil), tm("b", 24, 20100, nil), false, true, true, 0},
+		{"still fast: no new crossing", tm("a", 0, 100, alerting), tm("b", 24, 20100, nil), false, true, false, 0},
+		{"shrinking", tm("a", 0, 20000, alerting), tm("b", 24, 100, nil), false, false, false, 0},
+		{"quick scans count as an hour apart", tm("a", 0, 0, nil), tm("b", 0.01, 400, nil), false, false, false, 0},
+		{"configured threshold", tm("a", 0, 0, nil), tm("b", 24, 101, nil), false, true, true, 100},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := GrowthOf(tc.prev, tc.cur, tc.perDay)
+			if (g == nil) != tc.none {
+				t.Fatalf("GrowthOf = %+v", g)
+			}
+			if g != nil && (g.Alert != tc.alert || g.Crossed != tc.hit || g.Alert != (g.Reason != "")) {
+				t.Errorf("GrowthOf = %+v, want alert=%v crossed=%v", g, tc.alert, tc.hit)
+			}
+		})
+	}
+}

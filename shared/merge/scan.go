@@ -162,6 +162,8 @@ type TableMetrics struct {
 	Evaluation
 	AvgFileSize    int64   `json:"avg_file_size"`
 	SmallFileRatio float64 `json:"small_file_ratio"`
+	// Growth compares the small files with the previous scan's; nil for a first scan.
+	Growth *Growth `json:"growth,omitempty"`
 	// Error is why the table could not be measured; its figures are then empty.
 	Error string `json:"error,omitempty"`
 }
@@ -275,6 +277,8 @@ type Summary struct {
 	HistogramLabels []string        `json:"histogram_labels"`
 	Worst           []*TableMetrics `json:"worst_tables"`
 	Trend           []TrendPoint    `json:"trend"`
+	// Alerts are the tables whose small files grow faster than the alert threshold.
+	Alerts []*TableMetrics `json:"alerts"`
 }
 
 // TrendPoint is the totals of one finished scan of a whole cluster.
