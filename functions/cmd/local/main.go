@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}()
 	}
 
-	disc, err := newDiscovery(ctx, store, secrets, logger, kind)
+	disc, err := newDiscovery(ctx, store, secrets, logger, kind, getenv("HIVEMERGE_DEMO_CLUSTER") != "0")
 	if err != nil {
 		return err
 	}
