@@ -17,6 +17,7 @@ import (
 	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
 	"github.com/hivemerge/hivemerge/shared/hive"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
@@ -89,6 +90,20 @@ func (e *env) exec(t testing.TB, stmts ...string) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
+}
+
+// location is the directory of a table, from Hive.
+func (e *env) location(t testing.TB, db, table string) string {
+	t.Helper()
+	tb, err := e.client.DescribeTable(context.Background(), hql.Table{Database: db, Name: table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := fsys.ParseLocation(tb.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Path
 }
 
 // append writes n data files into a table or partition, as a writer outside Hive would.
