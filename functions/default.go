@@ -91,7 +91,7 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	}
 	logger := cloudlog.New(os.Stdout, level)
 	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets).WithAllowedHosts(allowed)
-	srv := NewServer(svc, auth, logger).WithDiscovery(newDiscovery(st, logger))
+	srv := NewServer(svc, auth, logger).WithDiscovery(newDiscovery(st, secrets, logger))
 	fns := map[string]http.Handler{}
 	for _, f := range srv.Functions() {
 		fns[f.Name] = f.Handler
