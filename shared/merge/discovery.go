@@ -5,8 +5,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-
-	"github.com/hivemerge/hivemerge/shared/fsys/scan"
 )
 
 // Discovery measures tables and partitions, scores their health and recommends a merge. Its
@@ -79,8 +77,8 @@ type FileStats struct {
 	// Blocks are the HDFS blocks of the files (exact from a listing; the lower bound from
 	// totals, see FileFacts.Blocks).
 	Blocks int64 `json:"blocks"`
-	// Histogram counts files per size bucket of package scan (scan.Labels).
-	Histogram scan.Histogram `json:"histogram"`
+	// Histogram counts files per size bucket  (SizeLabels).
+	Histogram Histogram `json:"histogram"`
 	// LastModified is the newest file's modification time, zero when unknown.
 	LastModified time.Time `json:"last_modified,omitzero"`
 }
@@ -92,7 +90,7 @@ func Measure(f FileFacts, th Thresholds) FileStats {
 	s := FileStats{Files: f.Files, Bytes: f.Bytes, Blocks: f.Blocks(th.BlockSize)}
 	if f.Sizes == nil {
 		if f.Files > 0 {
-			s.Histogram[scan.Bucket(f.AvgFileSize())] = f.Files
+			s.Histogram[SizeBucket(f.AvgFileSize())] = f.Files
 			if f.AvgFileSize() < th.SmallFileSize {
 				s.SmallFiles = f.Files
 			}
@@ -100,7 +98,7 @@ func Measure(f FileFacts, th Thresholds) FileStats {
 		return s
 	}
 	for _, size := range f.Sizes {
-		s.Histogram[scan.Bucket(size)]++
+		s.Histogram[SizeBucket(size)]++
 		if size < th.SmallFileSize {
 			s.SmallFiles++
 		}

@@ -3,8 +3,6 @@ package merge
 import (
 	"context"
 	"time"
-
-	"github.com/hivemerge/hivemerge/shared/fsys/scan"
 )
 
 // ScanStatus is where a scan is in its life.
@@ -250,16 +248,16 @@ type MetricsStore interface {
 type DatabaseMetrics struct {
 	Name string `json:"database_name"`
 	// Scanned is false for a database Hive lists whose tables were never scanned.
-	Scanned       bool           `json:"scanned"`
-	Tables        int64          `json:"tables"`
-	TablesToMerge int64          `json:"tables_to_merge"`
-	Files         int64          `json:"files"`
-	Bytes         int64          `json:"bytes"`
-	SmallFiles    int64          `json:"small_files"`
-	Savings       Savings        `json:"savings"`
-	WorstScore    int            `json:"worst_score"`
-	LastScannedAt time.Time      `json:"last_scanned_at,omitzero"`
-	Histogram     scan.Histogram `json:"histogram"`
+	Scanned       bool      `json:"scanned"`
+	Tables        int64     `json:"tables"`
+	TablesToMerge int64     `json:"tables_to_merge"`
+	Files         int64     `json:"files"`
+	Bytes         int64     `json:"bytes"`
+	SmallFiles    int64     `json:"small_files"`
+	Savings       Savings   `json:"savings"`
+	WorstScore    int       `json:"worst_score"`
+	LastScannedAt time.Time `json:"last_scanned_at,omitzero"`
+	Histogram     Histogram `json:"histogram"`
 }
 
 // Summary is the warehouse at a glance: totals over the latest metrics of every table, the
@@ -273,7 +271,7 @@ type Summary struct {
 	Bytes           int64           `json:"bytes"`
 	SmallFiles      int64           `json:"small_files"`
 	Savings         Savings         `json:"savings"`
-	Histogram       scan.Histogram  `json:"histogram"`
+	Histogram       Histogram       `json:"histogram"`
 	HistogramLabels []string        `json:"histogram_labels"`
 	Worst           []*TableMetrics `json:"worst_tables"`
 	Trend           []TrendPoint    `json:"trend"`

@@ -11,31 +11,23 @@ import (
 	"sync"
 
 	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
-// MiB is the unit of the histogram's bounds. HDFS block sizes are powers of two (128 MiB), so
-// binary megabytes put a full-block file at the start of a bucket, not the end of one.
-const MiB = 1 << 20
+// MiB is the unit of the histogram's bounds.
+const MiB = merge.MiB
 
-// Bounds are the histogram's bucket limits: bucket i holds sizes below Bounds[i] and at least
-// Bounds[i-1]; the last bucket holds everything from 256 MiB up.
-var Bounds = [...]int64{1 * MiB, 16 * MiB, 64 * MiB, 128 * MiB, 256 * MiB}
+// Bounds are the histogram's bucket limits (merge.SizeBounds).
+var Bounds = merge.SizeBounds
 
 // Labels name the histogram's buckets, in order.
-var Labels = [...]string{"<1MB", "1-16MB", "16-64MB", "64-128MB", "128-256MB", ">256MB"}
+var Labels = merge.SizeLabels
 
-// Histogram counts files per size bucket (see Bounds).
-type Histogram [len(Bounds) + 1]int64
+// Histogram counts files per size bucket; it is the domain's, so metrics keep it as it is.
+type Histogram = merge.Histogram
 
 // Bucket returns the index of the bucket that holds size.
-func Bucket(size int64) int {
-	for i, b := range Bounds {
-		if size < b {
-			return i
-		}
-	}
-	return len(Bounds)
-}
+func Bucket(size int64) int { return merge.SizeBucket(size) }
 
 // Stats describes the data files of a tree.
 type Stats struct {
