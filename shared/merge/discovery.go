@@ -77,7 +77,7 @@ type FileStats struct {
 	// Blocks are the HDFS blocks of the files (exact from a listing; the lower bound from
 	// totals, see FileFacts.Blocks).
 	Blocks int64 `json:"blocks"`
-	// Histogram counts files per size bucket  (SizeLabels).
+	// Histogram counts files per size bucket (SizeLabels).
 	Histogram Histogram `json:"histogram"`
 	// LastModified is the newest file's modification time, zero when unknown.
 	LastModified time.Time `json:"last_modified,omitzero"`
