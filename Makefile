@@ -43,4 +43,4 @@ bench: ## benchmarks; figures go to docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
 build:
-	$(GO) build -o bin/ ./functions/cmd/local
+	$(GO) build -o bin/ ./functions/cmd/local ./functions/cmd/hivemerge
