@@ -20,6 +20,12 @@ type client struct {
 	timeout time.Duration
 }
 
+// httpClient follows no redirect: the API answers where it is asked, and a redirect (to
+// plain http, or elsewhere) must not take the token along.
+var httpClient = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
 // maxResponse bounds what the client reads of one response.
 const maxResponse = 64 << 20
 
@@ -91,7 +97,7 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -138,13 +138,18 @@ func (a *app) tables(args []string) error {
 	if a.g.json {
 		return a.raw(raw)
 	}
+	return a.printTables(raw, pos[0], pos[1], *limit)
+}
+
+// printTables prints the tables of a listing, the worst first, at most limit unless 0.
+func (a *app) printTables(raw []byte, cluster, db string, limit int) error {
 	rows := list(raw, "tables", "items")
 	sortWorstFirst(rows)
-	if *limit > 0 && len(rows) > *limit {
-		rows = rows[:*limit]
+	if limit > 0 && len(rows) > limit {
+		rows = rows[:limit]
 	}
 	if len(rows) == 0 {
-		fmt.Fprintf(a.stdout, "no tables in %s.%s (has it been scanned? hivemerge scan %s --db %s)\n", pos[0], pos[1], pos[0], pos[1])
+		fmt.Fprintf(a.stdout, "no tables in %s.%s (has it been scanned? hivemerge scan %s --db %s)\n", cluster, db, cluster, db)
 		return nil
 	}
 	t := newTable(a.stdout, "TABLE", "FILES", "SMALL FILES", "BYTES", "FORMAT", "SCORE", "NN OBJECTS SAVED", "REASON")
@@ -276,7 +281,7 @@ func scalars(w io.Writer, raw []byte) error {
 			s = yesNo(v)
 		case float64:
 			switch {
-			case strings.HasSuffix(k, "bytes") && v == math.Trunc(v):
+			case strings.Contains(k, "bytes") && v == math.Trunc(v):
 				s = humanBytes(int64(v))
 			case strings.HasSuffix(k, "_ms") && v == math.Trunc(v):
 				s = humanMS(int64(v))
@@ -288,7 +293,7 @@ func scalars(w io.Writer, raw []byte) error {
 		default:
 			continue
 		}
-		kv = append(kv, strings.ReplaceAll(k, "_", " "), s)
+		kv = append(kv, strings.ReplaceAll(strings.TrimSuffix(k, "_ms"), "_", " "), s)
 	}
 	return fields(w, kv...)
 }

@@ -49,7 +49,8 @@ func humanBytes(n int64) string {
 	f := float64(n)
 	for _, unit := range []string{"KiB", "MiB", "GiB", "TiB", "PiB"} {
 		f /= 1024
-		if math.Abs(f) < 1024 || unit == "PiB" {
+		// 1000 rather than 1024: "1000 MiB" reads worse than "0.98 GiB".
+		if math.Abs(f) < 1000 || unit == "PiB" {
 			switch {
 			case math.Abs(f) >= 100:
 				return fmt.Sprintf("%.0f %s", f, unit)

@@ -325,6 +325,7 @@ func TestExitCodes(t *testing.T) {
 		wantInErr string
 	}{
 		{"ok", url, nil, []string{"tasks"}, exitOK, ""},
+		{"below the API function's path", url + "/API/", nil, []string{"clusters", "get", "demo"}, exitOK, ""},
 		{"bad flag", url, nil, []string{"tasks", "--limit", "many"}, exitUsage, "invalid value"},
 		{"bad url", "ftp://x", nil, []string{"tasks"}, exitUsage, "not an http:// or https:// URL"},
 		{"token over plain http", "http://192.0.2.1:8080", nil, []string{"tasks"}, exitUsage, "refusing to send the token over plain http"},
@@ -490,6 +491,8 @@ func TestHumanBytes(t *testing.T) {
 		{256 << 20, "256 MiB"},
 		{15 << 29, "7.50 GiB"},
 		{12 << 40, "12.0 TiB"},
+		{1000 << 20, "0.98 GiB"},
+		{999 << 20, "999 MiB"},
 	}
 	for _, c := range cases {
 		if got := humanBytes(c.in); got != c.want {
