@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -106,5 +107,74 @@ func TestProgressBar(t *testing.T) {
 		if got := progressBar(pct, 4); got != want {
 			t.Errorf("progressBar(%d) = %q, want %q", pct, got, want)
 		}
+	}
+}
+
+func TestLogEntry(t *testing.T) {
+	entries := []string{
+		`{"seq":1,"time":"2024-05-01T10:00:00Z","level":"info","step":"plan","message":"chose safe_merge","duration_ms":1500}`,
+		`{"seq":2,"time":"2024-05-01T10:00:02Z","level":"warn","message":"listing fell back to the metastore"}`,
+		`{"seq":3,"time":"2024-05-01T10:00:03Z","level":"error","step":"swap","message":"ALTER TABLE failed","sql":"ALTER TABLE ` + "`sales`.`events`" + `\nSET LOCATION 'x'"}`,
+	}
+	cases := []struct {
+		name      string
+		tty       bool
+		env       map[string]string
+		sql       bool
+		wantColor bool
+	}{
+		{"plain", false, nil, true, false},
+		{"terminal", true, nil, false, true},
+		{"terminal with NO_COLOR", true, map[string]string{"NO_COLOR": "1"}, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, out := renderer()
+			a.tty = c.tty
+			a.getenv = func(k string) string { return c.env[k] }
+			for _, e := range entries {
+				if err := a.logEntry([]byte(e), false, c.sql); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := strings.Contains(out.String(), red+"ERROR"); got != c.wantColor {
+				t.Errorf("coloured %v, want %v:\n%q", got, c.wantColor, out)
+			}
+			if !c.wantColor && strings.Contains(out.String(), "\x1b[") {
+				t.Errorf("escape codes without a terminal:\n%q", out)
+			}
+			if c.name == "plain" {
+				golden(t, "render-logs-sql", out.String())
+			}
+		})
+	}
+}
+
+// TestWait follows a task of the real server to its end, as merge --wait does once the
+// server executes tasks: here the task is cancelled while it is being waited for.
+func TestWait(t *testing.T) {
+	url := startServer(t)
+	id := createTask(t, url, "waited")
+	a, out := renderer()
+	a.g = globals{url: url, timeout: 10 * time.Second}
+	a.getenv = func(k string) string { return map[string]string{"HIVEMERGE_API_TOKEN": token}[k] }
+	if err := a.connect(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.wait(id, 10*time.Millisecond) }()
+	if r := cli(t, url, nil, "cancel", id); r.code != 0 {
+		t.Fatalf("cancel: %+v", r)
+	}
+	err := <-done
+	if code := exitCode(context.Background(), err); code != exitFailed {
+		t.Errorf("wait returned %v (exit %d), want exit %d", err, code, exitFailed)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; last != "task "+id+" cancelled" {
+		t.Errorf("last line %q, want the task's end; output:\n%s", last, out)
+	}
+	if strings.Contains(out.String(), "\r") {
+		t.Errorf("a progress bar without a terminal:\n%q", out)
 	}
 }
