@@ -122,6 +122,9 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 	if json.Unmarshal(data, &eb) == nil {
 		e.code, e.msg = eb.Error.Code, eb.Error.Message
 	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
+		e.msg = fmt.Sprintf("%s to %s, not followed: is --url right?", http.StatusText(resp.StatusCode), loc)
+	}
 	// The router answers a path it has no route for with "no such path"; a missing task or
 	// cluster has a message of its own.
 	e.unsupported = resp.StatusCode == http.StatusNotFound && what != "" && strings.HasPrefix(e.msg, "no such path")

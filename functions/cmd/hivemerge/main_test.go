@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -345,6 +347,38 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+	// What may stand in front of the API: a gateway that fails with a page of HTML, and one
+	// that redirects elsewhere, which must not receive the token.
+	t.Run("gateway error", func(t *testing.T) {
+		gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = io.WriteString(w, "<html><body>502 Bad Gateway</body></html>")
+		}))
+		defer gw.Close()
+		r := cli(t, gw.URL, nil, "tasks")
+		if r.code != exitUnavailable || !strings.Contains(r.stderr, "502 Bad Gateway") {
+			t.Errorf("%+v, want exit %d with 502 Bad Gateway", r, exitUnavailable)
+		}
+	})
+	t.Run("redirect not followed", func(t *testing.T) {
+		tokens := make(chan string, 1)
+		elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tokens <- r.Header.Get("Authorization")
+		}))
+		defer elsewhere.Close()
+		gw := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/api/v1/tasks/", http.StatusTemporaryRedirect))
+		defer gw.Close()
+		r := cli(t, gw.URL, nil, "tasks")
+		if r.code != exitRefused || !strings.Contains(r.stderr, "307") {
+			t.Errorf("%+v, want exit %d with 307", r, exitRefused)
+		}
+		select {
+		case got := <-tokens:
+			t.Errorf("the redirect was followed, with Authorization %q", got)
+		default:
+		}
+	})
 	t.Run("conflict", func(t *testing.T) {
 		createTask(t, url, "conflicts")
 		r := cli(t, url, nil, "create", "--cluster", "demo", "--db", "sales", "--table", "conflicts")
