@@ -156,13 +156,13 @@ func (a *app) clusterAdd(args []string) error {
 	fs.StringVar(&b.Name, "name", "", "display `name` (default: the id)")
 	fs.StringVar(&b.Host, "host", "", "HiveServer2 `host` (required)")
 	fs.IntVar(&b.Port, "port", 0, "HiveServer2 `port` (server default 10000)")
-	fs.StringVar(&b.Transport, "transport", "", "binary or http (server default binary)")
-	fs.StringVar(&b.Auth, "auth", "", "NOSASL, NONE, LDAP or KERBEROS (server default NONE)")
+	fs.StringVar(&b.Transport, "transport", "", "HiveServer2 `transport`: binary or http (server default binary)")
+	fs.StringVar(&b.Auth, "auth", "", "authentication `mechanism`: NOSASL, NONE, LDAP or KERBEROS (server default NONE)")
 	fs.BoolVar(&b.TLS, "tls", false, "connect over TLS")
 	fs.StringVar(&b.Username, "username", "", "user `name`")
-	fs.StringVar(&b.PasswordRef, "password-ref", "", "where the password lives: env:NAME, file:/path or secretmanager:projects/P/secrets/S (never the password)")
+	fs.StringVar(&b.PasswordRef, "password-ref", "", "where the password lives, never the password: a `reference` env:NAME, file:/path or secretmanager:projects/P/secrets/S")
 	fs.StringVar(&b.FSDefault, "fs-default", "", "default filesystem `URI`: hdfs://, viewfs://, gs:// or file://")
-	fs.IntVar(&b.MaxRunningTasks, "max-running", 0, "running tasks allowed at once (server default 2)")
+	fs.IntVar(&b.MaxRunningTasks, "max-running", 0, "at most `N` running tasks at once (server default 2)")
 	if _, err := a.args(fs, args, clustersUsage); err != nil {
 		return err
 	}

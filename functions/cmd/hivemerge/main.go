@@ -147,7 +147,6 @@ type app struct {
 	ctx    context.Context
 	g      globals
 	getenv func(string) string
-	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	api    *client
@@ -155,9 +154,10 @@ type app struct {
 	tty bool
 }
 
-// run is the whole program; it returns the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+// run is the whole program; it returns the exit code. No command reads standard input yet;
+// it is passed so that one can without changing how run is called.
+func run(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) int {
+	a := &app{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr}
 	a.g.url = getenv("HIVEMERGE_URL")
 	if a.g.url == "" {
 		a.g.url = "http://127.0.0.1:8080"
@@ -286,10 +286,14 @@ func (a *app) parse(fs *flag.FlagSet, args []string, help string, top bool) ([]s
 
 // printFlags lists a command's own flags; the global ones are in hivemerge help.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintln(w, "\nFlags:")
+	heading := false
 	fs.VisitAll(func(f *flag.Flag) {
 		if slices.Contains(globalNames, f.Name) {
 			return
+		}
+		if !heading {
+			fmt.Fprintln(w, "\nFlags:")
+			heading = true
 		}
 		name, text := flag.UnquoteUsage(f)
 		line := "  --" + f.Name

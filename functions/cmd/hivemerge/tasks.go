@@ -220,7 +220,7 @@ func (f *taskFlags) register(fs *flag.FlagSet, withName bool) {
 	fs.StringVar(&f.db, "db", "", "`database` (required)")
 	fs.StringVar(&f.table, "table", "", "`table` (required)")
 	fs.Var(&f.partitions, "partition", "partition `spec` such as dt=2024-01-01,hr=00; repeat for several (default: the whole table)")
-	fs.StringVar(&f.strategy, "strategy", "", "auto, safe_merge, concatenate, insert_overwrite or acid_compact (server default auto)")
+	fs.StringVar(&f.strategy, "strategy", "", "merge `strategy`: auto, safe_merge, concatenate, insert_overwrite or acid_compact (server default auto)")
 	fs.StringVar(&f.size, "target-size", "", "target file `size` such as 256MB or 1GB (default: the planner's)")
 	if withName {
 		fs.StringVar(&f.name, "name", "", "task `name` shown in lists (default: DB.TABLE)")
