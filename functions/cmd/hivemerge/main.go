@@ -66,8 +66,9 @@ Commands:
 Global flags (before or after the command):
   --url URL         server ($HIVEMERGE_URL, else http://127.0.0.1:8080); a deployed API
                     function's URL such as https://REGION-PROJECT.cloudfunctions.net/API works
-  --token TOKEN     bearer token ($HIVEMERGE_API_TOKEN); never printed. It is only sent over
-                    https, or over http to a loopback address, unless --insecure
+  --token TOKEN     bearer token ($HIVEMERGE_API_TOKEN, better: a flag shows in the process
+                    list); never printed. It is only sent over https, or over http to a
+                    loopback address, unless --insecure
   --insecure        allow sending the token over plain http to another host
   --json            print the API's JSON as is, one document (logs --follow: one entry a line)
   --timeout D       bound on each request (default 30s)
