@@ -259,13 +259,15 @@ func TestCommands(t *testing.T) {
 		{"logs-follow-ended", func() []string { return []string{"logs", "--follow", id()} }, exitFailed},
 		{"bad-flag", static("tasks", "--bogus"), exitUsage},
 		{"missing-argument", static("tasks", "get"), exitUsage},
-		// Endpoints this server does not have yet.
-		{"preview-task", func() []string { return []string{"preview", id()} }, exitRefused},
-		{"preview-table", static("preview", "--cluster", "demo", "--db", "sales", "--table", "orders", "--partition", "dt=2024-01-01", "--target-size", "1g"), exitRefused},
+		// A server without the endpoint: below a path the server does not route, every
+		// endpoint is missing, whichever the server has.
+		{"preview-task", func() []string { return []string{"--url", url + "/older", "preview", id()} }, exitRefused},
+		{"preview-table", static("--url", url+"/older", "preview", "--cluster", "demo", "--db", "sales", "--table", "orders", "--partition", "dt=2024-01-01", "--target-size", "1g"), exitRefused},
+		{"rollback", func() []string { return []string{"--url", url + "/older", "rollback", id()} }, exitRefused},
+		{"scan", static("--url", url+"/older", "scan", "demo", "--db", "sales"), exitRefused},
+		{"tables", static("--url", url+"/older", "tables", "demo", "sales"), exitRefused},
+		// This server creates tasks but does not execute them yet.
 		{"merge", static("merge", "--cluster", "demo", "--db", "sales", "--table", "clicks", "--wait"), exitRefused},
-		{"rollback", func() []string { return []string{"rollback", id()} }, exitRefused},
-		{"scan", static("scan", "demo", "--db", "sales"), exitRefused},
-		{"tables", static("tables", "demo", "sales"), exitRefused},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -337,7 +339,7 @@ func TestExitCodes(t *testing.T) {
 		{"no token", url, []string{"HIVEMERGE_API_TOKEN="}, []string{"tasks"}, exitAuth, "missing bearer token"},
 		{"server down", down, nil, []string{"tasks"}, exitUnavailable, "connection refused"},
 		{"no answer", "http://" + silent.Addr().String(), nil, []string{"--timeout", "300ms", "tasks"}, exitUnavailable, "no answer within 300ms"},
-		{"unsupported endpoint", url, nil, []string{"tables", "demo", "sales"}, exitRefused, "does not support tables yet"},
+		{"unsupported endpoint", url + "/older", nil, []string{"tables", "demo", "sales"}, exitRefused, "does not support tables yet"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,48 +47,74 @@ func TestPrintPreview(t *testing.T) {
 	}
 }
 
+// testdata/tables-response.json and scan-response.json are the discovery service's answers
+// over the generated demo warehouse (scale 3).
 func TestPrintTables(t *testing.T) {
+	raw, err := os.ReadFile("testdata/tables-response.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, out := renderer()
+	if err := a.printTables(list(raw, "tables"), "demo", "sales"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "render-tables", out.String())
+
 	cases := []struct {
-		name  string
-		body  string
-		limit int
-		want  []string // table names in the order printed
+		name string
+		body string
+		want []string // table names in the order printed
 	}{
-		{"by objects saved", `{"tables":[{"table_name":"a","namenode_objects_saved":10},{"table_name":"b","namenode_objects_saved":300},{"table_name":"c","namenode_objects_saved":20}]}`, 0, []string{"b", "c", "a"}},
-		{"then small files", `[{"name":"a","small_files":1},{"name":"b","small_files":9}]`, 0, []string{"b", "a"}},
-		{"then lowest score", `{"items":[{"table_name":"good","health_score":90},{"table_name":"bad","health_score":12}]}`, 0, []string{"bad", "good"}},
-		{"metrics nested", `{"tables":[{"table_name":"a","metrics":{"namenode_objects_saved":1}},{"table_name":"b","metrics":{"namenode_objects_saved":5}}]}`, 0, []string{"b", "a"}},
-		{"limit", `{"tables":[{"table_name":"a","small_files":1},{"table_name":"b","small_files":2},{"table_name":"c","small_files":3}]}`, 2, []string{"c", "b"}},
-		{"empty", `{"tables":[]}`, 0, nil},
+		{"by objects saved", `{"tables":[{"table_name":"a","savings":{"namenode_objects":10}},{"table_name":"b","savings":{"namenode_objects":300}},{"table_name":"c","savings":{"namenode_objects":20}}]}`, []string{"b", "c", "a"}},
+		{"then small files", `{"tables":[{"table_name":"a","stats":{"small_files":1}},{"table_name":"b","stats":{"small_files":9}}]}`, []string{"b", "a"}},
+		{"then lowest score", `{"tables":[{"table_name":"good","health":{"score":90}},{"table_name":"bad","health":{"score":12}}]}`, []string{"bad", "good"}},
+		{"then name", `{"tables":[{"table_name":"b"},{"table_name":"a"}]}`, []string{"a", "b"}},
+		{"empty", `{"tables":[]}`, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			rows := list([]byte(c.body), "tables")
+			sortWorstFirst(rows)
 			a, out := renderer()
-			if err := a.printTables([]byte(c.body), "demo", "sales", c.limit); err != nil {
+			if err := a.printTables(rows, "demo", "sales"); err != nil {
 				t.Fatal(err)
 			}
-			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			var got []string
-			for _, l := range lines[1:] {
-				got = append(got, strings.Fields(l)[0])
-			}
 			if c.want == nil {
-				if !strings.Contains(out.String(), "no tables in demo.sales") {
-					t.Errorf("output %q, want the no-tables hint", out)
+				if !strings.Contains(out.String(), "no tables measured in demo.sales") {
+					t.Errorf("output %q, want the hint to scan", out)
 				}
 				return
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n")[1:] {
+				got = append(got, strings.Fields(l)[0])
 			}
 			if strings.Join(got, " ") != strings.Join(c.want, " ") {
 				t.Errorf("order %q, want %q\n%s", got, c.want, out)
 			}
 		})
 	}
-	a, out := renderer()
-	body := `{"tables":[{"table_name":"events","files":33000,"small_files":32000,"bytes":5368709120,"format":"text","health_score":7,"namenode_objects_saved":64000,"reason":"97% of files below 16 MiB"},{"table_name":"orders","files":12,"small_files":0,"bytes":1073741824,"format":"orc","health_score":100,"namenode_objects_saved":0}]}`
-	if err := a.printTables([]byte(body), "demo", "sales", 0); err != nil {
+}
+
+func TestPrintScan(t *testing.T) {
+	raw, err := os.ReadFile("testdata/scan-response.json")
+	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "render-tables", out.String())
+	obj := object(raw)
+	if !scanEnded(obj) {
+		t.Errorf("a succeeded scan is not taken as ended")
+	}
+	a, out := renderer()
+	if err := a.printScan(obj); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "render-scan", timeRe.ReplaceAllString(out.String(), "<TIME>"))
+	for status, ended := range map[string]bool{"pending": false, "running": false, "succeeded": true, "failed": true, "cancelled": true, "interrupted": true} {
+		if got := scanEnded(map[string]any{"status": status}); got != ended {
+			t.Errorf("scanEnded(%s) = %v, want %v", status, got, ended)
+		}
+	}
 }
 
 func TestScalars(t *testing.T) {
