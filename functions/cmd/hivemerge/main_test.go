@@ -536,3 +536,39 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestScanAndTables drives the discovery endpoints end to end. A server without them (a tree
+// where they have not landed) answers that it does not support scans, and the test says so.
+func TestScanAndTables(t *testing.T) {
+	url := startServer(t)
+	r := cli(t, url, nil, "scan", "demo", "--interval", "20ms")
+	if r.code == exitRefused && strings.Contains(r.stderr, "does not support scan yet") {
+		t.Skip("this server has no discovery endpoints:", r.stderr)
+	}
+	if r.code != exitOK || !strings.Contains(r.stdout, "status:        succeeded") || !strings.Contains(r.stdout, "scope:         the whole cluster") {
+		t.Errorf("scan demo: %+v, want a succeeded scan of the whole cluster", r)
+	}
+	r = cli(t, url, nil, "scan", "demo", "--db", "nope", "--interval", "20ms")
+	if r.code != exitFailed || !strings.Contains(r.stderr, "failed") || !strings.Contains(r.stdout, "scope:         database nope") {
+		t.Errorf("scan of a missing database: %+v, want exit %d and the failure", r, exitFailed)
+	}
+	r = cli(t, url, nil, "scan", "demo", "--db", "default", "--no-wait", "--json")
+	var scan struct {
+		ScanID string `json:"scan_id"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &scan); r.code != exitOK || err != nil || scan.ScanID == "" {
+		t.Errorf("scan --no-wait --json: %+v, want the scan started", r)
+	}
+	r = cli(t, url, nil, "tables", "demo", "default")
+	if r.code != exitOK || !strings.Contains(r.stdout, "no tables measured in demo.default") {
+		t.Errorf("tables of an empty database: %+v", r)
+	}
+	r = cli(t, url, nil, "tables", "demo", "default", "--json")
+	if r.code != exitOK || !json.Valid([]byte(r.stdout)) {
+		t.Errorf("tables --json: %+v, want one JSON document", r)
+	}
+	r = cli(t, url, nil, "scan", "nope")
+	if r.code != exitNotFound {
+		t.Errorf("scan of an unknown cluster: %+v, want exit %d", r, exitNotFound)
+	}
+}
