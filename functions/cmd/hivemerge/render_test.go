@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -178,30 +179,40 @@ func TestLogEntry(t *testing.T) {
 }
 
 // TestWait follows a task of the real server to its end, as merge --wait does once the
-// server executes tasks: here the task is cancelled while it is being waited for.
+// server executes tasks: here the task is cancelled while it is being waited for. On a
+// terminal progress is a bar redrawn in place; elsewhere a line per change.
 func TestWait(t *testing.T) {
 	url := startServer(t)
-	id := createTask(t, url, "waited")
-	a, out := renderer()
-	a.g = globals{url: url, timeout: 10 * time.Second}
-	a.getenv = func(k string) string { return map[string]string{"HIVEMERGE_API_TOKEN": token}[k] }
-	if err := a.connect(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.wait(id, 10*time.Millisecond) }()
-	if r := cli(t, url, nil, "cancel", id); r.code != 0 {
-		t.Fatalf("cancel: %+v", r)
-	}
-	err := <-done
-	if code := exitCode(context.Background(), err); code != exitFailed {
-		t.Errorf("wait returned %v (exit %d), want exit %d", err, code, exitFailed)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if last := lines[len(lines)-1]; last != "task "+id+" cancelled" {
-		t.Errorf("last line %q, want the task's end; output:\n%s", last, out)
-	}
-	if strings.Contains(out.String(), "\r") {
-		t.Errorf("a progress bar without a terminal:\n%q", out)
+	for _, tty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tty=%v", tty), func(t *testing.T) {
+			id := createTask(t, url, fmt.Sprintf("waited_%v", tty))
+			a, out := renderer()
+			a.g = globals{url: url, timeout: 10 * time.Second}
+			a.getenv = func(k string) string { return map[string]string{"HIVEMERGE_API_TOKEN": token}[k] }
+			if err := a.connect(); err != nil {
+				t.Fatal(err)
+			}
+			a.tty = tty
+			done := make(chan error, 1)
+			go func() { done <- a.wait(id, 10*time.Millisecond) }()
+			if r := cli(t, url, nil, "cancel", id); r.code != 0 {
+				t.Fatalf("cancel: %+v", r)
+			}
+			err := <-done
+			if code := exitCode(context.Background(), err); code != exitFailed {
+				t.Errorf("wait returned %v (exit %d), want exit %d", err, code, exitFailed)
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			end := "task " + id + " cancelled"
+			if tty {
+				end = "task " + id + " " + yellow + "cancelled" + reset
+			}
+			if last := lines[len(lines)-1]; last != end {
+				t.Errorf("last line %q, want %q; output:\n%q", last, end, out)
+			}
+			if bar := strings.Contains(out.String(), "\r\x1b[K[------------------------------] cancelled   0%"); bar != tty {
+				t.Errorf("progress bar drawn: %v, want %v; output:\n%q", bar, tty, out)
+			}
+		})
 	}
 }
