@@ -537,14 +537,10 @@ func TestHumanBytes(t *testing.T) {
 	}
 }
 
-// TestScanAndTables drives the discovery endpoints end to end. A server without them (a tree
-// where they have not landed) answers that it does not support scans, and the test says so.
+// TestScanAndTables drives the discovery endpoints end to end.
 func TestScanAndTables(t *testing.T) {
 	url := startServer(t)
 	r := cli(t, url, nil, "scan", "demo", "--interval", "20ms")
-	if r.code == exitRefused && strings.Contains(r.stderr, "does not support scan yet") {
-		t.Skip("this server has no discovery endpoints:", r.stderr)
-	}
 	if r.code != exitOK || !strings.Contains(r.stdout, "status:        succeeded") || !strings.Contains(r.stdout, "scope:         the whole cluster") {
 		t.Errorf("scan demo: %+v, want a succeeded scan of the whole cluster", r)
 	}
