@@ -14,12 +14,14 @@ import (
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore"
 )
 
-// Store is what the services need from a backend: tasks, clusters, discovery's metrics and a
-// way to let go.
+// Store is what the services need from a backend: tasks, clusters, discovery's metrics, the
+// scheduler's policies and run records, and a way to let go.
 type Store interface {
 	merge.Store
 	merge.ClusterStore
 	merge.MetricsStore
+	merge.PolicyStore
+	merge.RunStore
 	io.Closer
 }
 

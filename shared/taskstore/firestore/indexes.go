@@ -23,12 +23,12 @@ type IndexField struct {
 // serve status == x AND cluster_id == y ORDER BY created_at DESC. So one index per filter field
 // covers all 2^n combinations of filters. Queries with at most one field overall (the
 // unfiltered listing, TaskStats' counts and sums, Logs on seq) use the automatic single-field
-// indexes and need no entry here.
+// indexes and need no entry here. The scheduler's run listing adds runIndexes.
 func Indexes() []Index {
 	out := make([]Index, 0, len(listFilters))
 	for _, f := range listFilters {
 		fields := append([]IndexField{{Path: f.path}}, listOrder...)
 		out = append(out, Index{Collection: colTasks, Fields: fields})
 	}
-	return out
+	return append(out, runIndexes()...)
 }

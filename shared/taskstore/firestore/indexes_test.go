@@ -67,6 +67,19 @@ func TestIndexesCoverEveryListQuery(t *testing.T) {
 	}
 }
 
+func TestIndexesCoverEveryRunQuery(t *testing.T) {
+	indexes := Indexes()
+	for _, f := range []merge.RunFilter{{}, {Job: "retention"}, {Job: "retention", PageToken: "x"}} {
+		if shape := runListShape(f); !covered(shape, indexes) {
+			t.Errorf("ListRuns(%+v) has shape %+v, which Indexes() does not cover", f, shape)
+		}
+	}
+	// DeleteRunsBefore filters and orders on slot alone.
+	if shape := (queryShape{Collection: colRuns, Orders: []IndexField{{Path: "slot"}}}); !covered(shape, nil) {
+		t.Errorf("DeleteRunsBefore's shape %+v needs a composite index", shape)
+	}
+}
+
 func TestStatsAndLogsNeedNoCompositeIndex(t *testing.T) {
 	shapes := []queryShape{{Collection: colTasks, Equalities: []string{statsCountField}}}
 	for _, f := range statsSumFields {
@@ -93,8 +106,8 @@ func TestIndexesAreMinimal(t *testing.T) {
 			t.Errorf("index %v has one field; single-field indexes are automatic", ix)
 		}
 	}
-	if len(indexes) != len(listFilters) {
-		t.Errorf("got %d indexes, want one per filter field (%d)", len(indexes), len(listFilters))
+	if want := len(listFilters) + len(runIndexes()); len(indexes) != want {
+		t.Errorf("got %d indexes, want one per filter field of tasks and runs (%d)", len(indexes), want)
 	}
 }
 

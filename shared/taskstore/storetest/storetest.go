@@ -73,6 +73,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 			c.run(t, newStores(t))
 		})
 	}
+	runSchedulerCases(t, newStores)
 }
 
 // base is the creation time of the first test task; later ones are a second apart so the
