@@ -3,6 +3,7 @@ package scheduler
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -14,18 +15,26 @@ import (
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 )
 
-// TestCheckPending runs the job over a real store with the service's clock moved past some
-// leases: an expired task goes back to pending, an expired one whose cancel was requested is
-// finished as cancelled, a live one is left alone, and the job logs how many it changed.
-func TestCheckPending(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "hivemerge.db"))
+func openBolt(tb testing.TB) *bolt.Store {
+	tb.Helper()
+	st, err := bolt.Open(filepath.Join(tb.TempDir(), "hivemerge.db"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestCheckPending runs the job through Service.Run over a real store with the clock moved
+// past some leases: an expired task goes back to pending, an expired one whose cancel was
+// requested is finished as cancelled, a live one is left alone, and the run's record and its
+// one log line say how many it changed.
+func TestCheckPending(t *testing.T) {
+	st := openBolt(t)
 	start := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 	now := start
-	svc := merge.NewService(st, st).WithClock(func() time.Time { return now })
+	clock := func() time.Time { return now }
+	svc := merge.NewService(st, st).WithClock(clock)
 	ctx := t.Context()
 	if _, err := svc.CreateCluster(ctx, merge.Cluster{ID: "demo", Host: "127.0.0.1", Auth: merge.AuthNoSASL}); err != nil {
 		t.Fatal(err)
@@ -48,16 +57,24 @@ func TestCheckPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := running("items", time.Hour)
-	live, err = svc.GetTask(ctx, live.ID)
+	live, err := svc.GetTask(ctx, live.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now = start.Add(2 * time.Minute)
 
 	var logs bytes.Buffer
-	jobs := Jobs{Tasks: svc, Log: cloudlog.New(&logs, slog.LevelDebug)}
-	if err := jobs.CheckPending(ctx); err != nil {
+	jobs := NewService(svc, st, cloudlog.New(&logs, slog.LevelDebug), ServiceConfig{Owner: "test"}).WithClock(clock)
+	run, err := jobs.Run(ctx, JobCheckPending, now, "")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if run.Status != merge.RunSucceeded || run.Counts["requeued"] != 2 || run.ID != "check-pending-20260301T020200Z" || run.Owner != "test" {
+		t.Errorf("run = %+v, want succeeded with requeued 2, id check-pending-20260301T020200Z, owner test", run)
+	}
+	stored, err := st.GetRun(ctx, run.ID)
+	if err != nil || stored.Status != merge.RunSucceeded || stored.Counts["requeued"] != 2 {
+		t.Errorf("stored run = %+v, %v", stored, err)
 	}
 
 	for _, c := range []struct {
@@ -86,23 +103,55 @@ func TestCheckPending(t *testing.T) {
 	if got, _ := svc.GetTask(ctx, live.ID); !got.UpdatedAt.Equal(live.UpdatedAt) || !got.LeaseExpires.Equal(live.LeaseExpires) {
 		t.Errorf("the live task was written: updated %v lease %v, was %v %v", got.UpdatedAt, got.LeaseExpires, live.UpdatedAt, live.LeaseExpires)
 	}
-	if got, _ := svc.GetTask(ctx, cancelled.ID); !got.FinishedAt.Equal(now) {
-		t.Errorf("cancelled task finished at %v, want %v", got.FinishedAt, now)
-	}
 
 	lines := logLines(t, logs.String())
-	if len(lines) != 1 || lines[0]["message"] != "requeued tasks with expired leases" || lines[0]["count"] != float64(2) ||
-		lines[0]["severity"] != "INFO" {
-		t.Errorf("log = %v, want one INFO line reporting count 2", lines)
+	if len(lines) != 1 || lines[0]["message"] != "job finished" || lines[0]["requeued"] != float64(2) ||
+		lines[0]["job"] != JobCheckPending || lines[0]["run_id"] != run.ID || lines[0]["severity"] != "INFO" {
+		t.Errorf("log = %v, want one INFO line for the run reporting requeued 2", lines)
 	}
 
-	// A second run finds nothing left to do and says nothing.
-	logs.Reset()
-	if err := jobs.CheckPending(ctx); err != nil {
+	// The same slot again is another scheduler's run: refused, nothing run.
+	if _, err := jobs.Run(ctx, JobCheckPending, now, ""); !errors.Is(err, merge.ErrConflict) {
+		t.Errorf("second run of one slot: %v, want ErrConflict", err)
+	}
+	// The next slot finds nothing left to do.
+	run, err = jobs.Run(ctx, JobCheckPending, now.Add(time.Minute), "")
+	if err != nil || run.Counts["requeued"] != 0 || run.Status != merge.RunSucceeded {
+		t.Errorf("next run = %+v, %v; want succeeded with requeued 0", run, err)
+	}
+}
+
+// TestRetention keeps the run records younger than the retention and deletes the others.
+func TestRetention(t *testing.T) {
+	st := openBolt(t)
+	now := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	jobs := NewService(merge.NewService(st, st), st, nil, ServiceConfig{RunRetention: 7 * 24 * time.Hour}).WithClock(clock)
+	ctx := t.Context()
+	for _, days := range []int{30, 8, 6, 1} {
+		slot := now.AddDate(0, 0, -days)
+		if err := st.CreateRun(ctx, &merge.Run{ID: merge.RunID(JobCheckPending, slot), Job: JobCheckPending, Slot: slot,
+			Status: merge.RunSucceeded, StartedAt: slot}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := jobs.Run(ctx, JobRetention, now, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if logs.Len() != 0 {
-		t.Errorf("a run that changed nothing logged: %s", logs.String())
+	if run.Status != merge.RunSucceeded || run.Counts["runs_deleted"] != 2 {
+		t.Errorf("run = %+v, want succeeded with runs_deleted 2", run)
+	}
+	page, err := st.ListRuns(ctx, merge.RunFilter{Job: JobCheckPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, r := range page.Runs {
+		left = append(left, r.Slot.Format("01-02"))
+	}
+	if got := strings.Join(left, ","); got != "03-30,03-25" {
+		t.Errorf("check-pending runs left: %s, want 03-30,03-25", got)
 	}
 }
 

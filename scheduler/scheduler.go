@@ -5,21 +5,21 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
-// Job is one periodic piece of work. It gets a context that ends when the scheduler stops.
-type Job func(ctx context.Context) error
-
-// Scheduler runs named jobs on cron specs. A run that is still going when its next time comes is
-// skipped, and a panicking job is logged and recovered so its schedule goes on.
+// Scheduler runs a Service's jobs on cron specs. A run that is still going when its next time
+// comes is skipped, and a panicking job is logged and recovered so its schedule goes on. Every
+// run goes through Service.Run with the slot its schedule fired for, so schedulers sharing a
+// store run each slot once.
 type Scheduler struct {
+	svc    *Service
 	cron   *cron.Cron
+	loc    *time.Location
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -29,9 +29,9 @@ type Scheduler struct {
 // CRON_TZ= prefix.
 var specParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// New returns a stopped scheduler whose specs are read in loc (robfig/cron would otherwise use
-// the machine's local zone).
-func New(log *slog.Logger, loc *time.Location) *Scheduler {
+// New returns a stopped scheduler of svc's jobs whose specs are read in loc (robfig/cron would
+// otherwise use the machine's local zone).
+func New(svc *Service, log *slog.Logger, loc *time.Location) *Scheduler {
 	cl := cronLogger{log}
 	// SkipIfStillRunning must wrap Recover: in the other order a panic leaves the job's
 	// "running" flag set and the job is skipped forever.
@@ -42,7 +42,7 @@ func New(log *slog.Logger, loc *time.Location) *Scheduler {
 		cron.WithLogger(cl),
 	)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Scheduler{cron: c, log: log, ctx: ctx, cancel: cancel}
+	return &Scheduler{svc: svc, cron: c, loc: loc, log: log, ctx: ctx, cancel: cancel}
 }
 
 // ParseSpec validates a cron spec. robfig/cron panics on some malformed specs (a bare
@@ -63,27 +63,50 @@ func ParseSpec(spec string) (s cron.Schedule, err error) {
 	return s, nil
 }
 
-// Add schedules job under name.
-func (s *Scheduler) Add(name, spec string, job Job) error {
+// Add schedules the service's job name on spec.
+func (s *Scheduler) Add(name, spec string) error {
+	if !slices.Contains(s.svc.Jobs(), name) {
+		return fmt.Errorf("job %q is not registered", name)
+	}
 	sched, err := ParseSpec(spec)
 	if err != nil {
 		return err
 	}
-	s.cron.Schedule(sched, cron.FuncJob(func() { s.run(name, job) }))
+	s.cron.Schedule(sched, cron.FuncJob(func() {
+		slot := slotOf(sched, time.Now().In(s.loc))
+		// A taken slot is another scheduler's run, not a failure; the service logged
+		// anything else already.
+		if _, err := s.svc.Run(s.ctx, name, slot, ""); err != nil {
+			s.log.Debug("job run not started", "job", name, "slot", slot, "reason", err.Error())
+		}
+	}))
 	return nil
 }
 
-// Run runs one job now, logging its outcome like a scheduled run.
-func (s *Scheduler) run(name string, job Job) {
-	start := time.Now()
-	err := job(s.ctx)
-	attrs := []any{"job", name, "duration_ms", time.Since(start).Milliseconds()}
-	if err != nil {
-		s.log.Error("job failed", append(attrs, "error", err)...)
-		return
+// slotLookback bounds how late after its activation a run may start and still be given that
+// activation as its slot.
+const slotLookback = time.Hour
+
+// slotOf returns the start of the slot a run starting at now belongs to, the same on every
+// scheduler with the same spec: for a calendar spec, its latest activation at or before now;
+// for @every d, now truncated to a multiple of d (since the zero time), because @every counts
+// from whenever each scheduler started and so gives replicas no common activations.
+func slotOf(sched cron.Schedule, now time.Time) time.Time {
+	if d, ok := sched.(cron.ConstantDelaySchedule); ok {
+		return now.Truncate(d.Delay)
 	}
-	s.log.Info("job finished", attrs...)
+	t := sched.Next(now.Add(-slotLookback))
+	if t.IsZero() || t.After(now) {
+		return now.Truncate(time.Second)
+	}
+	for n := sched.Next(t); !n.IsZero() && !n.After(now); n = sched.Next(n) {
+		t = n
+	}
+	return t
 }
+
+// Service is the service whose jobs s runs.
+func (s *Scheduler) Service() *Service { return s.svc }
 
 // Start begins running jobs on their schedules.
 func (s *Scheduler) Start() { s.cron.Start() }
@@ -100,29 +123,18 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	}
 }
 
-// Jobs are hivemerge's periodic jobs as plain functions of the domain service.
-type Jobs struct {
-	Tasks *merge.Service
-	Log   *slog.Logger
-}
-
-// CheckPending returns tasks whose worker died (lease expired) to pending so they resume from
-// their recorded step, or finishes them as cancelled when a cancel was requested.
-func (j Jobs) CheckPending(ctx context.Context) error {
-	n, err := j.Tasks.RequeueExpired(ctx)
-	if err != nil {
-		return fmt.Errorf("check pending: %w", err)
-	}
-	if n > 0 {
-		j.Log.Info("requeued tasks with expired leases", "count", n)
-	}
-	return nil
-}
-
-// cronLogger adapts slog to cron's logger interface.
+// cronLogger adapts slog to cron's logger interface. cron reports a run skipped because the
+// previous one is still going as Info("skip"); that is worth seeing, the rest is debug.
 type cronLogger struct{ l *slog.Logger }
 
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Info(msg string, kv ...any) {
+	if msg == "skip" {
+		c.l.Info("job run skipped: its previous run is still going", kv...)
+		return
+	}
+	c.l.Debug("cron: "+msg, kv...)
+}
+
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "error", err)...)
 }

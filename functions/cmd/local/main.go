@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err != nil {
 			return err
 		}
-		sched, err := scheduler.ForService(svc, logger, cfg)
+		sched, err := scheduler.ForService(svc, store, logger, cfg)
 		if err != nil {
 			return err
 		}

@@ -45,12 +45,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	s, err := scheduler.ForService(merge.NewService(store, store), log, cfg)
+	if cfg.PoliciesFile != "" {
+		n, err := scheduler.ApplyPolicyFile(ctx, merge.NewPolicies(store, scheduler.Windows{}), cfg.PoliciesFile)
+		if err != nil {
+			return fmt.Errorf("HIVEMERGE_POLICIES_FILE: %w", err)
+		}
+		log.Info("policies stored", "file", cfg.PoliciesFile, "count", n)
+	}
+	s, err := scheduler.ForService(merge.NewService(store, store), store, log, cfg)
 	if err != nil {
 		return err
 	}
 	s.Start()
-	log.Info("scheduler started", "check_pending", cfg.CheckPending, "time_zone", cfg.Location.String())
+	log.Info("scheduler started", "check_pending", cfg.CheckPending, "retention", cfg.Retention,
+		"run_retention", cfg.RunRetention.String(), "time_zone", cfg.Location.String(), "owner", s.Service().Owner())
 	<-ctx.Done()
 	log.Info("scheduler stopping")
 	sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)

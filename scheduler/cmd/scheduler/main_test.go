@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore"
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore/firestoretest"
 )
@@ -102,8 +103,8 @@ func TestRunRequeuesExpiredTask(t *testing.T) {
 	var requeued, stopping bool
 	for _, l := range logLines(t, out.String()) {
 		switch l["message"] {
-		case "requeued tasks with expired leases":
-			requeued = requeued || l["count"] == float64(1)
+		case "job finished":
+			requeued = requeued || (l["job"] == "check-pending" && l["requeued"] == float64(1))
 		case "scheduler stopping":
 			stopping = true
 		}
@@ -158,6 +159,56 @@ func TestRunStartsAndStops(t *testing.T) {
 	}
 }
 
+// TestRunStoresPolicyFile starts the daemon with a policies file: its policies are in the
+// store afterwards, with the file's values and the defaults of what it leaves out.
+func TestRunStoresPolicyFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hivemerge.db")
+	env := map[string]string{"HIVEMERGE_STORE": "bolt", "HIVEMERGE_BOLT_PATH": db, "HIVEMERGE_POLICIES_FILE": "testdata/policies.yaml"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, out) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), `"message":"scheduler started"`) {
+		select {
+		case err := <-done:
+			t.Fatalf("run returned before starting: %v\n%s", err, out)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon never started\n%s", out)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), `"message":"policies stored"`) {
+		t.Errorf("the daemon did not log the policies it stored:\n%s", out)
+	}
+	st, err := bolt.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ps, err := st.ListPolicies(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].Name != "nightly-web" || ps[1].Name != "weekly-sales" {
+		t.Fatalf("stored policies: %+v", ps)
+	}
+	web := ps[0]
+	if web.MinSmallFiles != 100 || web.Windows[0].Start != "CRON_TZ=Europe/Paris 0 1 * * *" || web.Windows[0].DurationMinutes != 240 ||
+		!web.Enabled || web.MaxTasksPerRun != merge.DefaultMaxTasksPerRun || web.UpdatedBy != "file:testdata/policies.yaml" {
+		t.Errorf("nightly-web = %+v", web)
+	}
+	if !ps[1].DryRun || ps[1].Enabled {
+		t.Errorf("weekly-sales = %+v, want a disabled dry run", ps[1])
+	}
+}
+
 // TestRunRejectsBadConfig checks that run refuses a bad environment with an error naming the
 // variable at fault.
 func TestRunRejectsBadConfig(t *testing.T) {
@@ -170,6 +221,11 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{name: "bad_zone", env: map[string]string{"HIVEMERGE_SCHEDULE_TZ": "Mars/Base"}, wantErr: "HIVEMERGE_SCHEDULE_TZ"},
 		{name: "bad_store", env: map[string]string{"HIVEMERGE_STORE": "mysql"}, wantErr: "HIVEMERGE_STORE"},
 		{name: "bad_log_level", env: map[string]string{"HIVEMERGE_LOG_LEVEL": "loud"}, wantErr: "HIVEMERGE_LOG_LEVEL"},
+		{name: "bad_retention_spec", env: map[string]string{"HIVEMERGE_SCHEDULE_RETENTION": "@every"}, wantErr: "HIVEMERGE_SCHEDULE_RETENTION"},
+		{name: "bad_run_retention", env: map[string]string{"HIVEMERGE_RUN_RETENTION": "-3d"}, wantErr: "HIVEMERGE_RUN_RETENTION"},
+		{name: "missing_policies_file", env: map[string]string{"HIVEMERGE_POLICIES_FILE": "/nonexistent/policies.yaml"}, wantErr: "HIVEMERGE_POLICIES_FILE"},
+		{name: "invalid_policy", env: map[string]string{"HIVEMERGE_POLICIES_FILE": "testdata/bad-ratio.yaml"},
+			wantErr: "policies[1]: min_small_file_ratio must be between 0 and 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{"HIVEMERGE_STORE": "bolt", "HIVEMERGE_BOLT_PATH": filepath.Join(t.TempDir(), "hivemerge.db")}
