@@ -11,6 +11,7 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/hivemerge/hivemerge/scheduler"
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/merge"
@@ -91,7 +92,14 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	}
 	logger := cloudlog.New(os.Stdout, level)
 	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets).WithAllowedHosts(allowed)
-	srv := NewServer(svc, auth, logger).WithDiscovery(newDiscovery(st, secrets, logger))
+	runCfg, err := scheduler.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	srv := NewServer(svc, auth, logger).WithDiscovery(newDiscovery(st, secrets, logger)).WithScheduling(Scheduling{
+		Policies: merge.NewPolicies(st, scheduler.Windows{}),
+		Jobs:     scheduler.NewService(svc, st, logger, scheduler.ServiceConfig{RunRetention: runCfg.RunRetention}),
+	})
 	fns := map[string]http.Handler{}
 	for _, f := range srv.Functions() {
 		fns[f.Name] = f.Handler

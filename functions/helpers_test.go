@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hivemerge/hivemerge/scheduler"
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/merge"
@@ -97,7 +98,11 @@ func newEnv(tb testing.TB, st taskstore.Store, auth *Authenticator) *env {
 		tb.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	srv := NewServer(svc, auth, cloudlog.New(logs, slog.LevelDebug))
+	logger := cloudlog.New(logs, slog.LevelDebug)
+	srv := NewServer(svc, auth, logger).WithScheduling(Scheduling{
+		Policies: merge.NewPolicies(st, scheduler.Windows{}),
+		Jobs:     scheduler.NewService(svc, st, logger, scheduler.ServiceConfig{Owner: "test"}),
+	})
 	mux := http.NewServeMux()
 	for _, f := range srv.Functions() {
 		mux.Handle("/"+f.Name, f.Handler)

@@ -31,6 +31,8 @@ type Server struct {
 	pages pageSealer
 	// discovery serves scans and metrics; nil until WithDiscovery.
 	discovery Discovery
+	// sched holds the policy service and the scheduler's jobs (WithScheduling).
+	sched Scheduling
 }
 
 // NewServer returns a Server over svc. A nil auth rejects every request that needs a role; a
@@ -96,7 +98,7 @@ type operation struct {
 
 // operations lists every operation, grouped by file.
 func operations() []operation {
-	return slices.Concat(healthOperations, docsOperations, taskOperations, clusterOperations, schedulerOperations, discoveryOperations)
+	return slices.Concat(healthOperations, docsOperations, taskOperations, clusterOperations, schedulerOperations, discoveryOperations, policyOperations)
 }
 
 // newMux routes every operation's paths. Patterns carry no method: a path's handler dispatches

@@ -114,16 +114,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	// The embedded store admits one process, so the local server runs the scheduler's jobs
-	// itself instead of beside a separate daemon.
+	// itself instead of beside a separate daemon. The API's job runs go through the same
+	// service, so they and the scheduled runs see each other.
+	cfg, err := scheduler.ConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	policies := merge.NewPolicies(store, scheduler.Windows{})
+	if cfg.PoliciesFile != "" {
+		n, err := scheduler.ApplyPolicyFile(ctx, policies, cfg.PoliciesFile)
+		if err != nil {
+			return fmt.Errorf("HIVEMERGE_POLICIES_FILE: %w", err)
+		}
+		logger.Info("policies stored", "file", cfg.PoliciesFile, "count", n)
+	}
+	sched, err := scheduler.ForService(svc, store, logger, cfg)
+	if err != nil {
+		return err
+	}
 	if getenv("HIVEMERGE_SCHEDULER") != "0" {
-		cfg, err := scheduler.ConfigFromEnv(getenv)
-		if err != nil {
-			return err
-		}
-		sched, err := scheduler.ForService(svc, store, logger, cfg)
-		if err != nil {
-			return err
-		}
 		sched.Start()
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), limits.shutdown)
@@ -139,7 +148,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer disc.Close()
-	srv := functions.NewServer(svc, auth, logger).WithDiscovery(disc)
+	srv := functions.NewServer(svc, auth, logger).WithDiscovery(disc).
+		WithScheduling(functions.Scheduling{Policies: policies, Jobs: sched.Service()})
 	ln, err := net.Listen("tcp", net.JoinHostPort(*host, *port))
 	if err != nil {
 		return err
