@@ -32,7 +32,7 @@ variable "functions" {
 }
 
 variable "scheduler_jobs" {
-  description = "Scheduler jobs by name, replacing the module's default (check-pending)."
+  description = "Scheduler jobs by name, replacing the module's default (check-pending, retention)."
   type        = any
   default     = null
 }

@@ -253,7 +253,7 @@ variable "scheduler_time_zone" {
 }
 
 variable "scheduler_jobs" {
-  description = "Cloud Scheduler jobs by name; see the scheduler module. Default: check-pending, every 5 minutes, POST <API url>/api/v1/scheduler/check-pending (requeues tasks whose worker lease expired) with the scheduler account's ID token; batch-create comes with the merge engine (infra/README.md). Setting the variable replaces the whole map (null keeps this default)."
+  description = "Cloud Scheduler jobs by name; see the scheduler module. Default: check-pending, every 5 minutes, POST <API url>/api/v1/scheduler/check-pending (requeues tasks whose worker lease expired), and retention, daily at 03:17, POST <API url>/api/v1/scheduler/jobs/retention/run (deletes run records older than HIVEMERGE_RUN_RETENTION), both with the scheduler account's ID token; batch-create comes with the merge engine (infra/README.md). Setting the variable replaces the whole map (null keeps this default)."
   type = map(object({
     schedule                 = string
     target_function          = string
@@ -277,6 +277,17 @@ variable "scheduler_jobs" {
       description              = "Requeue tasks whose worker lease expired"
       attempt_deadline_seconds = 300
       retry_count              = 0
+    }
+    # A retry of one run carries the same X-CloudScheduler-ScheduleTime, which
+    # is the run's slot: a retry after the run started is refused (409), not
+    # run twice.
+    retention = {
+      schedule                 = "17 3 * * *"
+      target_function          = "API"
+      http_path                = "/api/v1/scheduler/jobs/retention/run"
+      description              = "Delete scheduler run records older than HIVEMERGE_RUN_RETENTION"
+      attempt_deadline_seconds = 600
+      retry_count              = 1
     }
   }
 }

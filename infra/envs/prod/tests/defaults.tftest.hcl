@@ -26,10 +26,10 @@ variables {
   secret_values       = {} # ephemeral: unset at plan means unset at apply
 }
 
-run "api_and_check_pending_only" {
+run "api_check_pending_and_retention_only" {
   assert {
-    condition     = toset(keys(output.function_urls)) == toset(["API"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending"])
-    error_message = "prod must deploy the API function and the check-pending job only (ExecuteTask and batch-create come with the merge engine)"
+    condition     = toset(keys(output.function_urls)) == toset(["API"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention"])
+    error_message = "prod must deploy the API function and the check-pending and retention jobs only (ExecuteTask and batch-create come with the merge engine)"
   }
   assert {
     condition     = output.functions["API"].name == "hivemerge-prod-api" && toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"])

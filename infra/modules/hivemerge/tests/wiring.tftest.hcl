@@ -375,7 +375,7 @@ run "an_index_for_every_listed_query" {
 # The module's defaults, which every environment deploys unless it says
 # otherwise: null inputs (what the environments pass for settings left unset)
 # take them.
-run "defaults_deploy_the_api_and_check_pending" {
+run "defaults_deploy_the_api_check_pending_and_retention" {
   variables {
     functions        = null
     scheduler_jobs   = null
@@ -386,8 +386,8 @@ run "defaults_deploy_the_api_and_check_pending" {
     connector        = null
   }
   assert {
-    condition     = toset(keys(module.functions.functions)) == toset(["API"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending"])
-    error_message = "The defaults must deploy the API function and the check-pending job only (ExecuteTask and batch-create come with the merge engine)"
+    condition     = toset(keys(module.functions.functions)) == toset(["API"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention"])
+    error_message = "The defaults must deploy the API function and the check-pending and retention jobs only (ExecuteTask and batch-create come with the merge engine)"
   }
   assert {
     condition = (
@@ -406,6 +406,22 @@ run "defaults_deploy_the_api_and_check_pending" {
       module.scheduler.jobs["check-pending"].attempt_deadline == "300s" && module.scheduler.jobs["check-pending"].retry_count == 0
     )
     error_message = "The default check-pending job must POST to the API every 5 minutes, 300 s deadline, no retries"
+  }
+  assert {
+    condition = (
+      module.scheduler.jobs["retention"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/jobs/retention/run" &&
+      module.scheduler.jobs["retention"].http_method == "POST" && module.scheduler.jobs["retention"].schedule == "17 3 * * *" &&
+      module.scheduler.jobs["retention"].time_zone == "Etc/UTC" &&
+      module.scheduler.jobs["retention"].attempt_deadline == "600s" && module.scheduler.jobs["retention"].retry_count == 1
+    )
+    error_message = "The default retention job must POST to the API's /api/v1/scheduler/jobs/retention/run daily at 03:17 UTC, 600 s deadline, one retry"
+  }
+  assert {
+    condition = (
+      module.scheduler.jobs["retention"].oidc_service_account == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" &&
+      module.scheduler.jobs["retention"].oidc_audience == module.functions.functions["API"].url && !module.scheduler.jobs["retention"].uses_oauth_token
+    )
+    error_message = "The retention job must send the scheduler account's ID token (OIDC) for the API's URL"
   }
   assert {
     condition     = module.scheduler.jobs["check-pending"].oidc_service_account == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" && module.functions.functions["API"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator"

@@ -47,6 +47,38 @@ run "job_targets_the_function_url" {
   }
 }
 
+# The retention job calls the scheduler's generic job endpoint; the scheduler
+# account's ID token for the function URL authenticates it.
+run "retention_job_calls_the_job_endpoint" {
+  command = plan
+
+  variables {
+    jobs = {
+      retention = {
+        schedule        = "17 3 * * *"
+        target_function = "API"
+        http_path       = "/api/v1/scheduler/jobs/retention/run"
+      }
+    }
+  }
+
+  assert {
+    condition     = google_cloud_scheduler_job.this["retention"].http_target[0].uri == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api/api/v1/scheduler/jobs/retention/run"
+    error_message = "The retention job must call /api/v1/scheduler/jobs/retention/run on the function URL"
+  }
+  assert {
+    condition     = google_cloud_scheduler_job.this["retention"].http_target[0].http_method == "POST" && google_cloud_scheduler_job.this["retention"].schedule == "17 3 * * *"
+    error_message = "The retention job must POST daily at 03:17"
+  }
+  assert {
+    condition = (
+      google_cloud_scheduler_job.this["retention"].http_target[0].oidc_token[0].service_account_email == "scheduler@test-project.iam.gserviceaccount.com" &&
+      google_cloud_scheduler_job.this["retention"].http_target[0].oidc_token[0].audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api"
+    )
+    error_message = "The retention job must send an OIDC token of the scheduler account for the function URL"
+  }
+}
+
 run "attempt_deadline_above_30_minutes_is_refused" {
   command = plan
 
