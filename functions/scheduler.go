@@ -102,6 +102,9 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) error {
 // scheduled for; its retries of one run send the same time.
 const cloudSchedulerTime = "X-CloudScheduler-ScheduleTime"
 
+// maxSlotSkew bounds how far from now a sent schedule time may be.
+const maxSlotSkew = 7 * 24 * time.Hour
+
 // runJob runs one job now and answers its run record. The slot is the time Cloud Scheduler
 // scheduled the run for, when it sent one, so that its retries of one run never run twice;
 // otherwise the current second. A slot already run is a 409. The body may be empty or {}.
@@ -116,10 +119,16 @@ func (s *Server) runJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	slot := time.Now().UTC().Truncate(time.Second)
+	now := time.Now().UTC()
+	slot := now.Truncate(time.Second)
 	if h := r.Header.Get(cloudSchedulerTime); h != "" {
 		if slot, err = time.Parse(time.RFC3339, h); err != nil {
 			return merge.Errorf(merge.ErrInvalid, "%s must be an RFC 3339 time", cloudSchedulerTime)
+		}
+		// Retries come within hours; a slot far from now is a mistake, and would name a
+		// run no schedule ever has.
+		if d := now.Sub(slot); d > maxSlotSkew || d < -maxSlotSkew {
+			return merge.Errorf(merge.ErrInvalid, "%s must be within %s of now", cloudSchedulerTime, maxSlotSkew)
 		}
 	}
 	sc, err := s.scheduling()

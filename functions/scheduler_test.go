@@ -110,6 +110,7 @@ func TestSchedulerJobsAndRuns(t *testing.T) {
 		{"viewer_refused", "/api/v1/scheduler/jobs/retention/run", viewerToken, nil, http.StatusForbidden, "operator"},
 		{"unknown_job", "/api/v1/scheduler/jobs/scan/run", operatorToken, nil, http.StatusNotFound, "the jobs are check-pending, retention"},
 		{"bad_schedule_time", "/api/v1/scheduler/jobs/retention/run", operatorToken, []string{cloudSchedulerTime, "yesterday"}, http.StatusBadRequest, cloudSchedulerTime},
+		{"schedule_time_far_away", "/api/v1/scheduler/jobs/retention/run", operatorToken, []string{cloudSchedulerTime, "2001-01-01T00:00:00Z"}, http.StatusBadRequest, "within"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.do(t, http.MethodPost, tc.path, tc.token, nil, tc.header...)

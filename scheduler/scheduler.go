@@ -3,6 +3,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 // Scheduler runs a Service's jobs on cron specs. A run that is still going when its next time
@@ -74,10 +77,14 @@ func (s *Scheduler) Add(name, spec string) error {
 	}
 	s.cron.Schedule(sched, cron.FuncJob(func() {
 		slot := slotOf(sched, time.Now().In(s.loc))
-		// A taken slot is another scheduler's run, not a failure; the service logged
-		// anything else already.
-		if _, err := s.svc.Run(s.ctx, name, slot, ""); err != nil {
-			s.log.Debug("job run not started", "job", name, "slot", slot, "reason", err.Error())
+		// A taken slot is another scheduler's run, not a failure. A job's own failure is in
+		// its record and logged by Run; an error here means the run could not be claimed.
+		_, err := s.svc.Run(s.ctx, name, slot, "")
+		switch {
+		case errors.Is(err, merge.ErrConflict):
+			s.log.Debug("job run not started: its slot is taken", "job", name, "slot", slot)
+		case err != nil:
+			s.log.Error("job run not started", "job", name, "slot", slot, "error", err.Error())
 		}
 	}))
 	return nil

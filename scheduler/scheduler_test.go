@@ -246,3 +246,27 @@ func TestLongRunIsSkippedNotStacked(t *testing.T) {
 		return len(runs) >= 2 && runs[len(runs)-1].Status == merge.RunSucceeded && runs[0].Status == merge.RunSucceeded
 	})
 }
+
+// TestStopWaitsForRunningJobs stops a scheduler while a job runs: the job's context is
+// cancelled, and Stop returns only after the run ended and its record says so.
+func TestStopWaitsForRunningJobs(t *testing.T) {
+	st := openBolt(t)
+	svc := NewService(nil, st, nil, ServiceConfig{})
+	svc.Register("waits", time.Hour, func(ctx context.Context) (Outcome, error) {
+		<-ctx.Done()
+		return Outcome{Summary: "stopped"}, ctx.Err()
+	})
+	s := New(svc, slog.New(slog.DiscardHandler), time.UTC)
+	if err := s.Add("waits", "@every 1s"); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	waitFor(t, "the run to start", func() bool { return len(listRuns(t, st, "waits")) == 1 })
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runs := listRuns(t, st, "waits")
+	if len(runs) != 1 || runs[0].Status != merge.RunFailed || runs[0].Summary != "stopped" || !strings.Contains(runs[0].Errors[0], "context canceled") {
+		t.Fatalf("after Stop: %+v, want one failed run ended by the cancelled context", runs)
+	}
+}
