@@ -75,14 +75,14 @@ func TestRunRequeuesExpiredTask(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The job is done once it has logged: stopping earlier would cancel its last call.
-		if got.Status == merge.StatusPending && strings.Contains(out.String(), "requeued tasks with expired leases") {
+		if got.Status == merge.StatusPending && strings.Contains(out.String(), `"requeued":1`) {
 			if got.LeaseOwner != "" {
 				t.Errorf("requeued task still leased to %q", got.LeaseOwner)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("task still %s after 30s: the daemon's job never requeued it\n%s", got.Status, out)
+			t.Fatalf("task %s after 30s, and no run logged its requeue: the daemon's job never requeued it\n%s", got.Status, out)
 		}
 		select {
 		case err := <-done:
