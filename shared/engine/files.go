@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
@@ -49,5 +50,19 @@ func stagingLocation(loc, taskID string) (string, error) {
 		dir = path.Dir(dir)
 	}
 	l.Path = path.Join(dir, stagingPrefix+taskID, base)
+	return l.String(), nil
+}
+
+// stagingTableLocation is the directory of a partitioned table's staging table tmp: a hidden
+// directory of its own beside the partition's staging directory, which the table registers as
+// its one partition. The task's staging directory itself will not do: it holds the partitions
+// the task has already swapped, and a table whose directory contains another table's partition
+// is one whose drop or overwrite could reach that partition's files.
+func stagingTableLocation(staging string, tmp hql.Table) (string, error) {
+	l, err := fsys.ParseLocation(staging)
+	if err != nil {
+		return "", merge.Errorf(merge.ErrInvalid, "location %q: %v", staging, err)
+	}
+	l.Path = path.Join(path.Dir(l.Path), "."+tmp.Name)
 	return l.String(), nil
 }

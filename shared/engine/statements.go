@@ -2,11 +2,9 @@ package engine
 
 import (
 	"maps"
-	"path"
 	"slices"
 	"strconv"
 
-	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -85,15 +83,13 @@ func safeMerge(add func(string, error) error, taskID string, src hql.Table, t *t
 	tmp := tempTable(src.Database, taskID, t.name)
 	steps := []func() (string, error){}
 	if t.spec.Partitioned() {
-		// The staging table lives in the staging directory and registers the partition's
+		// The staging table lives in a directory of its own and registers the partition's
 		// staging directory explicitly, so the merged files land exactly there whatever the
 		// partition's location.
-		l, err := fsys.ParseLocation(staging)
+		root, err := stagingTableLocation(staging, tmp)
 		if err != nil {
 			return err
 		}
-		l.Path = path.Dir(l.Path)
-		root := l.String()
 		steps = append(steps,
 			func() (string, error) { return hql.CreateStagingTable(tmp, src, root) },
 			func() (string, error) { return hql.AddPartition(tmp, t.spec, staging) })

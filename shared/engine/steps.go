@@ -31,6 +31,8 @@ type partStatements struct {
 	settings []string
 	// safe_merge
 	create, addPart, insert, checksumSrc, checksumTmp, swap, analyze, drop, swapBack string
+	// tableLoc is the partitioned staging table's own directory, removed once it is dropped.
+	tableLoc string
 	// in place
 	rewrite string
 }
@@ -81,12 +83,10 @@ func (r *run) statements(strategy merge.Strategy, p *merge.PartitionCheckpoint) 
 	case merge.StrategySafeMerge:
 		st.tmp = hql.Table{Database: r.src.Database, Name: p.TempTable}
 		if spec.Partitioned() {
-			l, err := fsys.ParseLocation(p.Staging)
-			if err != nil {
+			if st.tableLoc, err = stagingTableLocation(p.Staging, st.tmp); err != nil {
 				return nil, err
 			}
-			l.Path = path.Dir(l.Path)
-			st.create = keep(hql.CreateStagingTable(st.tmp, r.src, l.String()))
+			st.create = keep(hql.CreateStagingTable(st.tmp, r.src, st.tableLoc))
 			st.addPart = keep(hql.AddPartition(st.tmp, spec, p.Staging))
 		} else {
 			st.create = keep(hql.CreateStagingTable(st.tmp, r.src, p.Staging))
@@ -381,6 +381,15 @@ func (r *run) dropStaging(ctx context.Context, step merge.Step, st *partStatemen
 	start := time.Now()
 	if err := r.e.Hive.DropExternalTable(ctx, st.tmp); err != nil {
 		return fmt.Errorf("drop staging table %s: %w", st.tmp, err)
+	}
+	// The table's own directory holds nothing (its partition lies beside it); the drop of an
+	// EXTERNAL table leaves it behind.
+	if st.tableLoc != "" {
+		if fs, dir, err := r.e.Files.Open(ctx, st.tableLoc); err == nil {
+			if entries, err := fsys.ReadDir(ctx, fs, dir); err == nil && len(entries) == 0 {
+				_ = fs.RemoveAll(ctx, dir)
+			}
+		}
 	}
 	r.log(ctx, merge.LevelInfo, string(step), "dropped the staging table if it existed", merge.LogEntry{Level: merge.LevelInfo, Step: string(step), Message: "ran", SQL: st.drop, DurationMS: time.Since(start).Milliseconds()})
 	return nil
