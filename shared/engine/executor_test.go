@@ -201,6 +201,20 @@ func TestSafeMergePartitioned(t *testing.T) {
 	if cp == nil || cp.Strategy != merge.StrategySafeMerge || len(cp.Partitions) != 2 {
 		t.Fatalf("checkpoint %+v", cp)
 	}
+	// The task's staging directory holds the merged partitions and nothing of the dropped
+	// staging tables.
+	stage := filepath.Dir(path(t, after.location[cp.Partitions[0].Partition]))
+	entries, err := os.ReadDir(stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, de := range entries {
+		names = append(names, de.Name())
+	}
+	if strings.Join(names, ",") != "dt=2024-01-01,dt=2024-01-02" {
+		t.Errorf("%s holds %v, want only the two merged partitions", stage, names)
+	}
 	ctx := context.Background()
 	tb, err := e.client.DescribeTable(ctx, hql.Table{Database: "m", Name: "logs"})
 	if err != nil {
