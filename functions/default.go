@@ -1,9 +1,6 @@
 package functions
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,22 +8,18 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"github.com/hivemerge/hivemerge/scheduler"
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
-	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/merge"
-	"github.com/hivemerge/hivemerge/shared/secretref"
-	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
 
 // The functions framework calls registered functions without a main to build anything, so
-// they share a Server built from the environment on first use: AuthFromEnv and taskstore.Open,
-// with the Hive prober and the password resolver for connection tests. Its store stays open
-// for the life of the instance.
+// they share one Server built on first use by the builder the deployed entry package (gcf)
+// sets with SetBuilder. This package registers the functions; it builds no backend itself.
 var defaultServer struct {
-	mu  sync.Mutex
-	srv *Server
-	fns map[string]http.Handler
+	mu    sync.Mutex
+	build func() (*Server, error)
+	srv   *Server
+	fns   map[string]http.Handler
 }
 
 func init() {
@@ -40,6 +33,14 @@ func register(ops []operation) {
 			functions.HTTP(o.fn, defaultFunction(o.fn))
 		}
 	}
+}
+
+// SetBuilder sets how the registered functions build their Server. The builder runs at the
+// first request and again after a failure.
+func SetBuilder(build func() (*Server, error)) {
+	defaultServer.mu.Lock()
+	defer defaultServer.mu.Unlock()
+	defaultServer.build = build
 }
 
 // defaultFunction serves the function name of the default Server.
@@ -66,40 +67,13 @@ func defaultFunctions() (map[string]http.Handler, error) {
 	if defaultServer.srv != nil {
 		return defaultServer.fns, nil
 	}
-	level, err := cloudlog.ParseLevel(os.Getenv("HIVEMERGE_LOG_LEVEL"))
+	if defaultServer.build == nil {
+		return nil, merge.Errorf(merge.ErrUnavailable, "no server is configured: the deployed entry package sets one")
+	}
+	srv, err := defaultServer.build()
 	if err != nil {
 		return nil, err
 	}
-	auth, err := AuthFromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	// A deployed function is not bound to loopback: anonymous access is for cmd/local only.
-	if auth.Anonymous() != RoleNone {
-		return nil, errors.New("HIVEMERGE_ALLOW_ANONYMOUS is only honoured by the local server on a loopback address; unset it")
-	}
-	secrets, err := secretref.FromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	allowed, err := merge.ParseHostAllowlist(os.Getenv("HIVEMERGE_ALLOWED_CLUSTER_HOSTS"))
-	if err != nil {
-		return nil, fmt.Errorf("HIVEMERGE_ALLOWED_CLUSTER_HOSTS: %w", err)
-	}
-	st, err := taskstore.Open(context.Background(), os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	logger := cloudlog.New(os.Stdout, level)
-	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets).WithAllowedHosts(allowed)
-	runCfg, err := scheduler.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	srv := NewServer(svc, auth, logger).WithDiscovery(newDiscovery(st, secrets, logger)).WithScheduling(Scheduling{
-		Policies: merge.NewPolicies(st, scheduler.Windows{}),
-		Jobs:     scheduler.NewService(svc, st, logger, scheduler.ServiceConfig{RunRetention: runCfg.RunRetention}),
-	})
 	fns := map[string]http.Handler{}
 	for _, f := range srv.Functions() {
 		fns[f.Name] = f.Handler

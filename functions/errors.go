@@ -38,15 +38,17 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
-// classify returns the status and body for err. Only messages of *merge.Error reach the
-// caller: anything else may carry internals (paths, backend errors), so it gets its kind's
-// generic message, and an error of no known kind is an internal error.
+// classify returns the status and body for err. Only messages of *merge.Error and reasons of
+// *merge.Refusal reach the caller: anything else may carry internals (paths, backend errors),
+// so it gets its kind's generic message, and an error of no known kind is an internal error.
 func classify(err error) (int, errorBody) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.kind) {
 			msg := k.msg
 			if me, ok := errors.AsType[*merge.Error](err); ok && me.Msg != "" {
 				msg = me.Msg
+			} else if rf, ok := errors.AsType[*merge.Refusal](err); ok && rf.Reason != "" {
+				msg = rf.Reason
 			}
 			return k.status, errorBody{errorDetail{Code: k.code, Message: msg}}
 		}

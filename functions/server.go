@@ -20,6 +20,7 @@ import (
 // standalone function per operation (Functions).
 type Server struct {
 	svc    *merge.Service
+	engine Engine // nil: merges are not run here
 	auth   *Authenticator
 	log    *slog.Logger
 	router http.Handler
@@ -98,7 +99,7 @@ type operation struct {
 
 // operations lists every operation, grouped by file.
 func operations() []operation {
-	return slices.Concat(healthOperations, docsOperations, taskOperations, clusterOperations, schedulerOperations, discoveryOperations, policyOperations)
+	return slices.Concat(healthOperations, docsOperations, taskOperations, engineOperations, clusterOperations, schedulerOperations, discoveryOperations, policyOperations)
 }
 
 // newMux routes every operation's paths. Patterns carry no method: a path's handler dispatches

@@ -20,6 +20,22 @@ type Service struct {
 	secrets Secrets
 	// allowedHosts are the otherwise forbidden cluster hosts an operator allowed.
 	allowedHosts *HostAllowlist
+	// targets checks a new task's table on its cluster; nil skips the check.
+	targets TargetChecker
+}
+
+// TargetChecker checks a new task against its cluster: that the database, the table and the
+// partition keys exist and that the strategy is allowed for the table. It fails with ErrInvalid
+// (a *Refusal for a table or strategy hivemerge refuses) when the cluster says no, and with
+// any other error when the cluster could not be asked.
+type TargetChecker interface {
+	CheckTarget(ctx context.Context, c *Cluster, r CreateTaskRequest) error
+}
+
+// WithTargetChecker makes CreateTask check each new task's target with c.
+func (s *Service) WithTargetChecker(c TargetChecker) *Service {
+	s.targets = c
+	return s
 }
 
 // NewService returns a Service over the given stores.
@@ -96,11 +112,22 @@ func (s *Service) CreateTask(ctx context.Context, r CreateTaskRequest) (*Task, e
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := s.clusters.GetCluster(ctx, r.ClusterID); err != nil {
+	c, err := s.clusters.GetCluster(ctx, r.ClusterID)
+	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, Errorf(ErrInvalid, "cluster_id %q is not a registered cluster", r.ClusterID)
 		}
 		return nil, err
+	}
+	// A cluster that cannot be asked does not stop the task: the executor reads the table
+	// again before it changes anything, and the task's log says the check was deferred.
+	var unchecked error
+	if s.targets != nil {
+		if err := s.targets.CheckTarget(ctx, c, r); errors.Is(err, ErrInvalid) {
+			return nil, err
+		} else if err != nil {
+			unchecked = err
+		}
 	}
 	now := s.clock()
 	t := &Task{
@@ -119,6 +146,15 @@ func (s *Service) CreateTask(ctx context.Context, r CreateTaskRequest) (*Task, e
 	}
 	if err := s.tasks.CreateTask(ctx, t); err != nil {
 		return nil, err
+	}
+	if unchecked != nil {
+		msg := "the cluster did not answer"
+		if me, ok := errors.AsType[*Error](unchecked); ok && me.Msg != "" {
+			msg = me.Msg
+		}
+		if err := s.Log(ctx, t.ID, LogEntry{Level: LevelWarn, Message: "created without checking the table on cluster " + c.ID + " (" + msg + "); it is checked again when the task runs"}); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }

@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/hivemerge/hivemerge/shared/app"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox/hiveql"
 	"github.com/hivemerge/hivemerge/shared/merge"
-	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 )
 
 // The demo cluster is scanned at the first start, and only then.
@@ -32,38 +32,43 @@ func TestDemoIsScannedAtFirstStart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
+	dbPath := filepath.Join(t.TempDir(), "db")
+	env := map[string]string{
+		"HIVEMERGE_STORE":             "bolt",
+		"HIVEMERGE_BOLT_PATH":         dbPath,
+		"HIVEMERGE_SANDBOX_ADDR":      sb.Addr(),
+		"HIVEMERGE_SANDBOX_WAREHOUSE": sb.Warehouse().Dir(),
 	}
-	t.Cleanup(func() { store.Close() })
-	svc := merge.NewService(store, store)
-	if err := ensureDemoCluster(ctx, svc, func(k string) string {
-		if k == "HIVEMERGE_SANDBOX_ADDR" {
-			return sb.Addr()
-		}
-		return ""
-	}); err != nil {
-		t.Fatal(err)
-	}
+	getenv := func(k string) string { return env[k] }
 	logger := slog.New(slog.DiscardHandler)
+	var files int64
 	for start := range 2 {
-		d, err := newDiscovery(ctx, store, nil, logger, "bolt", true)
+		a, err := app.Open(ctx, getenv, logger, app.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		scans, err := store.ListScans(ctx, "demo")
+		if err := ensureDemoCluster(ctx, a.Service, getenv); err != nil {
+			t.Fatal(err)
+		}
+		if err := startDiscovery(ctx, a, logger, true); err != nil {
+			t.Fatal(err)
+		}
+		scans, err := a.Store.ListScans(ctx, "demo")
 		if err != nil || len(scans) != 1 {
 			t.Fatalf("start %d: %d scans, %v", start, len(scans), err)
 		}
-		sc, err := d.Wait(ctx, "demo", scans[0].ID)
-		d.Close()
+		sc, err := a.Discovery.Wait(ctx, "demo", scans[0].ID)
 		if err != nil || sc.Status != merge.ScanSucceeded {
 			t.Fatalf("start %d: %+v, %v", start, sc, err)
 		}
+		m, err := a.Store.LatestTableMetrics(ctx, "demo", "sales", "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = m.Stats.Files
+		a.Close()
 	}
-	m, err := store.LatestTableMetrics(ctx, "demo", "sales", "orders")
-	if err != nil || m.Stats.Files != 4 {
-		t.Errorf("sales.orders after the demo scan: %+v, %v", m, err)
+	if files != 4 {
+		t.Errorf("sales.orders after the demo scan holds %d files, want 4", files)
 	}
 }

@@ -20,11 +20,9 @@ import (
 
 	"github.com/hivemerge/hivemerge/functions"
 	"github.com/hivemerge/hivemerge/scheduler"
+	"github.com/hivemerge/hivemerge/shared/app"
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
-	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/merge"
-	"github.com/hivemerge/hivemerge/shared/secretref"
-	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
 
 func main() {
@@ -88,28 +86,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("HIVEMERGE_ALLOW_ANONYMOUS=%s lets anyone who reaches %s in as %s; it is only allowed on a loopback address (HOST=127.0.0.1 or ::1)", r, *host, r)
 	}
 
-	kind, err := taskstore.Kind(getenv)
+	a, err := app.Open(ctx, getenv, logger, app.Options{Mode: app.ModeAsync})
 	if err != nil {
 		return err
 	}
-	store, err := taskstore.Open(ctx, getenv)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	secrets, err := secretref.FromEnv(getenv)
-	if err != nil {
-		return err
-	}
-	defer secrets.Close()
-	allowed, err := merge.ParseHostAllowlist(getenv("HIVEMERGE_ALLOWED_CLUSTER_HOSTS"))
-	if err != nil {
-		return fmt.Errorf("HIVEMERGE_ALLOWED_CLUSTER_HOSTS: %w", err)
-	}
-	svc := merge.NewService(store, store).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets).WithAllowedHosts(allowed)
+	defer a.Close()
+	svc := a.Service
 	if getenv("HIVEMERGE_DEMO_CLUSTER") != "0" {
 		if err := ensureDemoCluster(ctx, svc, getenv); err != nil {
 			return err
+		}
+	}
+	// A merge this server was running when it died resumes here once its lease expires: now
+	// if it already has, else at the scheduler's next pending check.
+	if a.Engine.Mode() == app.ModeAsync {
+		if err := a.Engine.Recover(ctx); err != nil {
+			return fmt.Errorf("resuming interrupted tasks: %w", err)
 		}
 	}
 
@@ -120,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	policies := merge.NewPolicies(store, scheduler.Windows{})
+	policies := merge.NewPolicies(a.Store, scheduler.Windows{})
 	if cfg.PoliciesFile != "" {
 		n, err := scheduler.ApplyPolicyFile(ctx, policies, cfg.PoliciesFile)
 		if err != nil {
@@ -128,11 +120,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		logger.Info("policies stored", "file", cfg.PoliciesFile, "count", n)
 	}
-	sched, err := scheduler.ForService(svc, store, logger, cfg)
+	sched, err := scheduler.ForService(svc, a.Store, logger, cfg)
 	if err != nil {
 		return err
 	}
 	if getenv("HIVEMERGE_SCHEDULER") != "0" {
+		if err := a.Engine.ScheduleResume(sched, cfg.CheckPending); err != nil {
+			return err
+		}
 		sched.Start()
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), limits.shutdown)
@@ -143,12 +138,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}()
 	}
 
-	disc, err := newDiscovery(ctx, store, secrets, logger, kind, getenv("HIVEMERGE_DEMO_CLUSTER") != "0")
-	if err != nil {
+	if err := startDiscovery(ctx, a, logger, getenv("HIVEMERGE_DEMO_CLUSTER") != "0"); err != nil {
 		return err
 	}
-	defer disc.Close()
-	srv := functions.NewServer(svc, auth, logger).WithDiscovery(disc).
+	srv := functions.NewServer(svc, auth, logger).WithEngine(a.Engine).WithDiscovery(a.Discovery).
 		WithScheduling(functions.Scheduling{Policies: policies, Jobs: sched.Service()})
 	ln, err := net.Listen("tcp", net.JoinHostPort(*host, *port))
 	if err != nil {
@@ -163,7 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxHeaderBytes:    limits.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "store", kind)
+	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "store", a.StoreKind, "execute_mode", string(a.Engine.Mode()))
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

@@ -7,15 +7,16 @@
 // the module. It does not look for the function package elsewhere:
 // GOOGLE_FUNCTION_SOURCE is only passed on as FUNCTION_SOURCE at run time, and
 // GOOGLE_BUILDABLE is replaced by the generated main. Our functions live in
-// ./functions (package functions, importing ./shared), and the module root has
-// no Go files, so the archive gets one generated root file (RootFile): a
-// package that blank-imports ./functions, whose init functions register every
+// ./functions (package functions, HTTP only) and are deployed through
+// ./functions/gcf, which builds their services with ./shared/app; the module
+// root has no Go files, so the archive gets one generated root file (RootFile):
+// a package that blank-imports ./functions/gcf, whose imports register every
 // function with functions.HTTP, and the framework's functions package, whose
 // presence makes the buildpack use its declarative main template (the one that
 // serves the function named by FUNCTION_TARGET).
 //
 // The archive holds go.mod, go.sum, the root file and the non-test files of
-// every package of this module that ./functions depends on (Go, C and assembly
+// every package of this module that ./functions/gcf depends on (Go, C and assembly
 // sources, files excluded by build tags, and go:embed files). Entries are
 // sorted and carry a fixed time and mode, so the same tree gives the same
 // bytes, and the same MD5, which names the object Terraform uploads.
@@ -38,7 +39,7 @@ import (
 )
 
 // FunctionPackage is the package, relative to the module root, that registers the functions.
-const FunctionPackage = "./functions"
+const FunctionPackage = "./functions/gcf"
 
 // RootFile is the name of the generated root package file in the archive.
 const RootFile = "hivemerge_functions.go"
@@ -109,7 +110,8 @@ func RootSource(modPath string) []byte {
 
 // Package %s is the root package of the Cloud Functions source archive. The Go buildpack
 // builds the package at the archive root; this one links in every function of package
-// functions (registered with functions.HTTP in its init functions). Importing the framework's
+// functions (registered with functions.HTTP in its init functions) with the services
+// package gcf builds. Importing the framework's
 // functions package selects the buildpack's declarative main, which serves FUNCTION_TARGET.
 package %s
 
@@ -118,7 +120,7 @@ import (
 
 	_ %q
 )
-`, RootPackage, RootPackage, modPath+"/functions")
+`, RootPackage, RootPackage, modPath+"/functions/gcf")
 	return b.Bytes()
 }
 

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/hivemerge/hivemerge/scheduler"
+	"github.com/hivemerge/hivemerge/shared/app"
 	"github.com/hivemerge/hivemerge/shared/cloudlog"
 	"github.com/hivemerge/hivemerge/shared/merge"
-	"github.com/hivemerge/hivemerge/shared/taskstore"
 )
 
 func main() {
@@ -40,20 +40,24 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	store, err := taskstore.Open(ctx, getenv)
+	a, err := app.Open(ctx, getenv, log, app.Options{Mode: app.ModeAsync})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer a.Close()
 	if cfg.PoliciesFile != "" {
-		n, err := scheduler.ApplyPolicyFile(ctx, merge.NewPolicies(store, scheduler.Windows{}), cfg.PoliciesFile)
+		n, err := scheduler.ApplyPolicyFile(ctx, merge.NewPolicies(a.Store, scheduler.Windows{}), cfg.PoliciesFile)
 		if err != nil {
 			return fmt.Errorf("HIVEMERGE_POLICIES_FILE: %w", err)
 		}
 		log.Info("policies stored", "file", cfg.PoliciesFile, "count", n)
 	}
-	s, err := scheduler.ForService(merge.NewService(store, store), store, log, cfg)
+	s, err := scheduler.ForService(a.Service, a.Store, log, cfg)
 	if err != nil {
+		return err
+	}
+	// The daemon's workers resume the merges whose worker died.
+	if err := a.Engine.ScheduleResume(s, cfg.CheckPending); err != nil {
 		return err
 	}
 	s.Start()
