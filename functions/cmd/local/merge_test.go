@@ -266,6 +266,14 @@ func TestMergeWalkThrough(t *testing.T) {
 		}
 	}
 
+	var one merge.Preview
+	if status := api(t, s.url, "POST", "/api/v1/tables/demo/m/events/merge-preview", `{"partitions":[{"dt":"2024-01-02"}]}`, &one); status != 200 {
+		t.Fatalf("merge-preview: %d", status)
+	}
+	if len(one.Partitions) != 1 || one.Partitions[0].Partition != "dt=2024-01-02" || one.Partitions[0].FilesBefore != 12 {
+		t.Errorf("merge-preview of dt=2024-01-02: %+v", one.Partitions)
+	}
+
 	var started merge.Task
 	if status := api(t, s.url, "POST", "/api/v1/tasks/"+task.ID+"/execute", "", &started); status != 202 {
 		t.Fatalf("execute: %d", status)
