@@ -347,3 +347,36 @@ func TestSafeMergeMultiKeyEscapedPartition(t *testing.T) {
 		}
 	}
 }
+
+// TestSafeMergeSiblingPartitions merges two partitions of one directory in one task: the
+// second partition's staging table must not be created over the first's new live location,
+// and a rollback restores both.
+func TestSafeMergeSiblingPartitions(t *testing.T) {
+	e := newEnv(t)
+	e.exec(t, "CREATE TABLE m.days (id bigint, msg string) PARTITIONED BY (dt string) STORED AS TEXTFILE")
+	for _, dt := range []string{"2024-01-01", "2024-01-02"} {
+		e.files(t, "days", map[string]string{"dt": dt}, 10, 2)
+	}
+	before := e.state(t, "days")
+	task := e.newTask(t, "days", merge.StrategySafeMerge)
+	got := e.run(t, task.ID, "w")
+	if got.Status != merge.StatusSuccess {
+		t.Fatalf("status %s: %s\n%s", got.Status, got.Error, e.logs(t, task.ID))
+	}
+	after := e.state(t, "days")
+	for _, p := range before.partitions {
+		if after.rows[p] != before.rows[p] || after.location[p] == before.location[p] {
+			t.Errorf("partition %s: before %s\nafter %s", p, describe(before), describe(after))
+		}
+		if files, _ := walk(t, after.location[p]); files != 1 {
+			t.Errorf("partition %s: %d files after the merge", p, files)
+		}
+	}
+	if left := e.stagingTables(t); len(left) > 0 {
+		t.Errorf("staging tables left: %v", left)
+	}
+	if _, err := e.ex.Rollback(context.Background(), task.ID, "tester"); err != nil {
+		t.Fatal(err)
+	}
+	sameState(t, "after the rollback", e.state(t, "days"), before)
+}
