@@ -231,6 +231,7 @@ func TestErrorTable(t *testing.T) {
 		{"conflict", merge.Errorf(merge.ErrConflict, "busy"), 409, `{"error":{"code":"conflict","message":"busy"}}`},
 		{"backend not found hides its text", fmt.Errorf("firestore: rpc NotFound projects/p/databases/d: %w", merge.ErrNotFound), 404, `{"error":{"code":"not_found","message":"not found"}}`},
 		{"unavailable hides its text", fmt.Errorf("bolt: open /srv/secret/path: %w", merge.ErrUnavailable), 503, `{"error":{"code":"unavailable","message":"a backend is unavailable; retry later"}}`},
+		{"refusal says why", fmt.Errorf("engine: %w", &merge.Refusal{Rule: "iceberg", Reason: "m.ice is an Iceberg table"}), 400, `{"error":{"code":"invalid_argument","message":"m.ice is an Iceberg table"}}`},
 		{"anything else is internal", errors.New("dial tcp 10.0.0.7:10000: connection refused"), 500, `{"error":{"code":"internal","message":"internal error"}}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -54,8 +54,11 @@ type cluster struct {
 
 func (c *cluster) close() error { return errors.Join(c.client.Close(), c.files.Close()) }
 
-// NewClusters returns an empty registry over the clusters of svc.
+// NewClusters returns an empty registry over the clusters of svc. A nil logger discards.
 func NewClusters(svc *merge.Service, secrets merge.Secrets, allowed *merge.HostAllowlist, logger *slog.Logger) *Clusters {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return &Clusters{svc: svc, secrets: secrets, allowed: allowed, log: logger, m: map[string]*cluster{}}
 }
 

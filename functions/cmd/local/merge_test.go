@@ -363,6 +363,25 @@ func TestConcurrentExecute(t *testing.T) {
 	sameRows(t, "after the merge", d.state(t, "events"), before)
 }
 
+// TestExecuteWithinTheRequest: in sync mode, as a deployed ExecuteTask runs, the answer is
+// the finished task.
+func TestExecuteWithinTheRequest(t *testing.T) {
+	d := startDemo(t)
+	d.table(t, "events", 4)
+	before := d.state(t, "events")
+	d.env["HIVEMERGE_EXECUTE_MODE"] = "sync"
+	s := start(t, d.env)
+	task := createTask(t, s.url, "events")
+	var done merge.Task
+	if status := api(t, s.url, "POST", "/api/v1/tasks/"+task.ID+"/execute", "", &done); status != 202 {
+		t.Fatalf("execute: %d", status)
+	}
+	if done.Status != merge.StatusSuccess {
+		t.Fatalf("execute answered the task %s (%s), want it finished with success", done.Status, done.Error)
+	}
+	sameRows(t, "after the merge", d.state(t, "events"), before)
+}
+
 // TestCancelMidStatement: a cancel while Hive runs the merge's rewrite stops it, and the
 // table is as it was.
 func TestCancelMidStatement(t *testing.T) {
