@@ -16,11 +16,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/hiveql"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -62,6 +64,18 @@ func testMain(m *testing.M) int {
 	}
 	defer sb.Close()
 	sandbox = sb
+	// Task creation checks the table on the cluster, so the tables the tests name exist.
+	sess := sb.Warehouse().NewSession("test")
+	stmts := []string{"CREATE DATABASE sales"}
+	for _, t := range []string{"orders", "events", "clicks", "conflicts", "t", "waited_true", "waited_false", "followed", "interrupted", "merged"} {
+		stmts = append(stmts, "CREATE TABLE sales."+t+" (id INT, v STRING) PARTITIONED BY (dt STRING, hr STRING)")
+	}
+	for _, stmt := range stmts {
+		if _, err := sess.Execute(context.Background(), stmt, hiveql.Events{}); err != nil {
+			fmt.Fprintln(os.Stderr, "creating the tests' tables:", err)
+			return 1
+		}
+	}
 	return m.Run()
 }
 
@@ -74,6 +88,7 @@ func startServer(t *testing.T) string {
 		"HIVEMERGE_BOLT_PATH=" + filepath.Join(t.TempDir(), "hivemerge.db"),
 		"HIVEMERGE_SCHEDULER=0",
 		"HIVEMERGE_SANDBOX_ADDR=" + sandbox.Addr(),
+		"HIVEMERGE_SANDBOX_WAREHOUSE=" + sandbox.Warehouse().Dir(),
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -144,7 +159,7 @@ var (
 // wide as what they replace, where they fit, so that masked tables stay aligned.
 func mask(s, url string, addrs ...string) string {
 	_, sandboxPort, _ := strings.Cut(sandbox.Addr(), ":")
-	pairs := append([]string{url, "<URL>", sandbox.Addr(), "<SANDBOX>", `"port":` + sandboxPort, `"port":<SANDBOX_PORT>`}, addrs...)
+	pairs := append([]string{sandbox.Warehouse().Dir(), "<WAREHOUSE>", url, "<URL>", sandbox.Addr(), "<SANDBOX>", `"port":` + sandboxPort, `"port":<SANDBOX_PORT>`}, addrs...)
 	for i := 0; i+1 < len(pairs); i += 2 {
 		s = strings.ReplaceAll(s, pairs[i], placeholder(pairs[i+1], len(pairs[i])))
 	}
@@ -266,8 +281,6 @@ func TestCommands(t *testing.T) {
 		{"rollback", func() []string { return []string{"--url", url + "/older", "rollback", id()} }, exitRefused},
 		{"scan", static("--url", url+"/older", "scan", "demo", "--db", "sales"), exitRefused},
 		{"tables", static("--url", url+"/older", "tables", "demo", "sales"), exitRefused},
-		// This server creates tasks but does not execute them yet.
-		{"merge", static("merge", "--cluster", "demo", "--db", "sales", "--table", "clicks", "--wait"), exitRefused},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -566,5 +579,21 @@ func TestScanAndTables(t *testing.T) {
 	r = cli(t, url, nil, "scan", "nope")
 	if r.code != exitNotFound {
 		t.Errorf("scan of an unknown cluster: %+v, want exit %d", r, exitNotFound)
+	}
+}
+
+// TestMergeWait merges a partition of small files with merge --wait: the command follows the
+// task to its end and prints the files before and after.
+func TestMergeWait(t *testing.T) {
+	url := startServer(t)
+	part := map[string]string{"dt": "2024-01-01", "hr": "00"}
+	for i := range 5 {
+		if _, err := sandbox.Warehouse().AppendFile(context.Background(), "sales", "merged", part, [][]string{{strconv.Itoa(i), "v"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := cli(t, url, nil, "merge", "--cluster", "demo", "--db", "sales", "--table", "merged", "--strategy", "safe_merge", "--wait")
+	if r.code != exitOK || !regexp.MustCompile(`success: files 5 → 1\b`).MatchString(r.stdout) {
+		t.Errorf("merge --wait: %+v, want exit 0 and files 5 → 1", r)
 	}
 }
