@@ -25,6 +25,8 @@ var errorKinds = []struct {
 	{merge.ErrNotFound, http.StatusNotFound, "not_found", "not found"},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"},
 	{merge.ErrConflict, http.StatusConflict, "conflict", "the request conflicts with the current state"},
+	// A full cluster is not the task's fault and not the server's: the caller retries later.
+	{merge.ErrBusy, http.StatusTooManyRequests, "busy", "the cluster runs as many tasks as it allows; retry later"},
 	{merge.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "a backend is unavailable; retry later"},
 }
 

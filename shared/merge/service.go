@@ -270,7 +270,9 @@ func (s *Service) Stats(ctx context.Context) (TaskStats, error) {
 
 // Claim gives owner the task for lease: a pending task starts running, and a running task
 // whose lease expired is taken over to resume from its recorded step. Under concurrent claims
-// exactly one owner wins; the others get ErrConflict.
+// exactly one owner wins; the others get ErrConflict. A pending task starts only while its
+// cluster runs fewer than its MaxRunningTasks tasks; otherwise Claim fails with ErrBusy and
+// the task stays pending. A takeover needs no new slot: the task holds its own.
 func (s *Service) Claim(ctx context.Context, id, owner string, lease time.Duration) (*Task, error) {
 	if err := checkTaskID(id); err != nil {
 		return nil, err
@@ -278,7 +280,20 @@ func (s *Service) Claim(ctx context.Context, id, owner string, lease time.Durati
 	if owner == "" || lease <= 0 {
 		return nil, Errorf(ErrInvalid, "a claim needs an owner and a positive lease")
 	}
-	return s.tasks.UpdateTask(ctx, id, func(t *Task) error {
+	task, err := s.tasks.GetTask(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// A task's cluster never changes, so its cap can be read before the claim. A deleted
+	// cluster gets the default cap: the run then fails on the cluster itself, with its reason.
+	maxRunning := DefaultMaxRunningTasks
+	switch c, err := s.clusters.GetCluster(ctx, task.ClusterID); {
+	case err == nil && c.MaxRunningTasks > 0:
+		maxRunning = c.MaxRunningTasks
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return nil, err
+	}
+	return s.tasks.ClaimTask(ctx, id, maxRunning, func(t *Task) error {
 		now := s.clock()
 		switch {
 		case t.Status == StatusPending:

@@ -34,7 +34,9 @@ func newService(t *testing.T) (*merge.Service, *fakeClock) {
 	t.Cleanup(func() { st.Close() })
 	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	svc := merge.NewService(st, st).WithClock(clock.Now)
-	if _, err := svc.CreateCluster(context.Background(), merge.Cluster{ID: "demo", Host: "127.0.0.1"}); err != nil {
+	// Room for the three tasks TestRequeueExpired runs at once; the cap itself is checked by
+	// the store conformance suite.
+	if _, err := svc.CreateCluster(context.Background(), merge.Cluster{ID: "demo", Host: "127.0.0.1", MaxRunningTasks: 3}); err != nil {
 		t.Fatal(err)
 	}
 	return svc, clock

@@ -44,6 +44,12 @@ type Store interface {
 	// update is lost. fn may run more than once; when it returns an error nothing is saved and
 	// that error is returned. A task that leaves an active status releases its target.
 	UpdateTask(ctx context.Context, id string, fn func(*Task) error) (*Task, error)
+	// ClaimTask is UpdateTask under the cluster's cap on running tasks: when fn moves the task
+	// into StatusRunning from another status, the save fails with ErrBusy unless fewer than
+	// maxRunning tasks of the task's cluster are running, atomically with respect to concurrent
+	// claims, also across processes. A running task holds its slot until it leaves running
+	// (finishes or is requeued), whether or not its lease expired; see limits.go.
+	ClaimTask(ctx context.Context, id string, maxRunning int, fn func(*Task) error) (*Task, error)
 	// AppendLogs adds entries to a task's log, assigning increasing Seq values.
 	AppendLogs(ctx context.Context, id string, entries ...LogEntry) error
 	// Logs returns up to limit entries with Seq greater than afterSeq, in Seq order.

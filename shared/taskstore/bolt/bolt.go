@@ -130,7 +130,8 @@ func translate(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, merge.ErrNotFound), errors.Is(err, merge.ErrConflict), errors.Is(err, merge.ErrInvalid),
-		errors.Is(err, merge.ErrUnavailable), errors.Is(err, merge.ErrForbidden), errors.Is(err, merge.ErrUnauthenticated):
+		errors.Is(err, merge.ErrUnavailable), errors.Is(err, merge.ErrForbidden), errors.Is(err, merge.ErrUnauthenticated),
+		errors.Is(err, merge.ErrBusy):
 		return err
 	case errors.Is(err, bolterrors.ErrDatabaseNotOpen), errors.Is(err, bolterrors.ErrTimeout):
 		return fmt.Errorf("bolt: %w: %w", merge.ErrUnavailable, err)
@@ -198,6 +199,22 @@ func getTask(tx *bbolt.Tx, id string) (*merge.Task, error) {
 // UpdateTask applies fn to the task inside one write transaction, so fn runs exactly once and
 // sees the latest state.
 func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*merge.Task) error) (*merge.Task, error) {
+	return s.updateTask(ctx, id, 0, fn)
+}
+
+// ClaimTask is UpdateTask that, when fn starts the task, counts its cluster's running tasks in
+// the same write transaction: bbolt runs one writer at a time, so concurrent claims see each
+// other's results and the cap holds.
+func (s *Store) ClaimTask(ctx context.Context, id string, maxRunning int, fn func(*merge.Task) error) (*merge.Task, error) {
+	if maxRunning < 1 {
+		return nil, merge.Errorf(merge.ErrInvalid, "a claim needs a cap of at least 1 running task, not %d", maxRunning)
+	}
+	return s.updateTask(ctx, id, maxRunning, fn)
+}
+
+// updateTask applies fn; maxRunning > 0 caps the running tasks of the task's cluster when fn
+// starts it.
+func (s *Store) updateTask(ctx context.Context, id string, maxRunning int, fn func(*merge.Task) error) (*merge.Task, error) {
 	var updated *merge.Task
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		old, err := getTask(tx, id)
@@ -216,6 +233,11 @@ func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*merge.Task) 
 			return merge.Errorf(merge.ErrInvalid, "a task's id cannot change (%s -> %s)", old.ID, t.ID)
 		}
 		normalize(t)
+		if maxRunning > 0 && old.Status != merge.StatusRunning && t.Status == merge.StatusRunning {
+			if err := checkSlots(tx, t, maxRunning); err != nil {
+				return err
+			}
+		}
 		data, err := json.Marshal(t)
 		if err != nil {
 			return fmt.Errorf("bolt: encode task %s: %w", id, err)
@@ -293,6 +315,31 @@ func acquire(tx *bbolt.Tx, t *merge.Task) error {
 		return fmt.Errorf("bolt: encode target of %s: %w", t.ID, err)
 	}
 	return b.Put(activeKey(t), data)
+}
+
+// checkSlots fails with ErrBusy when t's cluster already runs maxRunning tasks. It walks the
+// status index of running tasks, which the cluster caps keep short.
+func checkSlots(tx *bbolt.Tx, t *merge.Task, maxRunning int) error {
+	prefix := lp(string(merge.StatusRunning))
+	c := tx.Bucket(bucketIndex).Bucket([]byte("status")).Cursor()
+	running := 0
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		other, err := getTask(tx, string(v))
+		if err != nil {
+			return err
+		}
+		if other.ID != t.ID && other.ClusterID == t.ClusterID {
+			running++
+		}
+	}
+	if running >= maxRunning {
+		return busyError(t.ClusterID, running, maxRunning)
+	}
+	return nil
+}
+
+func busyError(cluster string, running, maxRunning int) error {
+	return merge.Errorf(merge.ErrBusy, "cluster %s already runs %d of its %d tasks; the task stays pending until one ends", cluster, running, maxRunning)
 }
 
 func describeTarget(t *merge.Task) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore"
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore/firestoretest"
+	"github.com/hivemerge/hivemerge/shared/taskstore/storetest"
 )
 
 // instances returns n stores with clients of their own, standing in for function instances:
@@ -172,4 +173,14 @@ func TestStaleLockHeals(t *testing.T) {
 	if err := s.CreateTask(ctx, pending("second", "events")); !errors.Is(err, merge.ErrConflict) {
 		t.Errorf("the healed lock does not hold the new task: %v", err)
 	}
+}
+
+// TestClaimCapAcrossInstances checks that instances with clients of their own, which share no
+// in-process queue, keep one cluster's cap between them.
+func TestClaimCapAcrossInstances(t *testing.T) {
+	var stores []storetest.Stores
+	for _, s := range instances(t, 2) {
+		stores = append(stores, storetest.Stores{Tasks: s, Clusters: s})
+	}
+	storetest.ClaimCap(t, stores...)
 }

@@ -6,6 +6,7 @@
 //	tasks/{id}/logs/{seq}      one document per log entry, so no document outgrows 1 MiB
 //	log_counters/{id}          the last Seq handed out for a task's log
 //	locks/{sha256(TableKey)}   the active tasks of one table and their partition specs
+//	slots/{sha256(ClusterID)}  the running tasks of one cluster, which its cap bounds
 //	meta/{migration}           the migrations that have run (FoldNames)
 //	clusters/{id}              the cluster registry
 //
@@ -135,7 +136,7 @@ func translate(err error) error {
 		return nil
 	}
 	for _, kind := range []error{merge.ErrNotFound, merge.ErrInvalid, merge.ErrConflict, merge.ErrUnavailable,
-		merge.ErrForbidden, merge.ErrUnauthenticated} {
+		merge.ErrForbidden, merge.ErrUnauthenticated, merge.ErrBusy} {
 		if errors.Is(err, kind) {
 			return err
 		}
@@ -432,6 +433,28 @@ func decodeTask(snap *gfs.DocumentSnapshot) (*merge.Task, error) {
 // then all try to upgrade their locks and deadlock until Firestore aborts some of them, which
 // on the emulator took 40 s for 36 increments by 12 goroutines.
 func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*merge.Task) error) (*merge.Task, error) {
+	return s.updateTask(ctx, id, 0, fn)
+}
+
+// ClaimTask is UpdateTask that, when fn starts the task, takes a slot in its cluster's slot
+// document (slots.go) in the same compare-and-set commit, failing with ErrBusy when the
+// cluster runs maxRunning tasks already. Claims on one cluster queue up in this process, so
+// that their retries are left to races between processes.
+func (s *Store) ClaimTask(ctx context.Context, id string, maxRunning int, fn func(*merge.Task) error) (*merge.Task, error) {
+	if maxRunning < 1 {
+		return nil, merge.Errorf(merge.ErrInvalid, "a claim needs a cap of at least 1 running task, not %d", maxRunning)
+	}
+	t, err := s.GetTask(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer s.keys.lock(colSlots + "/" + t.ClusterID)()
+	return s.updateTask(ctx, id, maxRunning, fn)
+}
+
+// updateTask applies fn; maxRunning > 0 caps the running tasks of the task's cluster when fn
+// starts it.
+func (s *Store) updateTask(ctx context.Context, id string, maxRunning int, fn func(*merge.Task) error) (*merge.Task, error) {
 	if err := checkID("task", id); err != nil {
 		return nil, err
 	}
@@ -463,8 +486,17 @@ func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*merge.Task) 
 		if err != nil {
 			return nil, fmt.Errorf("firestore: update task %s: %w", id, translate(err))
 		}
+		slots, err := s.moveSlot(ctx, old, t, maxRunning)
+		if err != nil {
+			return nil, fmt.Errorf("firestore: update task %s: %w", id, translate(err))
+		}
 		err = s.client.RunTransaction(ctx, func(_ context.Context, tx *gfs.Transaction) error {
 			for _, v := range locks {
+				if err := v.write(tx); err != nil {
+					return err
+				}
+			}
+			for _, v := range slots {
 				if err := v.write(tx); err != nil {
 					return err
 				}

@@ -54,6 +54,9 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"UpdateConcurrentIncrements", testUpdateConcurrentIncrements},
 		{"CheckpointRoundTrip", testCheckpointRoundTrip},
 		{"ClaimExactlyOnce", testClaimExactlyOnce},
+		{"ClaimCap", func(t *testing.T, s Stores) { ClaimCap(t, s) }},
+		{"ClaimCapSlots", testClaimCapSlots},
+		{"ClaimCapInvalid", testClaimCapInvalid},
 		{"ListFilters", testListFilters},
 		{"ListOrderTies", testListOrderTies},
 		{"ListReflectsUpdates", testListReflectsUpdates},
@@ -699,6 +702,125 @@ func testClaimExactlyOnce(t *testing.T, s Stores) {
 	if want := fmt.Sprintf("worker-%d", winner); got.Status != merge.StatusRunning || got.LeaseOwner != want || got.Attempt != 1 {
 		t.Errorf("claimed task: status %s owner %q attempt %d, want running %q 1", got.Status, got.LeaseOwner, got.Attempt, want)
 	}
+}
+
+// capCluster stores cluster id with a cap of maxRunning running tasks.
+func capCluster(t *testing.T, s Stores, id string, maxRunning int) {
+	t.Helper()
+	c := cluster(id)
+	c.MaxRunningTasks = maxRunning
+	if err := s.Clusters.CreateCluster(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ClaimCap checks the per-cluster cap under concurrent claims: with a cap of 2 and 10 pending
+// tasks, 10 concurrent claims start exactly 2 and refuse the others with ErrBusy, which is not
+// an ErrConflict. The claims are spread over stores, which must share one backend (empty);
+// passing stores with clients of their own checks the cap across processes.
+func ClaimCap(t *testing.T, stores ...Stores) {
+	const n, maxRunning = 10, 2
+	ctx := context.Background()
+	capCluster(t, stores[0], "prod", maxRunning)
+	for i := range n {
+		mustCreate(t, stores[0], newTask(fmt.Sprintf("cap%02d", i), i, "prod", "web", fmt.Sprintf("t%02d", i)))
+	}
+	svcs := make([]*merge.Service, len(stores))
+	for i, s := range stores {
+		svcs[i] = merge.NewService(s.Tasks, s.Clusters).WithClock(func() time.Time { return at(100) })
+	}
+	errs := parallel(n, func(i int) error {
+		_, err := svcs[i%len(svcs)].Claim(ctx, fmt.Sprintf("cap%02d", i), fmt.Sprintf("worker-%d", i), time.Minute)
+		return err
+	})
+	started := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			started++
+		case !errors.Is(err, merge.ErrBusy) || errors.Is(err, merge.ErrConflict):
+			t.Errorf("claim %d: got %v, want nil or ErrBusy (and not ErrConflict)", i, err)
+		}
+	}
+	page, err := stores[0].Tasks.ListTasks(ctx, merge.TaskFilter{Status: merge.StatusRunning, ClusterID: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if started != maxRunning || len(page.Tasks) != maxRunning {
+		t.Errorf("%d concurrent claims under a cap of %d: %d succeeded and %d tasks run", n, maxRunning, started, len(page.Tasks))
+	}
+}
+
+// testClaimCapSlots follows the slots of a cluster with a cap of 2 through finishing,
+// expiry, takeover and requeue, beside a cluster of its own cap.
+func testClaimCapSlots(t *testing.T, s Stores) {
+	ctx := context.Background()
+	capCluster(t, s, "prod", 2)
+	capCluster(t, s, "dev", 1)
+	for i := range 6 {
+		mustCreate(t, s, newTask(fmt.Sprintf("p%d", i), i, "prod", "web", fmt.Sprintf("t%d", i)))
+	}
+	mustCreate(t, s, newTask("d0", 10, "dev", "web", "t0"), newTask("d1", 11, "dev", "web", "t1"))
+	now := at(100)
+	svc := merge.NewService(s.Tasks, s.Clusters).WithClock(func() time.Time { return now })
+	claim := func(id, owner string, want error) {
+		t.Helper()
+		_, err := svc.Claim(ctx, id, owner, time.Minute)
+		if (want == nil) != (err == nil) || (want != nil && !errors.Is(err, want)) {
+			t.Fatalf("claim %s by %s: got %v, want %v", id, owner, err, want)
+		}
+	}
+	claim("p0", "w0", nil)
+	claim("p1", "w1", nil)
+	claim("p2", "w2", merge.ErrBusy)
+	// Another cluster has slots of its own.
+	claim("d0", "w0", nil)
+	claim("d1", "w1", merge.ErrBusy)
+	// The owner claiming again keeps its slot and needs no other.
+	claim("p1", "w1", nil)
+
+	if _, err := svc.Finish(ctx, "p0", "w0", merge.StatusSuccess, merge.Stats{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	claim("p2", "w2", nil)
+	claim("p3", "w3", merge.ErrBusy)
+
+	// An expired lease still holds its slot, and a takeover needs none.
+	now = now.Add(2 * time.Minute)
+	claim("p3", "w3", merge.ErrBusy)
+	claim("p1", "w9", nil)
+	claim("p3", "w3", merge.ErrBusy)
+
+	// Requeueing the expired tasks (p2 and d0) frees their slots; failing one frees another.
+	n, err := svc.RequeueExpired(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("RequeueExpired: %d, %v; want 2", n, err)
+	}
+	claim("p3", "w3", nil)
+	claim("p4", "w4", merge.ErrBusy)
+	if _, err := svc.Finish(ctx, "p3", "w3", merge.StatusFailed, merge.Stats{}, "boom"); err != nil {
+		t.Fatal(err)
+	}
+	claim("p2", "w2", nil)
+	claim("p4", "w4", merge.ErrBusy)
+
+	// A cluster that is gone gets the default cap.
+	claim("d0", "w0", nil)
+	claim("d1", "w1", merge.ErrBusy)
+	if err := s.Clusters.DeleteCluster(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	claim("d1", "w1", nil)
+}
+
+// testClaimCapInvalid checks that a store refuses a claim without a cap.
+func testClaimCapInvalid(t *testing.T, s Stores) {
+	mustCreate(t, s, newTask("nocap", 0, "prod", "web", "events"))
+	_, err := s.Tasks.ClaimTask(context.Background(), "nocap", 0, func(task *merge.Task) error {
+		task.Status = merge.StatusRunning
+		return nil
+	})
+	wantErr(t, "ClaimTask with cap 0", err, merge.ErrInvalid)
 }
 
 // fixture stores a varied set of tasks for listing tests and returns them.

@@ -1,0 +1,30 @@
+package functions
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/hivemerge/hivemerge/shared/merge"
+)
+
+// TestErrorBusy pins a claim refused by the cluster's cap to 429, apart from conflicts.
+func TestErrorBusy(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		err      error
+		wantBody string
+	}{
+		{"with its message", fmt.Errorf("claim: %w", merge.Errorf(merge.ErrBusy, "cluster prod already runs 2 of its 2 tasks")),
+			`{"error":{"code":"busy","message":"cluster prod already runs 2 of its 2 tasks"}}`},
+		{"bare kind", merge.ErrBusy, `{"error":{"code":"busy","message":"the cluster runs as many tasks as it allows; retry later"}}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := classify(c.err)
+			b, _ := json.Marshal(body)
+			if status != 429 || string(b) != c.wantBody {
+				t.Errorf("classify = %d %s, want 429 %s", status, b, c.wantBody)
+			}
+		})
+	}
+}
