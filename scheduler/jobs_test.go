@@ -36,7 +36,8 @@ func TestCheckPending(t *testing.T) {
 	clock := func() time.Time { return now }
 	svc := merge.NewService(st, st).WithClock(clock)
 	ctx := t.Context()
-	if _, err := svc.CreateCluster(ctx, merge.Cluster{ID: "demo", Host: "127.0.0.1", Auth: merge.AuthNoSASL}); err != nil {
+	// Room for the three tasks this test runs at once.
+	if _, err := svc.CreateCluster(ctx, merge.Cluster{ID: "demo", Host: "127.0.0.1", Auth: merge.AuthNoSASL, MaxRunningTasks: 3}); err != nil {
 		t.Fatal(err)
 	}
 	running := func(table string, lease time.Duration) *merge.Task {
