@@ -40,6 +40,10 @@ type Executor struct {
 	// Retention is how long the original files of a safe_merge stay as the backup a
 	// rollback points back at; 0 means DefaultRetention.
 	Retention time.Duration
+	// Timeout bounds a task's execution from the claim that started it (merge.Task.Deadline);
+	// 0 means merge.DefaultTaskTimeout. A run past it stops, and the task fails with the
+	// partition being merged rolled back.
+	Timeout time.Duration
 	// CompactionPoll is how often acid_compact reads SHOW COMPACTIONS; 0 means 10s.
 	CompactionPoll time.Duration
 	// Now tells the time of step records and backup expiry; nil means time.Now.
@@ -56,6 +60,7 @@ const (
 var (
 	errCancelRequested = errors.New("cancel requested")
 	errLeaseLost       = errors.New("lease lost")
+	errTimedOut        = errors.New("timed out")
 )
 
 func (e *Executor) lease() time.Duration {
@@ -118,6 +123,11 @@ func (e *Executor) Run(ctx context.Context, taskID, owner string) (*merge.Task, 
 
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if deadline := task.Deadline(e.Timeout); !deadline.IsZero() {
+		var stop context.CancelFunc
+		wctx, stop = context.WithDeadlineCause(wctx, deadline, errTimedOut)
+		defer stop()
+	}
 	var wg sync.WaitGroup
 	stopRenew := make(chan struct{})
 	wg.Go(func() { r.keepAlive(wctx, cancel, stopRenew) })
@@ -352,6 +362,13 @@ func (r *run) finish(ctx, wctx context.Context, err error) (*merge.Task, error) 
 		return r.e.Tasks.Finish(rctx, r.id, r.owner, merge.StatusCancelled, r.stats(), msg)
 	}
 	msg := r.failure(rctx, err)
+	if errors.Is(cause, errTimedOut) {
+		timeout := r.e.Timeout
+		if timeout <= 0 {
+			timeout = merge.DefaultTaskTimeout
+		}
+		msg = fmt.Sprintf("the task ran past its timeout of %s (started %s): %s", timeout, r.task.StartedAt.Format(time.RFC3339), msg)
+	}
 	r.log(rctx, merge.LevelError, "failed", msg)
 	t, ferr := r.e.Tasks.Finish(rctx, r.id, r.owner, merge.StatusFailed, r.stats(), msg)
 	if ferr != nil {
