@@ -13,12 +13,14 @@ locals {
 
   # What prod changes from the hivemerge module's defaults
   # (modules/hivemerge/variables.tf): one API instance always warm, more load
-  # per instance and more instances; info logs; a protected, recoverable
-  # database.
+  # per instance and more instances; room for 20 merges at once (clusters'
+  # max_running_tasks bound them further); info logs; a protected,
+  # recoverable database.
   log_level = "info"
 
   function_overrides = {
-    API = { concurrency = 40, min_instances = 1, max_instances = 20 }
+    API         = { concurrency = 40, min_instances = 1, max_instances = 20 }
+    ExecuteTask = { max_instances = 20 }
   }
 
   firestore = {

@@ -54,12 +54,15 @@ variable "runtime" {
 variable "functions" {
   description = <<-EOT
     Functions to deploy, keyed by entry point; see the functions module for the settings.
-    Default: the API function only (the whole REST router: /api/v1, /docs, /health), running as
-    the api account, with the scheduler account as an operator (check-pending needs it). Setting
-    the variable replaces the whole map (null keeps this default): keep API with
-    oidc_roles = { scheduler = "operator" } while a scheduler job calls it. ExecuteTask and
-    PreviewTask come with the merge engine (infra/README.md shows their settings). Only the
-    service accounts functions and secrets name are created.
+    Default: the API function (the whole REST router: /api/v1, /docs, /health) running as the
+    api account, with the scheduler account as an operator (check-pending needs it);
+    ExecuteTask, which runs a task to the end within its request (HIVEMERGE_EXECUTE_MODE=sync,
+    up to the 3600 s HTTP maximum) as the executor account, one task per instance, invoked by
+    the scheduler account (an operator there) and by the members an environment adds; and
+    PreviewTask, PreviewMerge and RollbackTask, API-like functions running as the api account.
+    Setting the variable replaces the whole map (null keeps this default): keep API with
+    oidc_roles = { scheduler = "operator" } while a scheduler job calls it. Only the service
+    accounts functions and secrets name are created.
   EOT
   type = map(object({
     service_account = string
@@ -94,6 +97,53 @@ variable "functions" {
       # Cloud Scheduler's jobs call the API with the scheduler account's ID tokens.
       oidc_roles = { scheduler = "operator" }
     }
+    # Merges run here and only here in the cloud: the request runs the task
+    # to the end (or until the function's timeout; the lease then expires,
+    # check-pending requeues the task and the next call resumes it from its
+    # recorded step). One task per instance, so that a merge's memory and
+    # CPU are its own; clusters cap their running tasks (max_running_tasks),
+    # so more instances than the sum of the caps only get 429s.
+    ExecuteTask = {
+      service_account = "executor"
+      description     = "hivemerge task executor (POST /api/v1/tasks/{id}/execute, synchronous)"
+      memory          = "1Gi"
+      cpu             = "1"
+      concurrency     = 1
+      timeout_seconds = 3600 # the HTTP maximum
+      max_instances   = 5
+      environment     = { HIVEMERGE_EXECUTE_MODE = "sync" }
+      invoker_roles   = ["scheduler"]
+      oidc_roles      = { scheduler = "operator" }
+    }
+    PreviewTask = {
+      service_account = "api"
+      description     = "hivemerge exact preview of a task (GET /api/v1/tasks/{id}/preview)"
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 10
+      timeout_seconds = 300
+      max_instances   = 5
+    }
+    PreviewMerge = {
+      service_account = "api"
+      description     = "hivemerge exact preview of a table (POST /api/v1/tables/{cluster}/{db}/{table}/merge-preview)"
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 10
+      timeout_seconds = 300
+      max_instances   = 5
+    }
+    # A rollback points each merged partition back at its backup and carries
+    # late files over: more statements than a read, so a longer timeout.
+    RollbackTask = {
+      service_account = "api"
+      description     = "hivemerge rollback of a merged task (POST /api/v1/tasks/{id}/rollback)"
+      memory          = "512Mi"
+      cpu             = "1"
+      concurrency     = 10
+      timeout_seconds = 900
+      max_instances   = 5
+    }
   }
 }
 
@@ -124,18 +174,18 @@ variable "common_environment" {
 }
 
 variable "secrets" {
-  description = "Secrets by key (secret id <name_prefix>-<key>): value_version > 0 makes Terraform write a version from secret_values (write-only); base64 for binary keytabs; accessors lists the service account keys (api, executor) that read it by reference at run time (password_ref secretmanager:...). Functions that mount a secret get access automatically. Default: hive-password and hive-keytab (base64), read by the api account; setting the variable replaces the map (null keeps it)."
+  description = "Secrets by key (secret id <name_prefix>-<key>): value_version > 0 makes Terraform write a version from secret_values (write-only); base64 for binary keytabs; accessors lists the service account keys (api, executor) that read it by reference at run time (password_ref secretmanager:...). Functions that mount a secret get access automatically. Default: hive-password and hive-keytab (base64), read by the api and executor accounts; setting the variable replaces the map (null keeps it)."
   type = map(object({
     value_version = optional(number, 0)
     base64        = optional(bool, false)
     accessors     = optional(list(string), [])
   }))
   nullable = false
-  # Add "executor" to the accessors together with ExecuteTask (merge engine);
-  # naming it here would create the executor account before anything runs as it.
+  # The api account reads them for previews and connection tests, the
+  # executor account (ExecuteTask) for merges.
   default = {
-    hive-password = { accessors = ["api"] }
-    hive-keytab   = { base64 = true, accessors = ["api"] }
+    hive-password = { accessors = ["api", "executor"] }
+    hive-keytab   = { base64 = true, accessors = ["api", "executor"] }
   }
 
   validation {

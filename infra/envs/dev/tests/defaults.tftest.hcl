@@ -27,14 +27,26 @@ variables {
   secret_values       = {} # ephemeral: unset at plan means unset at apply
 }
 
-run "api_check_pending_and_retention_only" {
+run "functions_and_jobs" {
   assert {
-    condition     = toset(keys(output.function_urls)) == toset(["API"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention"])
-    error_message = "dev must deploy the API function and the check-pending and retention jobs only (ExecuteTask and batch-create come with the merge engine)"
+    condition     = toset(keys(output.function_urls)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention"])
+    error_message = "dev must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending and retention jobs"
   }
   assert {
-    condition     = output.functions["API"].name == "hivemerge-dev-api" && toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"])
-    error_message = "dev must name its resources hivemerge-dev-* and create no executor account"
+    condition     = output.functions["API"].name == "hivemerge-dev-api" && output.functions["ExecuteTask"].name == "hivemerge-dev-execute-task" && toset(keys(output.service_accounts)) == toset(["api", "executor", "scheduler", "builder"])
+    error_message = "dev must name its resources hivemerge-dev-* and create the executor account for ExecuteTask"
+  }
+  assert {
+    condition     = output.functions["ExecuteTask"].timeout_seconds == 3600 && output.functions["ExecuteTask"].concurrency == 1 && output.functions["ExecuteTask"].environment["HIVEMERGE_EXECUTE_MODE"] == "sync"
+    error_message = "dev's ExecuteTask must run one task per instance, synchronously, for up to 3600 s"
+  }
+  assert {
+    condition     = output.functions["ExecuteTask"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-dev-scheduler@test-project.iam.gserviceaccount.com:operator"
+    error_message = "dev's ExecuteTask must accept the scheduler account's ID tokens as an operator"
+  }
+  assert {
+    condition     = alltrue([for k in ["PreviewTask", "PreviewMerge", "RollbackTask"] : output.functions[k].environment["HIVEMERGE_LOG_LEVEL"] == output.functions["API"].environment["HIVEMERGE_LOG_LEVEL"] && output.functions[k].concurrency == 10])
+    error_message = "dev's API-like functions must share the API's environment and keep the module's sizing"
   }
 }
 
@@ -42,6 +54,10 @@ run "dev_sizing" {
   assert {
     condition     = output.functions["API"].concurrency == 20 && output.functions["API"].min_instances == 0 && output.functions["API"].max_instances == 5
     error_message = "dev must keep the module's API sizing (concurrency 20, 0-5 instances)"
+  }
+  assert {
+    condition     = output.functions["ExecuteTask"].max_instances == 5 && output.functions["ExecuteTask"].memory == "1Gi"
+    error_message = "dev must keep the module's ExecuteTask sizing (1Gi, at most 5 instances)"
   }
   assert {
     condition     = output.functions["API"].environment["HIVEMERGE_LOG_LEVEL"] == "debug" && output.functions["API"].environment["HIVEMERGE_ENV"] == "dev"

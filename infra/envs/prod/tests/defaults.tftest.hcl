@@ -26,14 +26,26 @@ variables {
   secret_values       = {} # ephemeral: unset at plan means unset at apply
 }
 
-run "api_check_pending_and_retention_only" {
+run "functions_and_jobs" {
   assert {
-    condition     = toset(keys(output.function_urls)) == toset(["API"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention"])
-    error_message = "prod must deploy the API function and the check-pending and retention jobs only (ExecuteTask and batch-create come with the merge engine)"
+    condition     = toset(keys(output.function_urls)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention"])
+    error_message = "prod must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending and retention jobs"
   }
   assert {
-    condition     = output.functions["API"].name == "hivemerge-prod-api" && toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"])
-    error_message = "prod must name its resources hivemerge-prod-* and create no executor account"
+    condition     = output.functions["API"].name == "hivemerge-prod-api" && output.functions["ExecuteTask"].name == "hivemerge-prod-execute-task" && toset(keys(output.service_accounts)) == toset(["api", "executor", "scheduler", "builder"])
+    error_message = "prod must name its resources hivemerge-prod-* and create the executor account for ExecuteTask"
+  }
+  assert {
+    condition     = output.functions["ExecuteTask"].timeout_seconds == 3600 && output.functions["ExecuteTask"].concurrency == 1 && output.functions["ExecuteTask"].environment["HIVEMERGE_EXECUTE_MODE"] == "sync"
+    error_message = "prod's ExecuteTask must run one task per instance, synchronously, for up to 3600 s"
+  }
+  assert {
+    condition     = output.functions["ExecuteTask"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com:operator"
+    error_message = "prod's ExecuteTask must accept the scheduler account's ID tokens as an operator"
+  }
+  assert {
+    condition     = alltrue([for k in ["PreviewTask", "PreviewMerge", "RollbackTask"] : output.functions[k].environment["HIVEMERGE_LOG_LEVEL"] == output.functions["API"].environment["HIVEMERGE_LOG_LEVEL"] && output.functions[k].concurrency == 10])
+    error_message = "prod's API-like functions must share the API's environment and keep the module's sizing"
   }
 }
 
@@ -41,6 +53,14 @@ run "prod_sizing" {
   assert {
     condition     = output.functions["API"].concurrency == 40 && output.functions["API"].min_instances == 1 && output.functions["API"].max_instances == 20
     error_message = "prod must size the API for load: concurrency 40, 1-20 instances"
+  }
+  assert {
+    condition     = output.functions["ExecuteTask"].max_instances == 20 && output.functions["ExecuteTask"].min_instances == 0 && output.functions["ExecuteTask"].memory == "1Gi" && output.functions["ExecuteTask"].timeout_seconds == 3600
+    error_message = "prod must allow 20 ExecuteTask instances and keep the module's other ExecuteTask settings"
+  }
+  assert {
+    condition     = output.functions["PreviewTask"].max_instances == 5 && output.functions["PreviewTask"].min_instances == 0
+    error_message = "prod's sizing must leave the functions it does not name alone"
   }
   assert {
     condition     = output.functions["API"].memory == "512Mi" && output.functions["API"].cpu == "1" && output.functions["API"].timeout_seconds == 300

@@ -267,7 +267,7 @@ run "least_privilege_project_roles" {
 }
 
 run "accounts_only_for_what_uses_them" {
-  # Without ExecuteTask (it comes with the merge engine) nothing runs as the
+  # Without ExecuteTask (a functions map may leave it out) nothing runs as the
   # executor account: it must not exist, nor hold roles or secret grants.
   variables {
     functions = {
@@ -375,7 +375,7 @@ run "an_index_for_every_listed_query" {
 # The module's defaults, which every environment deploys unless it says
 # otherwise: null inputs (what the environments pass for settings left unset)
 # take them.
-run "defaults_deploy_the_api_check_pending_and_retention" {
+run "defaults_deploy_the_functions_and_jobs" {
   variables {
     functions        = null
     scheduler_jobs   = null
@@ -386,8 +386,8 @@ run "defaults_deploy_the_api_check_pending_and_retention" {
     connector        = null
   }
   assert {
-    condition     = toset(keys(module.functions.functions)) == toset(["API"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention"])
-    error_message = "The defaults must deploy the API function and the check-pending and retention jobs only (ExecuteTask and batch-create come with the merge engine)"
+    condition     = toset(keys(module.functions.functions)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention"])
+    error_message = "The defaults must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending and retention jobs only"
   }
   assert {
     condition = (
@@ -398,6 +398,54 @@ run "defaults_deploy_the_api_check_pending_and_retention" {
       module.functions.functions["API"].min_instances == 0 && module.functions.functions["API"].max_instances == 5
     )
     error_message = "The default API: api account, internal and load balancer ingress, 512Mi, 1 CPU, 300 s, concurrency 20, 0-5 instances"
+  }
+  assert {
+    condition = (
+      module.functions.functions["ExecuteTask"].service_account == "hivemerge-test-executor@test-project.iam.gserviceaccount.com" &&
+      module.functions.functions["ExecuteTask"].timeout_seconds == 3600 && module.functions.functions["ExecuteTask"].concurrency == 1 &&
+      module.functions.functions["ExecuteTask"].memory == "1Gi" && module.functions.functions["ExecuteTask"].cpu == "1" &&
+      module.functions.functions["ExecuteTask"].min_instances == 0 && module.functions.functions["ExecuteTask"].max_instances == 5 &&
+      module.functions.functions["ExecuteTask"].ingress == "ALLOW_INTERNAL_AND_GCLB"
+    )
+    error_message = "The default ExecuteTask: executor account, 3600 s (the HTTP maximum), one task per instance, 1Gi, 1 CPU, 0-5 instances, internal and load balancer ingress"
+  }
+  assert {
+    condition     = module.functions.functions["ExecuteTask"].environment["HIVEMERGE_EXECUTE_MODE"] == "sync" && !contains(keys(module.functions.functions["API"].environment), "HIVEMERGE_EXECUTE_MODE")
+    error_message = "ExecuteTask, and only it, must run tasks synchronously within its request (HIVEMERGE_EXECUTE_MODE=sync)"
+  }
+  assert {
+    condition     = module.functions.functions["ExecuteTask"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator" && module.functions.functions["ExecuteTask"].oidc_audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-execute-task"
+    error_message = "ExecuteTask must accept the scheduler account's ID tokens for its own URL as an operator"
+  }
+  assert {
+    condition     = toset(keys(module.functions.invokers)) == toset(["ExecuteTask/scheduler"]) && module.functions.invokers["ExecuteTask/scheduler"].member == "serviceAccount:hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" && module.functions.invokers["ExecuteTask/scheduler"].service == module.functions.functions["ExecuteTask"].service
+    error_message = "By default only the scheduler account may invoke ExecuteTask (the API never calls it), and no other function gets invoker grants"
+  }
+  assert {
+    condition = alltrue([for k in ["PreviewTask", "PreviewMerge", "RollbackTask"] : (
+      module.functions.functions[k].service_account == "hivemerge-test-api@test-project.iam.gserviceaccount.com" &&
+      module.functions.functions[k].ingress == "ALLOW_INTERNAL_AND_GCLB" &&
+      module.functions.functions[k].memory == "512Mi" && module.functions.functions[k].cpu == "1" &&
+      module.functions.functions[k].concurrency == 10 && module.functions.functions[k].max_instances == 5 &&
+      !contains(keys(module.functions.functions[k].environment), "HIVEMERGE_OIDC_ROLES") &&
+      !contains(keys(module.functions.functions[k].environment), "HIVEMERGE_EXECUTE_MODE") &&
+      module.functions.functions[k].oidc_audience == "https://europe-west1-test-project.cloudfunctions.net/${module.functions.functions[k].name}"
+    )])
+    error_message = "PreviewTask, PreviewMerge and RollbackTask must be API-like: api account, internal and load balancer ingress, 512Mi, 1 CPU, concurrency 10, at most 5 instances, no scheduler role"
+  }
+  assert {
+    condition = (
+      module.functions.functions["PreviewTask"].timeout_seconds == 300 && module.functions.functions["PreviewMerge"].timeout_seconds == 300 &&
+      module.functions.functions["RollbackTask"].timeout_seconds == 900
+    )
+    error_message = "Previews get 300 s, a rollback 900 s"
+  }
+  assert {
+    condition = (
+      module.functions.functions["PreviewMerge"].name == "hivemerge-test-preview-merge" && module.functions.functions["RollbackTask"].name == "hivemerge-test-rollback-task" &&
+      module.functions.functions["PreviewTask"].name == "hivemerge-test-preview-task" && module.functions.functions["ExecuteTask"].name == "hivemerge-test-execute-task"
+    )
+    error_message = "Function names must be <prefix>-<entry point in kebab case>"
   }
   assert {
     condition = (
@@ -428,12 +476,20 @@ run "defaults_deploy_the_api_check_pending_and_retention" {
     error_message = "By default the scheduler account's ID tokens must be an operator on the API"
   }
   assert {
-    condition     = !contains(keys(jsondecode(module.functions.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])), "ExecuteTask")
-    error_message = "The API must not be told about an ExecuteTask function that is not deployed"
+    condition     = keys(jsondecode(module.functions.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])) == ["API", "ExecuteTask", "PreviewMerge", "PreviewTask", "RollbackTask"] && jsondecode(module.functions.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])["ExecuteTask"] == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-execute-task"
+    error_message = "Every function must be told the URLs of the deployed functions"
   }
   assert {
-    condition     = toset(keys(output.service_accounts)) == toset(["api", "scheduler", "builder"]) && toset(keys(module.secrets.accessors)) == toset(["hive-password/api", "hive-keytab/api"])
-    error_message = "The defaults must create no executor account, and let the api account read hive-password and hive-keytab"
+    condition     = toset(keys(output.service_accounts)) == toset(["api", "executor", "scheduler", "builder"])
+    error_message = "The defaults must create the api, executor, scheduler and builder accounts"
+  }
+  assert {
+    condition     = toset(keys(module.secrets.accessors)) == toset(["hive-password/api", "hive-keytab/api", "hive-password/executor", "hive-keytab/executor"]) && module.secrets.accessors["hive-password/executor"].member == "serviceAccount:hivemerge-test-executor@test-project.iam.gserviceaccount.com"
+    error_message = "By default the api and executor accounts must read hive-password and hive-keytab, and nobody else"
+  }
+  assert {
+    condition     = toset(module.iam.project_roles) == toset(["api/roles/datastore.user", "executor/roles/datastore.user", "builder/roles/cloudbuild.builds.builder"])
+    error_message = "Default project roles: datastore.user for api and executor, the build role for builder"
   }
   assert {
     condition     = join(",", module.network.firewall.source_ranges) == "10.8.0.0/28" && join(",", module.network.firewall.target_tags) == "hive"
