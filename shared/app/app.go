@@ -93,7 +93,7 @@ func Open(ctx context.Context, getenv func(string) string, logger *slog.Logger, 
 	}
 	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets).WithAllowedHosts(allowed)
 	clusters := NewClusters(svc, secrets, allowed, logger)
-	clusters.Lease = cfg.lease
+	clusters.Lease, clusters.Timeout = cfg.lease, cfg.timeout
 	svc.WithTargetChecker(clusters)
 	a := &App{Store: st, StoreKind: kind, Service: svc, secrets: secrets, clusters: clusters}
 	a.Engine = newEngine(svc, clusters, cfg, logger)
@@ -114,6 +114,7 @@ type engineSettings struct {
 	mode    Mode
 	workers int
 	lease   time.Duration
+	timeout time.Duration
 	owner   string
 }
 
@@ -143,6 +144,11 @@ func engineConfig(getenv func(string) string, opt Options) (engineSettings, erro
 		}
 		cfg.lease = d
 	}
+	timeout, err := merge.ParseTaskTimeout(getenv("HIVEMERGE_TASK_TIMEOUT"))
+	if err != nil {
+		return cfg, fmt.Errorf("HIVEMERGE_TASK_TIMEOUT: %w", err)
+	}
+	cfg.timeout = timeout
 	if cfg.owner == "" {
 		host, err := os.Hostname()
 		if err != nil || host == "" {

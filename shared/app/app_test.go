@@ -144,6 +144,7 @@ func TestEngineConfig(t *testing.T) {
 		{"bad mode", map[string]string{"HIVEMERGE_EXECUTE_MODE": "later"}, "", "", "HIVEMERGE_EXECUTE_MODE"},
 		{"bad workers", map[string]string{"HIVEMERGE_WORKERS": "0"}, "", "", "HIVEMERGE_WORKERS"},
 		{"bad lease", map[string]string{"HIVEMERGE_TASK_LEASE": "10ms"}, "", "", "HIVEMERGE_TASK_LEASE"},
+		{"bad timeout", map[string]string{"HIVEMERGE_TASK_TIMEOUT": "forever"}, "", "", "HIVEMERGE_TASK_TIMEOUT"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := engineConfig(func(k string) string { return c.env[k] }, Options{Mode: c.mode})
@@ -157,5 +158,9 @@ func TestEngineConfig(t *testing.T) {
 				t.Fatalf("mode %q, err %v; want %q", cfg.mode, err, c.want)
 			}
 		})
+	}
+	cfg, err := engineConfig(func(k string) string { return map[string]string{"HIVEMERGE_TASK_TIMEOUT": "90m"}[k] }, Options{})
+	if err != nil || cfg.timeout != 90*time.Minute {
+		t.Errorf("HIVEMERGE_TASK_TIMEOUT=90m gave %v, %v", cfg.timeout, err)
 	}
 }

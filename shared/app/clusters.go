@@ -29,8 +29,10 @@ type Clusters struct {
 	secrets merge.Secrets
 	allowed *merge.HostAllowlist
 	log     *slog.Logger
-	// Lease is the executors' lease; 0 means engine.DefaultLease.
-	Lease time.Duration
+	// Lease is the executors' lease; 0 means engine.DefaultLease. Timeout bounds one task's
+	// run; 0 means merge.DefaultTaskTimeout.
+	Lease   time.Duration
+	Timeout time.Duration
 	// CheckTimeout bounds the check of a new task's table; 0 means 10s.
 	CheckTimeout time.Duration
 
@@ -141,7 +143,7 @@ func (r *Clusters) build(ctx context.Context, reg *merge.Cluster) (*cluster, err
 		return nil, err
 	}
 	planner := &engine.Planner{Hive: client, Files: files}
-	exec := &engine.Executor{Tasks: r.svc, Planner: planner, Hive: client, Files: files, Lease: r.Lease}
+	exec := &engine.Executor{Tasks: r.svc, Planner: planner, Hive: client, Files: files, Lease: r.Lease, Timeout: r.Timeout}
 	return &cluster{updated: reg.UpdatedAt, client: client, files: files, exec: exec}, nil
 }
 
