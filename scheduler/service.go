@@ -162,7 +162,15 @@ func (s *Service) Run(ctx context.Context, name string, slot time.Time, owner st
 	slot = slot.UTC()
 	started := s.now().UTC()
 	r := &merge.Run{ID: merge.RunID(name, slot), Job: name, Slot: slot, Status: merge.RunRunning, StartedAt: started, Owner: owner}
-	if err := s.runs.CreateRun(ctx, r); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// The claim is not abandoned half-way when ctx ends (a stop): a record created but
+	// unanswered would stay "running" with its job never run.
+	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	err := s.runs.CreateRun(cctx, r)
+	ccancel()
+	if err != nil {
 		if errors.Is(err, merge.ErrConflict) {
 			return nil, merge.Errorf(merge.ErrConflict, "job %s already ran for slot %s (run %s)", name, slot.Format(time.RFC3339), r.ID)
 		}
