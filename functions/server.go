@@ -64,9 +64,9 @@ type Function struct {
 }
 
 // Functions returns every standalone function bound to s, ordered by name, plus "API", the
-// whole REST router. They are the handlers init registers with the functions framework.
+// whole REST router, and "Console", the web console. They are the handlers init registers with the functions framework.
 func (s *Server) Functions() []Function {
-	fns := []Function{{Name: apiFunction, Handler: s.router}}
+	fns := []Function{{Name: apiFunction, Handler: s.router}, {Name: consoleFunction, Handler: consoleHandler}}
 	for _, o := range operations() {
 		if o.fn != "" {
 			fns = append(fns, Function{Name: o.fn, Handler: s.boundary(o.fn, s.checkHost(s.route([]operation{o})))})

@@ -1,5 +1,6 @@
 // Command local serves every hivemerge function at /Name, the REST API at /api/v1, the API docs
-// at /docs and /health on one port, over the embedded store unless Firestore is configured.
+// at /docs, the web console at /console/ and /health on one port, over the embedded store
+// unless Firestore is configured.
 package main
 
 import (
@@ -184,9 +185,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
-// apiFunction names the function that serves the whole REST router (functions.Server's
-// Functions).
-const apiFunction = "API"
+// apiFunction and consoleFunction name the functions that serve the whole REST router and
+// the web console (functions.Server's Functions).
+const (
+	apiFunction     = "API"
+	consoleFunction = "Console"
+)
 
 // mux serves like the functions framework does, with the REST router beside the functions.
 // funcframework.Start cannot be used: it calls http.ListenAndServe itself, so there is no
@@ -194,8 +198,10 @@ const apiFunction = "API"
 // routing is simple to keep: with FUNCTION_TARGET unset every function at exactly /Name; set,
 // that one function at /.
 //
-// Two additions for people: / leads to the docs, and the API function, deployed, answers
-// every path below its URL (.../API/api/v1/tasks/), so it does so below /API/ too.
+// Additions for people: / leads to the console at /console/, and the API and Console
+// functions, deployed, answer every path below their URL (.../API/api/v1/tasks/), so they do
+// so below /API/ and /Console/ too. The console's pages name their scripts relative to
+// themselves, so its directory is always reached with its trailing slash.
 func mux(srv *functions.Server, target string) http.Handler {
 	m := http.NewServeMux()
 	for _, f := range srv.Functions() {
@@ -205,17 +211,25 @@ func mux(srv *functions.Server, target string) http.Handler {
 			}
 			continue
 		}
-		m.Handle("/"+f.Name, f.Handler)
-		if f.Name == apiFunction {
+		switch f.Name {
+		case apiFunction:
+			m.Handle("/"+f.Name, f.Handler)
 			m.Handle("/"+f.Name+"/", http.StripPrefix("/"+f.Name, f.Handler))
 			docs := http.RedirectHandler("/"+f.Name+"/docs", http.StatusFound)
 			m.Handle("GET /"+f.Name, docs)
 			m.Handle("GET /"+f.Name+"/{$}", docs)
+		case consoleFunction:
+			for _, dir := range []string{"/" + f.Name, "/console"} {
+				m.Handle(dir, http.RedirectHandler(dir+"/", http.StatusFound))
+				m.Handle(dir+"/", http.StripPrefix(dir, f.Handler))
+			}
+		default:
+			m.Handle("/"+f.Name, f.Handler)
 		}
 	}
 	if target == "" {
 		m.Handle("/", srv.Handler())
-		m.Handle("GET /{$}", http.RedirectHandler("/docs", http.StatusFound))
+		m.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 	}
 	return m
 }
