@@ -1,0 +1,101 @@
+// The API's shapes (functions/openapi.json).
+
+export type Status = 'pending' | 'running' | 'success' | 'failed' | 'cancelled'
+export const statuses: Status[] = ['pending', 'running', 'success', 'failed', 'cancelled']
+export const activeStatuses: Status[] = ['pending', 'running']
+
+export type Strategy = 'auto' | 'safe_merge' | 'concatenate' | 'insert_overwrite' | 'acid_compact'
+export const strategies: Strategy[] = ['auto', 'safe_merge', 'concatenate', 'insert_overwrite', 'acid_compact']
+
+export interface Stats {
+  files_before?: number
+  files_after?: number
+  bytes_before?: number
+  bytes_after?: number
+  rows_validated?: number
+  duration_ms?: number
+}
+
+export interface Task {
+  id: string
+  task_name: string
+  cluster_id: string
+  database_name: string
+  table_name: string
+  partition_filter?: Record<string, string>[]
+  merge_strategy: Strategy
+  chosen_strategy?: Strategy
+  strategy_reason?: string
+  target_file_size_bytes?: number
+  status: Status
+  cancel_requested: boolean
+  step?: string
+  attempt?: number
+  progress: number
+  created_by?: string
+  executed_by?: string
+  cancelled_by?: string
+  created_at: string
+  updated_at: string
+  started_at?: string
+  finished_at?: string
+  statistics: Stats
+  error?: string
+}
+
+export interface TaskList {
+  tasks: Task[]
+  next_page_token?: string
+}
+
+export interface TaskStats {
+  total: number
+  by_status: Record<Status, number>
+  files_saved: number
+  bytes_saved: number
+}
+
+export type Level = 'debug' | 'info' | 'warn' | 'error'
+export const levels: Level[] = ['debug', 'info', 'warn', 'error']
+
+export interface LogEntry {
+  seq: number
+  time: string
+  level: Level
+  step?: string
+  message: string
+  sql?: string
+  duration_ms?: number
+}
+
+export interface TaskLogs {
+  logs: LogEntry[]
+  next_after: number
+}
+
+export interface Cluster {
+  id: string
+  name: string
+  host: string
+  port: number
+  transport: 'binary' | 'http'
+  auth: 'NOSASL' | 'NONE' | 'LDAP' | 'KERBEROS'
+  tls: boolean
+  username?: string
+  password_ref?: string
+  fs_default?: string
+  max_running_tasks: number
+  created_at: string
+  updated_at: string
+}
+
+export interface ConnectionTest {
+  cluster_id: string
+  ok: boolean
+  stage: 'secret' | 'connect' | 'authenticate' | 'query'
+  message: string
+  databases: number
+  latency_ms: number
+  duration_ms: number
+  tested_at: string
+}

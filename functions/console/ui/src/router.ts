@@ -1,0 +1,24 @@
+import { createRouter, createWebHashHistory } from 'vue-router'
+import { signedIn } from './api/token'
+
+// Hash history: the console works under any prefix (/console/, the Console function's URL)
+// without the server knowing its routes.
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/', redirect: '/dashboard' },
+    { path: '/sign-in', name: 'sign-in', component: () => import('./views/SignIn.vue'), meta: { public: true } },
+    { path: '/dashboard', name: 'dashboard', component: () => import('./views/Dashboard.vue') },
+    { path: '/tasks', name: 'tasks', component: () => import('./views/Tasks.vue') },
+    { path: '/tasks/:id', name: 'task', component: () => import('./views/TaskDetail.vue'), props: true },
+    { path: '/clusters', name: 'clusters', component: () => import('./views/Clusters.vue') },
+    { path: '/:rest(.*)*', redirect: '/dashboard' },
+  ],
+})
+
+router.beforeEach((to) => {
+  if (!to.meta.public && !signedIn()) {
+    return { name: 'sign-in', query: to.fullPath !== '/dashboard' ? { next: to.fullPath } : {} }
+  }
+  return true
+})
