@@ -1,0 +1,306 @@
+// End-to-end: Debian's Chromium, driven by playwright-core, against the real local server and
+// Hive sandbox. Screenshots of every page go to e2e/screenshots (not committed); the first
+// load's JavaScript size and the dashboard's time to interactive go to e2e/results.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { chromium } from 'playwright-core'
+import { adminToken, startStack, viewerToken } from './stack.mjs'
+
+const en = JSON.parse(readFileSync(join(import.meta.dirname, '../src/locales/en.json'), 'utf8'))
+const zhCN = JSON.parse(readFileSync(join(import.meta.dirname, '../src/locales/zh-CN.json'), 'utf8'))
+
+const shots = join(import.meta.dirname, 'screenshots')
+const results = join(import.meta.dirname, 'results')
+mkdirSync(shots, { recursive: true })
+mkdirSync(results, { recursive: true })
+
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+let stack, browser
+
+function flatten(tree, out = []) {
+  for (const v of Object.values(tree)) typeof v === 'string' ? out.push(v) : flatten(v, out)
+  return out
+}
+
+before(async () => {
+  stack = await startStack()
+  browser = await chromium.launch({ executablePath, args: flags, headless: true })
+})
+
+after(async () => {
+  await browser?.close()
+  await stack?.stop()
+})
+
+// newPage opens a page that fails the test on any script error or CSP violation.
+async function newPage(locale, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, locale: locale === 'zh-CN' ? 'zh-CN' : 'en-US' })
+  await context.addInitScript((l) => localStorage.setItem('hivemerge.locale', l), locale)
+  const page = await context.newPage()
+  page.problems = []
+  page.on('pageerror', (e) => page.problems.push('page error: ' + e.message))
+  // The browser logs every failed request; the API's refusals are part of the tests, and the
+  // dashboard asks for the discovery summary, which this server may not offer yet. A console
+  // file that fails to load is a problem.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.problems.push('console: ' + m.text())
+  })
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/api/')) page.problems.push(`${r.status()} ${r.url()}`)
+  })
+  return page
+}
+
+// confirmBox presses the primary button of the message box on screen.
+const confirmBox = (page) => page.locator('.el-message-box__btns .el-button--primary').filter({ visible: true }).click()
+
+// field selects the input of an Element Plus control, which may pass data-test on to it.
+const field = (name) => `input[data-test="${name}"], [data-test="${name}"] input`
+
+async function shot(page, name) {
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true })
+}
+
+async function signIn(page, token = adminToken) {
+  await page.goto(stack.url + '/console/')
+  await page.locator(field('token')).fill(token)
+  await page.locator('[data-test="sign-in"]').click()
+  await page.locator('[data-test="dashboard"]').waitFor()
+}
+
+// checkNoEnglish fails when the page shows English text of the catalogue in the Chinese run.
+async function checkNoEnglish(page, where) {
+  const text = await page.evaluate(() => document.body.innerText)
+  const zh = new Set(flatten(zhCN))
+  const leaks = flatten(en)
+    .filter((s) => !zh.has(s)) // the same in both (ID, SQL, TLS)
+    .map((s) => s.replace(/\{\w+\}/g, '').trim())
+    .filter((s) => s.length >= 3 && text.includes(s))
+  // Element Plus's own English.
+  for (const s of ['No Data', 'Loading', 'Cancel', 'Confirm', 'Select', 'Go to']) if (text.includes(s)) leaks.push(s)
+  assert.deepEqual(leaks, [], `English text on the Chinese ${where} page`)
+}
+
+for (const locale of ['en', 'zh-CN']) {
+  const t = locale === 'en' ? en : zhCN
+  describe(`console (${locale})`, () => {
+    it('refuses a wrong token with the API 401', async () => {
+      const page = await newPage(locale)
+      await page.goto(stack.url + '/console/')
+      await page.locator(field('token')).fill('not-a-token')
+      await page.locator('[data-test="sign-in"]').click()
+      await page.locator('[data-test="error"]').waitFor()
+      assert.match(await page.locator('[data-test="error"]').innerText(), new RegExp(t.errors.unauthenticated.slice(0, 8)))
+      await shot(page, `${locale}-sign-in-refused`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'sign-in')
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+
+    it('signs in, shows the dashboard with the real task stats', async () => {
+      const { body: stats } = await stack.api('GET', '/api/v1/tasks/stats')
+      const page = await newPage(locale)
+      const jsBytes = new Map()
+      page.on('response', async (r) => {
+        if (r.url().endsWith('.js')) jsBytes.set(r.url(), gzipSync(await r.body().catch(() => Buffer.alloc(0))).length)
+      })
+      await page.goto(stack.url + '/console/')
+      await page.locator(field('token')).fill(adminToken)
+      await page.locator('[data-test="sign-in"]').click()
+      await page.locator('[data-test="status-chart"] canvas').waitFor()
+      await page.locator('[data-test="stat-total"]').waitFor()
+      assert.match(await page.locator('[data-test="stat-total"]').innerText(), new RegExp(String(stats.total)))
+      await shot(page, `${locale}-dashboard`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'dashboard')
+
+      if (locale === 'en') {
+        // A fresh load of the dashboard, signed in: first-load JavaScript and time to interactive.
+        const fresh = await newPage(locale)
+        await fresh.addInitScript((tok) => sessionStorage.setItem('hivemerge.token', tok), adminToken)
+        const first = new Map()
+        fresh.on('response', async (r) => {
+          if (r.url().endsWith('.js')) first.set(r.url(), gzipSync(await r.body().catch(() => Buffer.alloc(0))).length)
+        })
+        const start = Date.now()
+        await fresh.goto(stack.url + '/console/#/dashboard')
+        await fresh.locator('[data-test="recent"] .el-table__row, [data-test="recent"] .el-table__empty-text').first().waitFor()
+        await fresh.locator('[data-test="status-chart"] canvas').waitFor()
+        const tti = Date.now() - start
+        await fresh.waitForLoadState('networkidle')
+        const all = [...first.entries()]
+        const lazy = all.filter(([u]) => /StatusChart/.test(u))
+        const metrics = {
+          dashboard_time_to_interactive_ms: tti,
+          javascript_gzip_bytes_all: all.reduce((n, [, b]) => n + b, 0),
+          javascript_gzip_bytes_before_charts: all.filter(([u]) => !/StatusChart/.test(u)).reduce((n, [, b]) => n + b, 0),
+          javascript_gzip_bytes_charts: lazy.reduce((n, [, b]) => n + b, 0),
+          files: Object.fromEntries(all.map(([u, b]) => [u.replace(/.*\/assets\//, ''), b])),
+        }
+        writeFileSync(join(results, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n')
+        console.log('console metrics:', JSON.stringify(metrics))
+        await fresh.context().close()
+      }
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+
+    it('creates a task in the UI, lists it, opens its detail and logs, cancels it', async () => {
+      const page = await newPage(locale)
+      await signIn(page)
+      await page.locator('[data-test="nav-tasks"]').click()
+      await page.locator('[data-test="tasks"]').waitFor()
+      await page.locator('[data-test="new-task"]').click()
+      const dialog = page.locator('[data-test="task-create"]')
+      await dialog.waitFor()
+      const name = `e2e ${locale} orders`
+      await dialog.locator(field('create-name')).fill(name)
+      await dialog.locator(field('create-database')).fill('sales')
+      await dialog.locator(field('create-table')).fill(locale === 'en' ? 'orders' : 'customers')
+      await shot(page, `${locale}-task-create`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'task creation')
+      await dialog.locator('[data-test="create-submit"]').click()
+      await page.locator('[data-test="task-detail"]').waitFor()
+      await page.locator('[data-test="task-status"]').waitFor()
+      assert.equal(await page.locator('[data-test="task-status"]').getAttribute('data-status'), 'pending')
+      const id = decodeURIComponent(page.url().split('/tasks/')[1])
+      await shot(page, `${locale}-task-detail-pending`)
+
+      // The list shows it, filtered by table, and polls while it is active.
+      await page.goto(stack.url + '/console/#/tasks?table_name=' + (locale === 'en' ? 'orders' : 'customers'))
+      await page.locator('[data-test="task-link"]', { hasText: name }).waitFor()
+      assert.match(await page.locator('[data-test="polling"]').innerText(), /3/)
+      await shot(page, `${locale}-tasks`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'tasks')
+
+      // Cancel from the list, with confirmation.
+      await page.locator('.el-table__row', { hasText: name }).locator('[data-test="cancel"]').first().click()
+      await page.locator('.el-message-box').waitFor()
+      await shot(page, `${locale}-task-cancel-confirm`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'cancel confirmation')
+      await confirmBox(page)
+      await page.locator('.el-table__row', { hasText: name }).locator('[data-status="cancelled"]').waitFor()
+      assert.equal((await stack.api('GET', '/api/v1/tasks/' + id)).body.status, 'cancelled')
+      await page.locator('[data-test="polling"]', { hasText: t.common.autoRefreshOff }).waitFor()
+
+      // The detail shows who cancelled it, and its log with the levels and the search.
+      await page.locator('[data-test="task-link"]', { hasText: name }).click()
+      await page.locator('[data-test="task-status"][data-status="cancelled"]').waitFor()
+      await page.locator('[data-test="logs"]').waitFor()
+      await page.locator('[data-test="log-levels"] label').first().click() // show debug too
+      await shot(page, `${locale}-task-detail-cancelled`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'task detail')
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+
+    it('creates a cluster with an env: reference, tests it and the demo cluster', async () => {
+      const page = await newPage(locale)
+      await signIn(page)
+      await page.locator('[data-test="nav-clusters"]').click()
+      await page.locator('[data-test="cluster-table"]').waitFor()
+      const id = 'e2e-' + locale.toLowerCase()
+      await page.locator('[data-test="new-cluster"]').click()
+      const form = page.locator('[data-test="cluster-form"]')
+      await form.waitFor()
+      await form.locator(field('cluster-id')).fill(id)
+      await form.locator(field('cluster-name')).fill('LDAP cluster ' + locale)
+      // Nothing listens on port 1: the test resolves the reference, then fails to connect.
+      await form.locator(field('cluster-host')).fill('127.0.0.1')
+      await form.locator(field('cluster-port')).fill('1')
+      await form.locator('[data-test="cluster-auth"]').click()
+      await page.locator('.el-select-dropdown__item', { hasText: /^LDAP$/ }).filter({ visible: true }).click()
+      await form.locator(field('cluster-username')).fill('etl')
+      await form.locator(field('cluster-password-ref')).fill('env:HIVEMERGE_SECRET_E2E')
+      await shot(page, `${locale}-cluster-form`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'cluster form')
+      await form.locator('[data-test="cluster-save"]').click()
+      await page.locator('[data-test="cluster-table"] .el-table__row', { hasText: id }).first().waitFor()
+      const stored = (await stack.api('GET', '/api/v1/clusters/' + id)).body
+      assert.equal(stored.password_ref, 'env:HIVEMERGE_SECRET_E2E')
+      assert.ok(!JSON.stringify(await page.locator('[data-test="cluster-table"]').innerText()).includes('not-the-password'))
+
+      await page.locator(`[data-test="test-demo"]`).first().click()
+      await page.locator('[data-test="test-result-demo"] [data-test="test-ok"]').first().waitFor()
+      await page.locator(`[data-test="test-${id}"]`).first().click()
+      await page.locator(`[data-test="test-result-${id}"] [data-test="test-failed"]`).first().waitFor()
+      await shot(page, `${locale}-clusters`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'clusters')
+
+      // Edit it: the form holds the reference, never a password.
+      await page.locator(`[data-test="edit-${id}"]`).first().click()
+      await form.waitFor()
+      assert.equal(await form.locator(field('cluster-password-ref')).inputValue(), 'env:HIVEMERGE_SECRET_E2E')
+      await form.locator(field('cluster-name')).fill('LDAP cluster, renamed')
+      await form.locator('[data-test="cluster-save"]').click()
+      await page.locator('[data-test="cluster-table"] .el-table__row', { hasText: 'renamed' }).first().waitFor()
+
+      // Delete it, with confirmation.
+      await page.locator(`[data-test="delete-${id}"]`).first().click()
+      await confirmBox(page)
+      await page.locator('[data-test="cluster-table"] .el-table__row', { hasText: 'renamed' }).first().waitFor({ state: 'detached' })
+      assert.equal((await stack.api('GET', '/api/v1/clusters/' + id)).status, 404)
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+
+    it("shows the API's 403 to a viewer", async () => {
+      const page = await newPage(locale)
+      await signIn(page, viewerToken)
+      await page.goto(stack.url + '/console/#/clusters')
+      await page.locator('[data-test="new-cluster"]').click()
+      const form = page.locator('[data-test="cluster-form"]')
+      await form.locator(field('cluster-id')).fill('not-allowed')
+      await form.locator(field('cluster-host')).fill('hive.example.com')
+      await form.locator('[data-test="cluster-save"]').click()
+      await form.locator('[data-test="error"]').waitFor()
+      assert.match(await form.locator('[data-test="error"]').innerText(), /403.*admin/s)
+      await shot(page, `${locale}-clusters-forbidden`)
+      // Sign out leads back to the sign-in page.
+      await page.keyboard.press('Escape')
+      await page.locator('[data-test="sign-out"]').click()
+      await page.locator('[data-test="token"]').waitFor()
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('hivemerge.token')), null)
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+  })
+}
+
+describe('console at 1920 px', () => {
+  it('lays out the dashboard, tasks and clusters on a wide screen', async () => {
+    const page = await newPage('en', { width: 1920, height: 1080 })
+    await stack.api('POST', '/api/v1/tasks/', { cluster_id: 'demo', task_name: 'a task with a rather long name for the layout', database_name: 'web', table_name: 'clicks' })
+    await signIn(page)
+    await page.locator('[data-test="status-chart"] canvas').waitFor()
+    await shot(page, 'en-1920-dashboard')
+    for (const p of ['tasks', 'clusters']) {
+      await page.locator(`[data-test="nav-${p}"]`).click()
+      await page.locator(`[data-test="${p}"]`).waitFor()
+      await shot(page, `en-1920-${p}`)
+    }
+    // Nothing wider than the window at either end of the range.
+    for (const width of [1920, 1280]) {
+      await page.setViewportSize({ width, height: 900 })
+      for (const p of ['dashboard', 'tasks', 'clusters']) {
+        await page.goto(stack.url + '/console/#/' + p)
+        await page.locator(`[data-test="${p}"]`).waitFor()
+        await page.waitForLoadState('networkidle')
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+        assert.equal(overflow, 0, `${p} at ${width} px scrolls sideways by ${overflow} px`)
+        // Nor does a table hide columns behind a scrollbar.
+        const tables = await page.evaluate(() =>
+          [...document.querySelectorAll('.el-table .el-scrollbar__wrap')].map((e) => e.scrollWidth - e.clientWidth),
+        )
+        assert.ok(tables.every((d) => d <= 1), `${p} at ${width} px: a table scrolls sideways by ${tables} px`)
+      }
+    }
+    assert.deepEqual(page.problems, [])
+    await page.context().close()
+  })
+})
