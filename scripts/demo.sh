@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the demo stack: the Hive sandbox over a generated warehouse of small files, and the local
-# server (functions, REST API, docs) on the embedded store. Ctrl-C stops both. The banner comes
-# only once the server answers; on failure the script says why and what to change.
+# server (functions, REST API, docs, web console) on the embedded store. Ctrl-C stops both. The
+# banner comes only once the server answers; on failure the script says why and what to change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/demo-lib.sh
@@ -65,6 +65,20 @@ exited() {
   exit 1
 }
 
+# The console is embedded into the local server: build it first, unless its build is newer
+# than everything it is built from.
+ui=functions/console/ui
+built=functions/console/dist/app/index.html
+if [[ ! -e $built || -n $(find "$ui/src" "$ui/public" "$ui/index.html" "$ui/package-lock.json" "$ui/vite.config.ts" -newer "$built" -print -quit) ]]; then
+  command -v npm >/dev/null || die "building the web console needs Node.js and npm (20.19 or later); install them and run make demo again."
+  echo "demo: building the web console (npm ci the first time, then vite build)"
+  make --no-print-directory console >"$abs_dir/console-build.log" 2>&1 || {
+    echo "demo: building the console failed; the last lines of $demo_dir/console-build.log:" >&2
+    tail -n 20 "$abs_dir/console-build.log" | sed 's/^/  /' >&2
+    exit 1
+  }
+fi
+
 echo "demo: building the Hive sandbox and the local server (the first build compiles every dependency and takes a few minutes; later runs take seconds)"
 mkdir -p "$bin_dir"
 go build -o "$bin_dir/" ./shared/hivesandbox/cmd/hivesandbox ./functions/cmd/local
@@ -101,7 +115,7 @@ reset="make demo-reset"
 cat <<MSG
 
 hivemerge demo is ready
-  Console      : $url/docs  (the web console is not built yet; the API docs stand in)
+  Console      : $url/console/  (sign in with the admin token)
   API docs     : $url/docs
   Admin token  : $HIVEMERGE_API_TOKEN
   Hive sandbox : $sandbox_addr (a HiveServer2 sandbox, not a Hive)

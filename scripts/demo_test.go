@@ -184,7 +184,7 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "warehouse", "sales.db", "orders")); err != nil {
 		t.Errorf("the warehouse is not at <demo dir>/warehouse/sales.db: %v", err)
 	}
-	// The banner comes once the server answers: its URL works at once, / leads to the docs.
+	// The banner comes once the server answers: its URL works at once, / leads to the console.
 	url := regexp.MustCompile(`API docs     : (http://\S+)/docs`).FindStringSubmatch(out)
 	if url == nil {
 		t.Fatalf("no docs URL in the banner:\n%s", out)
@@ -195,8 +195,11 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/docs" {
-		t.Errorf("GET / = %d to %q, want a redirect to /docs", resp.StatusCode, resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/console/" {
+		t.Errorf("GET / = %d to %q, want a redirect to /console/", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if !strings.Contains(out, "Console      : "+url[1]+"/console/") {
+		t.Errorf("the banner does not name the console at %s/console/:\n%s", url[1], out)
 	}
 
 	pid := strconv.Itoa(first.cmd.Process.Pid)
