@@ -92,7 +92,9 @@ for (const locale of ['en', 'zh-CN']) {
   describe(`console (${locale})`, () => {
     it('refuses a wrong token with the API 401', async () => {
       const page = await newPage(locale)
-      await page.goto(stack.url + '/console/')
+      const resp = await page.goto(stack.url + '/console/')
+      // The console runs under the server's strict policy: a violation would be logged as an error.
+      assert.match(resp.headers()['content-security-policy'], /script-src 'self';/)
       await page.locator(field('token')).fill('not-a-token')
       await page.locator('[data-test="sign-in"]').click()
       await page.locator('[data-test="error"]').waitFor()
