@@ -305,4 +305,26 @@ describe('console at 1920 px', () => {
     assert.deepEqual(page.problems, [])
     await page.context().close()
   })
+
+  it('pages through tasks with the cursor', async () => {
+    for (let i = 0; i < 21; i++) {
+      const r = await stack.api('POST', '/api/v1/tasks/', { cluster_id: 'demo', task_name: `paging ${i}`, database_name: 'paging', table_name: `t${i}` })
+      assert.equal(r.status, 201, JSON.stringify(r.body))
+    }
+    const page = await newPage('en')
+    await signIn(page)
+    await page.goto(stack.url + '/console/#/tasks?database_name=paging')
+    const rows = page.locator('[data-test="task-table"] .el-table__body-wrapper .el-table__row')
+    await page.locator('[data-test="task-link"]', { hasText: 'paging 20' }).waitFor()
+    assert.equal(await rows.count(), 20)
+    await page.locator('[data-test="next"]').click()
+    await page.locator('[data-test="task-link"]', { hasText: /^paging 0$/ }).waitFor()
+    assert.equal(await rows.count(), 1)
+    assert.ok(await page.locator('[data-test="next"]').isDisabled())
+    await page.locator('[data-test="prev"]').click()
+    await page.locator('[data-test="task-link"]', { hasText: 'paging 20' }).waitFor()
+    assert.equal(await rows.count(), 20)
+    assert.deepEqual(page.problems, [])
+    await page.context().close()
+  })
 })
