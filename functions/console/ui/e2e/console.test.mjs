@@ -64,7 +64,8 @@ const field = (name) => `input[data-test="${name}"], [data-test="${name}"] input
 
 async function shot(page, name) {
   await page.waitForLoadState('networkidle')
-  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true })
+  // Transitions finished: a dialog is shown as it settles, not while it fades in.
+  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true, animations: 'disabled' })
 }
 
 async function signIn(page, token = adminToken) {
