@@ -28,7 +28,7 @@ fuzz: ## bounded runs of the fuzz targets over their committed corpora
 infra-check: ## Terraform fmt, validate, test and tflint offline, plus self-tests (the Go tests run in go-test)
 	bash infra/scripts/check.sh --no-go
 
-package: ## the Cloud Functions source archive Terraform uploads: dist/function-source.zip
+package: console ## the Cloud Functions source archive Terraform uploads (with the built console): dist/function-source.zip
 	bash infra/scripts/package.sh
 
 deploy: ## make deploy ENV=dev (needs TF_STATE_BUCKET, Google credentials, infra/envs/$(ENV)/terraform.tfvars)

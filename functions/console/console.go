@@ -5,7 +5,9 @@ package console
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -77,7 +79,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(name, "assets/") {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
-		w.Header().Set("Cache-Control", "no-cache")
+		revalidate(w, b)
 	}
 	serve(w, r, name, b)
 }
@@ -88,8 +90,16 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the console's index.html is missing", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-cache")
+	revalidate(w, b)
 	serve(w, r, "index.html", b)
+}
+
+// revalidate makes the browser ask again on every use, and lets it keep its copy (304) while
+// the content is unchanged.
+func revalidate(w http.ResponseWriter, b []byte) {
+	sum := sha256.Sum256(b)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:12])+`"`)
 }
 
 // placeholder serves not-built.html for every GET.

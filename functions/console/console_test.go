@@ -66,6 +66,27 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+// TestRevalidate: index.html is asked for on every load, and answered 304 while unchanged.
+func TestRevalidate(t *testing.T) {
+	h := New(built)
+	first := get(t, h, "GET", "/")
+	etag := first.Header().Get("ETag")
+	if etag == "" {
+		t.Fatal("index.html has no ETag")
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("If-None-Match", etag)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotModified {
+		t.Errorf("GET / with If-None-Match %s: %d, want 304", etag, rec.Code)
+	}
+	changed := fstest.MapFS{"app/index.html": {Data: []byte("<!doctype html><p>a new build</p>")}}
+	if got := get(t, New(changed), "GET", "/").Header().Get("ETag"); got == etag {
+		t.Errorf("a new index.html keeps the ETag %s", got)
+	}
+}
+
 // TestCSP keeps the policy strict: no inline or evaluated script, nothing from other origins,
 // no framing.
 func TestCSP(t *testing.T) {
