@@ -102,6 +102,17 @@ for (const locale of ['en', 'zh-CN']) {
       assert.match(await page.locator('[data-test="error"]').innerText(), new RegExp(t.errors.unauthenticated.slice(0, 8)))
       await shot(page, `${locale}-sign-in-refused`)
       if (locale === 'zh-CN') await checkNoEnglish(page, 'sign-in')
+
+      // A token that stops working mid-session leads back to the sign-in page, which says so.
+      await page.evaluate(() => sessionStorage.setItem('hivemerge.token', 'revoked-token'))
+      // Another URL than the page's, so that a new document loads and reads the stored token.
+      await page.goto(stack.url + '/console/index.html#/tasks')
+      await page.locator('[data-test="expired"]').waitFor()
+      assert.match(await page.locator('[data-test="expired"]').innerText(), new RegExp(t.signIn.expired.slice(0, 6)))
+      assert.match(decodeURIComponent(page.url()), /next=\/tasks/)
+      await page.locator(field('token')).fill(adminToken)
+      await page.locator('[data-test="sign-in"]').click()
+      await page.locator('[data-test="tasks"]').waitFor()
       assert.deepEqual(page.problems, [])
       await page.context().close()
     })
