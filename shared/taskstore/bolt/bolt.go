@@ -216,54 +216,60 @@ func (s *Store) ClaimTask(ctx context.Context, id string, maxRunning int, fn fun
 // starts it.
 func (s *Store) updateTask(ctx context.Context, id string, maxRunning int, fn func(*merge.Task) error) (*merge.Task, error) {
 	var updated *merge.Task
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		old, err := getTask(tx, id)
-		if err != nil {
-			return err
-		}
-		// fn gets its own copy, so the old state stays available to move indexes.
-		t, err := getTask(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-		if t.ID != old.ID {
-			return merge.Errorf(merge.ErrInvalid, "a task's id cannot change (%s -> %s)", old.ID, t.ID)
-		}
-		normalize(t)
-		if maxRunning > 0 && old.Status != merge.StatusRunning && t.Status == merge.StatusRunning {
-			if err := checkSlots(tx, t, maxRunning); err != nil {
-				return err
-			}
-		}
-		data, err := json.Marshal(t)
-		if err != nil {
-			return fmt.Errorf("bolt: encode task %s: %w", id, err)
-		}
-		if err := moveTarget(tx, old, t); err != nil {
-			return err
-		}
-		if err := removeIndexes(tx, old); err != nil {
-			return err
-		}
-		if err := addIndexes(tx, t); err != nil {
-			return err
-		}
-		if err := addStats(tx, old, -1); err != nil {
-			return err
-		}
-		if err := addStats(tx, t, 1); err != nil {
-			return err
-		}
-		updated = t
-		return tx.Bucket(bucketTasks).Put([]byte(id), data)
+	err := s.update(ctx, func(tx *bbolt.Tx) (err error) {
+		updated, err = updateTask(tx, id, maxRunning, fn)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return updated, nil
+}
+
+// updateTask applies fn to the task within tx; maxRunning > 0 caps the running tasks of the
+// task's cluster when fn starts it.
+func updateTask(tx *bbolt.Tx, id string, maxRunning int, fn func(*merge.Task) error) (*merge.Task, error) {
+	old, err := getTask(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	// fn gets its own copy, so the old state stays available to move indexes.
+	t, err := getTask(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(t); err != nil {
+		return nil, err
+	}
+	if t.ID != old.ID {
+		return nil, merge.Errorf(merge.ErrInvalid, "a task's id cannot change (%s -> %s)", old.ID, t.ID)
+	}
+	normalize(t)
+	if maxRunning > 0 && old.Status != merge.StatusRunning && t.Status == merge.StatusRunning {
+		if err := checkSlots(tx, t, maxRunning); err != nil {
+			return nil, err
+		}
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("bolt: encode task %s: %w", id, err)
+	}
+	if err := moveTarget(tx, old, t); err != nil {
+		return nil, err
+	}
+	if err := removeIndexes(tx, old); err != nil {
+		return nil, err
+	}
+	if err := addIndexes(tx, t); err != nil {
+		return nil, err
+	}
+	if err := addStats(tx, old, -1); err != nil {
+		return nil, err
+	}
+	if err := addStats(tx, t, 1); err != nil {
+		return nil, err
+	}
+	return t, tx.Bucket(bucketTasks).Put([]byte(id), data)
 }
 
 // moveTarget keeps the active-targets index in step with an update: a task that leaves an
@@ -471,31 +477,34 @@ func (s *Store) AppendLogs(ctx context.Context, id string, entries ...merge.LogE
 	if len(entries) == 0 {
 		return nil
 	}
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketTasks).Get([]byte(id)) == nil {
-			return merge.Errorf(merge.ErrNotFound, "task %q not found", id)
-		}
-		b, err := tx.Bucket(bucketLogs).CreateBucketIfNotExists([]byte(id))
+	return s.update(ctx, func(tx *bbolt.Tx) error { return appendLogs(tx, id, entries) })
+}
+
+// appendLogs appends entries to the log of task id within tx.
+func appendLogs(tx *bbolt.Tx, id string, entries []merge.LogEntry) error {
+	if tx.Bucket(bucketTasks).Get([]byte(id)) == nil {
+		return merge.Errorf(merge.ErrNotFound, "task %q not found", id)
+	}
+	b, err := tx.Bucket(bucketLogs).CreateBucketIfNotExists([]byte(id))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		seq, err := b.NextSequence()
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			e.Seq = int64(seq)
-			e.Time = e.Time.UTC()
-			data, err := json.Marshal(e)
-			if err != nil {
-				return fmt.Errorf("bolt: encode log entry: %w", err)
-			}
-			if err := b.Put(seqKey(seq), data); err != nil {
-				return err
-			}
+		e.Seq = int64(seq)
+		e.Time = e.Time.UTC()
+		data, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("bolt: encode log entry: %w", err)
 		}
-		return nil
-	})
+		if err := b.Put(seqKey(seq), data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Logs returns up to limit entries after afterSeq.

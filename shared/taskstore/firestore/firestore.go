@@ -433,7 +433,7 @@ func decodeTask(snap *gfs.DocumentSnapshot) (*merge.Task, error) {
 // then all try to upgrade their locks and deadlock until Firestore aborts some of them, which
 // on the emulator took 40 s for 36 increments by 12 goroutines.
 func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*merge.Task) error) (*merge.Task, error) {
-	return s.updateTask(ctx, id, 0, fn)
+	return s.updateTask(ctx, id, 0, fn, nil)
 }
 
 // ClaimTask is UpdateTask that, when fn starts the task, takes a slot in its cluster's slot
@@ -449,12 +449,14 @@ func (s *Store) ClaimTask(ctx context.Context, id string, maxRunning int, fn fun
 		return nil, err
 	}
 	defer s.keys.lock(colSlots + "/" + t.ClusterID)()
-	return s.updateTask(ctx, id, maxRunning, fn)
+	return s.updateTask(ctx, id, maxRunning, fn, nil)
 }
 
 // updateTask applies fn; maxRunning > 0 caps the running tasks of the task's cluster when fn
-// starts it.
-func (s *Store) updateTask(ctx context.Context, id string, maxRunning int, fn func(*merge.Task) error) (*merge.Task, error) {
+// starts it. When more is set, it adds writes to the same transaction: more runs on each
+// attempt, after fn, and returns the writes (conditioned as it sees fit, so that a lost race
+// on them retries the whole update).
+func (s *Store) updateTask(ctx context.Context, id string, maxRunning int, fn func(*merge.Task) error, more func(ctx context.Context) (func(*gfs.Transaction) error, error)) (*merge.Task, error) {
 	if err := checkID("task", id); err != nil {
 		return nil, err
 	}
@@ -490,6 +492,12 @@ func (s *Store) updateTask(ctx context.Context, id string, maxRunning int, fn fu
 		if err != nil {
 			return nil, fmt.Errorf("firestore: update task %s: %w", id, translate(err))
 		}
+		var extra func(*gfs.Transaction) error
+		if more != nil {
+			if extra, err = more(ctx); err != nil {
+				return nil, fmt.Errorf("firestore: update task %s: %w", id, translate(err))
+			}
+		}
 		err = s.client.RunTransaction(ctx, func(_ context.Context, tx *gfs.Transaction) error {
 			for _, v := range locks {
 				if err := v.write(tx); err != nil {
@@ -498,6 +506,11 @@ func (s *Store) updateTask(ctx context.Context, id string, maxRunning int, fn fu
 			}
 			for _, v := range slots {
 				if err := v.write(tx); err != nil {
+					return err
+				}
+			}
+			if extra != nil {
+				if err := extra(tx); err != nil {
 					return err
 				}
 			}
@@ -687,6 +700,16 @@ func (s *Store) AppendLogs(ctx context.Context, id string, entries ...merge.LogE
 	} else if err != nil {
 		return fmt.Errorf("firestore: append logs to %s: %w", id, translate(err))
 	}
+	for _, batch := range logBatches(entries) {
+		if err := s.appendBatch(ctx, id, batch); err != nil {
+			return fmt.Errorf("firestore: append logs to %s: %w", id, translate(err))
+		}
+	}
+	return nil
+}
+
+// logBatches turns entries into documents, split into batches that each fit one commit.
+func logBatches(entries []merge.LogEntry) [][]*logDoc {
 	docs := make([]*logDoc, len(entries))
 	for i, e := range entries {
 		docs[i] = &logDoc{
@@ -694,6 +717,7 @@ func (s *Store) AppendLogs(ctx context.Context, id string, entries ...merge.LogE
 			Message: truncate(e.Message, maxLogField), SQL: truncate(e.SQL, maxLogField), DurationMS: e.DurationMS,
 		}
 	}
+	var out [][]*logDoc
 	for len(docs) > 0 {
 		n, size := 0, 0
 		for n < len(docs) && n < logBatchEntries {
@@ -703,51 +727,24 @@ func (s *Store) AppendLogs(ctx context.Context, id string, entries ...merge.LogE
 			}
 			n++
 		}
-		if err := s.appendBatch(ctx, id, docs[:n]); err != nil {
-			return fmt.Errorf("firestore: append logs to %s: %w", id, translate(err))
-		}
+		out = append(out, docs[:n])
 		docs = docs[n:]
 	}
-	return nil
+	return out
 }
 
 // appendBatch numbers docs after the task's log counter and commits them with the counter,
 // updated by compare-and-set: concurrent appenders never share a Seq, and a loser reads the
 // counter again.
 func (s *Store) appendBatch(ctx context.Context, id string, docs []*logDoc) error {
-	counter := s.client.Collection(colLogCounters).Doc(id)
-	logs := s.taskRef(id).Collection(colLogs)
 	defer s.keys.lock(colLogCounters + "/" + id)()
 	for attempt := 1; ; attempt++ {
-		var (
-			last    int64
-			updated time.Time
-		)
-		snap, err := counter.Get(ctx)
-		switch {
-		case status.Code(err) == codes.NotFound:
-		case err != nil:
+		write, err := s.logWrites(ctx, id, docs)
+		if err != nil {
 			return err
-		default:
-			v, err := snap.DataAt("last_seq")
-			if err != nil {
-				return err
-			}
-			last, _ = v.(int64)
-			updated = snap.UpdateTime
 		}
 		err = s.client.RunTransaction(ctx, func(_ context.Context, tx *gfs.Transaction) error {
-			for i, d := range docs {
-				d.Seq = last + int64(i) + 1
-				if err := tx.Create(logs.Doc(seqID(d.Seq)), d); err != nil {
-					return err
-				}
-			}
-			next := last + int64(len(docs))
-			if updated.IsZero() {
-				return tx.Create(counter, map[string]any{"last_seq": next})
-			}
-			return tx.Update(counter, []gfs.Update{{Path: "last_seq", Value: next}}, gfs.LastUpdateTime(updated))
+			return write(tx)
 		}, gfs.MaxAttempts(1))
 		if err == nil || !lostRace(err) || attempt == casAttempts {
 			return err
@@ -756,6 +753,44 @@ func (s *Store) appendBatch(ctx context.Context, id string, docs []*logDoc) erro
 			return err
 		}
 	}
+}
+
+// logWrites reads the task's log counter and returns the writes that create docs after it and
+// move the counter on, conditioned on the counter not having changed since the read. The caller
+// holds the counter's key lock.
+func (s *Store) logWrites(ctx context.Context, id string, docs []*logDoc) (func(*gfs.Transaction) error, error) {
+	counter := s.client.Collection(colLogCounters).Doc(id)
+	logs := s.taskRef(id).Collection(colLogs)
+	var (
+		last    int64
+		updated time.Time
+	)
+	snap, err := counter.Get(ctx)
+	switch {
+	case status.Code(err) == codes.NotFound:
+	case err != nil:
+		return nil, err
+	default:
+		v, err := snap.DataAt("last_seq")
+		if err != nil {
+			return nil, err
+		}
+		last, _ = v.(int64)
+		updated = snap.UpdateTime
+	}
+	return func(tx *gfs.Transaction) error {
+		for i, d := range docs {
+			d.Seq = last + int64(i) + 1
+			if err := tx.Create(logs.Doc(seqID(d.Seq)), d); err != nil {
+				return err
+			}
+		}
+		next := last + int64(len(docs))
+		if updated.IsZero() {
+			return tx.Create(counter, map[string]any{"last_seq": next})
+		}
+		return tx.Update(counter, []gfs.Update{{Path: "last_seq", Value: next}}, gfs.LastUpdateTime(updated))
+	}, nil
 }
 
 // seqID is a log entry's document ID: zero-padded so that IDs sort like Seq values.

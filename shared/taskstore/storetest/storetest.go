@@ -67,6 +67,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"LogsMany", testLogsMany},
 		{"LogsConcurrentAppenders", testLogsConcurrentAppenders},
 		{"LogsNotFound", testLogsNotFound},
+		{"UpdateTaskLogs", testUpdateTaskLogs},
 		{"Stats", testStats},
 		{"Clusters", testClusters},
 		{"ClusterErrors", testClusterErrors},
