@@ -34,7 +34,7 @@ type benchEnv struct {
 }
 
 // timedStore is the bolt store, with the time spent in its write transactions (each one
-// fsync) added up.
+// fsync) added up; it is a merge.LoggingStore, as the bolt store is.
 type timedStore struct {
 	*bolt.Store
 	mu     sync.Mutex // lease renewals write from their own goroutine
@@ -45,6 +45,11 @@ type timedStore struct {
 func (s *timedStore) UpdateTask(ctx context.Context, id string, fn func(*merge.Task) error) (*merge.Task, error) {
 	defer s.time(time.Now())
 	return s.Store.UpdateTask(ctx, id, fn)
+}
+
+func (s *timedStore) UpdateTaskLogs(ctx context.Context, id string, fn func(*merge.Task) error, entries ...merge.LogEntry) (*merge.Task, error) {
+	defer s.time(time.Now())
+	return s.Store.UpdateTaskLogs(ctx, id, fn, entries...)
 }
 
 func (s *timedStore) AppendLogs(ctx context.Context, id string, entries ...merge.LogEntry) error {

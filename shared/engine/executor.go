@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +98,13 @@ type run struct {
 	mu      sync.Mutex
 	step    string
 	percent int
+	// pending are log entries not written yet: each goes with the next task update (a
+	// checkpoint save, a lease renewal, the finish), in the same write. wmu orders those
+	// writes, so the log keeps the order entries were made in.
+	pending []merge.LogEntry
+	wmu     sync.Mutex
+	// planned is set by a run that planned the task, until its first partition starts.
+	planned bool
 }
 
 // Run claims the task for owner (recorded as owner#<run>) and executes it to the end: success,
@@ -157,7 +165,9 @@ func (r *run) keepAlive(ctx context.Context, cancel context.CancelCauseFunc, sto
 		r.mu.Lock()
 		p := merge.Progress{Step: r.step, Percent: r.percent}
 		r.mu.Unlock()
-		t, err := r.e.Tasks.Heartbeat(ctx, r.id, r.owner, r.e.lease(), p)
+		t, err := r.update(ctx, func(s *merge.Service) (*merge.Task, error) {
+			return s.Heartbeat(ctx, r.id, r.owner, r.e.lease(), p)
+		})
 		switch {
 		case errors.Is(err, merge.ErrConflict):
 			cancel(errLeaseLost)
@@ -230,7 +240,8 @@ func (e *partitionError) Unwrap() error { return e.err }
 // runs are rebuilt from the checkpoint, so a resumed task runs the same ones; the plan is
 // checked against the preview's so the task runs exactly what a preview shows.
 func (r *run) plan(ctx context.Context) error {
-	pv, err := r.e.Planner.Preview(ctx, RequestFor(r.task))
+	// The table was described just now (r.table).
+	pv, err := r.e.Planner.preview(ctx, RequestFor(r.task), r.tb)
 	if err != nil {
 		return err
 	}
@@ -269,7 +280,7 @@ func (r *run) plan(ctx context.Context) error {
 		}
 		cp.Partitions = append(cp.Partitions, p)
 	}
-	r.cp = cp
+	r.cp, r.planned = cp, true
 	r.log(ctx, merge.LevelInfo, "plan", fmt.Sprintf("strategy %s (rule %s): %s", pv.Strategy, pv.Rule, pv.Reason))
 	for _, p := range cp.Partitions {
 		if p.Step == merge.StepSkipped {
@@ -307,7 +318,9 @@ func (r *run) save(ctx context.Context, step string, percent int) error {
 	r.mu.Lock()
 	r.step, r.percent = step, percent
 	r.mu.Unlock()
-	t, err := r.e.Tasks.SaveCheckpoint(ctx, r.id, r.owner, r.e.lease(), r.cp, merge.Progress{Step: step, Percent: percent, Strategy: r.cp.Strategy, Reason: r.cp.Rule})
+	t, err := r.update(ctx, func(s *merge.Service) (*merge.Task, error) {
+		return s.SaveCheckpoint(ctx, r.id, r.owner, r.e.lease(), r.cp, merge.Progress{Step: step, Percent: percent, Strategy: r.cp.Strategy, Reason: r.cp.Rule})
+	})
 	switch {
 	case errors.Is(err, merge.ErrConflict):
 		return fmt.Errorf("%w: %v", errLeaseLost, err)
@@ -337,12 +350,14 @@ func (r *run) finish(ctx, wctx context.Context, err error) (*merge.Task, error) 
 		stats := r.stats()
 		r.log(ctx, merge.LevelInfo, "done", fmt.Sprintf("merged: %d files (%d bytes) became %d files (%d bytes), %d rows validated",
 			stats.FilesBefore, stats.BytesBefore, stats.FilesAfter, stats.BytesAfter, stats.RowsValidated))
-		return r.e.Tasks.Finish(ctx, r.id, r.owner, merge.StatusSuccess, stats, "")
+		return r.finishAs(ctx, merge.StatusSuccess, stats, "")
 	case errors.Is(err, errLeaseLost) || errors.Is(cause, errLeaseLost):
-		// Another worker may own the task now: touch nothing.
+		// Another worker may own the task now: touch nothing but the log.
+		r.flush(ctx)
 		return nil, fmt.Errorf("engine: task %s: %w: %v", r.id, merge.ErrConflict, err)
 	case ctx.Err() != nil:
 		// The worker is stopping; the lease runs out and the task is resumed elsewhere.
+		r.flush(ctx)
 		return nil, fmt.Errorf("engine: task %s stopped: %w", r.id, ctx.Err())
 	}
 	// The cancel and the rollback get their own context: the work's has ended.
@@ -359,7 +374,7 @@ func (r *run) finish(ctx, wctx context.Context, err error) (*merge.Task, error) 
 			msg = fmt.Sprintf("cancelled by %s, but rolling back failed: %v; run the rollback again once the cause is fixed", by, rbErr)
 			r.log(rctx, merge.LevelError, "cancel", msg)
 		}
-		return r.e.Tasks.Finish(rctx, r.id, r.owner, merge.StatusCancelled, r.stats(), msg)
+		return r.finishAs(rctx, merge.StatusCancelled, r.stats(), msg)
 	}
 	msg := r.failure(rctx, err)
 	if errors.Is(cause, errTimedOut) {
@@ -370,11 +385,18 @@ func (r *run) finish(ctx, wctx context.Context, err error) (*merge.Task, error) 
 		msg = fmt.Sprintf("the task ran past its timeout of %s (started %s): %s", timeout, r.task.StartedAt.Format(time.RFC3339), msg)
 	}
 	r.log(rctx, merge.LevelError, "failed", msg)
-	t, ferr := r.e.Tasks.Finish(rctx, r.id, r.owner, merge.StatusFailed, r.stats(), msg)
+	t, ferr := r.finishAs(rctx, merge.StatusFailed, r.stats(), msg)
 	if ferr != nil {
 		return nil, ferr
 	}
 	return t, nil
+}
+
+// finishAs ends the task with status, writing the log entries left with it.
+func (r *run) finishAs(ctx context.Context, status merge.Status, stats merge.Stats, msg string) (*merge.Task, error) {
+	return r.update(ctx, func(s *merge.Service) (*merge.Task, error) {
+		return s.Finish(ctx, r.id, r.owner, status, stats, msg)
+	})
 }
 
 func (r *run) cancelledBy(ctx context.Context) string {
@@ -506,29 +528,116 @@ func (r *run) stats() merge.Stats {
 	return s
 }
 
-// log appends to the task's log. Logging is best effort: a store hiccup must not fail a merge
-// whose state is recorded by the checkpoint.
+// log adds to the task's log. A run holding the task keeps its entries until its next task
+// update, which writes them in the same store write (see update): a step's log lines are
+// recorded with the checkpoint that ends the step, so a worker that dies loses at most the
+// lines of the step in flight (and of the lease renewal period), never those of a step it
+// recorded. Logging is best effort: a store hiccup must not fail a merge whose state is
+// recorded by the checkpoint.
 func (r *run) log(ctx context.Context, level merge.LogLevel, step, msg string, extra ...merge.LogEntry) {
-	entries := append([]merge.LogEntry{{Level: level, Step: step, Message: msg}}, extra...)
-	_ = r.e.Tasks.Log(ctx, r.id, entries...)
+	r.add(ctx, append([]merge.LogEntry{{Level: level, Step: step, Message: msg}}, extra...)...)
 }
 
-// maxHiveLines bounds the Hive log lines kept per statement.
-const maxHiveLines = 200
+func (r *run) add(ctx context.Context, entries ...merge.LogEntry) {
+	now := r.e.now()
+	for i := range entries {
+		if entries[i].Time.IsZero() {
+			entries[i].Time = now
+		}
+	}
+	if r.owner == "" {
+		// A rollback holds no lease and makes no task update of its own to log with.
+		_ = r.e.Tasks.Log(context.WithoutCancel(ctx), r.id, entries...)
+		return
+	}
+	r.mu.Lock()
+	r.pending = append(r.pending, entries...)
+	r.mu.Unlock()
+}
+
+// update makes one task update through fn, with the pending log entries written in the same
+// store write. When the update fails they are logged on their own, so that nothing is lost
+// with a lost lease or a failed save.
+func (r *run) update(ctx context.Context, fn func(*merge.Service) (*merge.Task, error)) (*merge.Task, error) {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	entries := r.takePending()
+	t, err := fn(r.e.Tasks.Logged(entries...))
+	if err != nil && len(entries) > 0 {
+		_ = r.e.Tasks.Log(context.WithoutCancel(ctx), r.id, entries...)
+	}
+	return t, err
+}
+
+// flush writes the pending log entries on their own, when no task update will follow.
+func (r *run) flush(ctx context.Context) {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	if entries := r.takePending(); len(entries) > 0 {
+		_ = r.e.Tasks.Log(context.WithoutCancel(ctx), r.id, entries...)
+	}
+}
+
+func (r *run) takePending() []merge.LogEntry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	entries := r.pending
+	r.pending = nil
+	return entries
+}
+
+// Hive's log lines kept per statement: the first hiveHead and the last hiveTail, with a note
+// of how many were left out between them. A statement over many files can print thousands
+// (one per task or file), and they are written with the step's checkpoint.
+const (
+	hiveHead = 20
+	hiveTail = 20
+)
+
+// hiveLines collects a statement's Hive log lines, as many as it keeps.
+type hiveLines struct {
+	mu         sync.Mutex
+	head, tail []string
+	n          int
+}
+
+func (h *hiveLines) add(line string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.n++
+	switch {
+	case len(h.head) < hiveHead:
+		h.head = append(h.head, line)
+	case len(h.tail) < hiveTail:
+		h.tail = append(h.tail, line)
+	default:
+		copy(h.tail, h.tail[1:])
+		h.tail[hiveTail-1] = line
+	}
+}
+
+// entries are the kept lines as debug entries of step.
+func (h *hiveLines) entries(step merge.Step) []merge.LogEntry {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	lines := slices.Clone(h.head)
+	if left := h.n - len(h.head) - len(h.tail); left > 0 {
+		lines = append(lines, fmt.Sprintf("(%d more lines)", left))
+	}
+	lines = append(lines, h.tail...)
+	out := make([]merge.LogEntry, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, merge.LogEntry{Level: merge.LevelDebug, Step: string(step), Message: "hive: " + l})
+	}
+	return out
+}
 
 // exec runs one statement (on sess when set, so it sees the session's settings) and logs it
 // with its duration and Hive's log lines. A statement cancelled because a cancel was
 // requested is cancelled on the server too (CancelOperation).
 func (r *run) exec(ctx context.Context, sess *hive.Session, step merge.Step, stmt string, rows bool) (*hive.Result, error) {
-	var mu sync.Mutex
-	var lines []string
-	ev := &hive.Events{Log: func(line string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(lines) < maxHiveLines {
-			lines = append(lines, line)
-		}
-	}}
+	var lines hiveLines
+	ev := &hive.Events{Log: lines.add}
 	start := time.Now()
 	var res *hive.Result
 	var err error
@@ -547,13 +656,7 @@ func (r *run) exec(ctx context.Context, sess *hive.Session, step merge.Step, stm
 	if err != nil {
 		entry.Level, entry.Message = merge.LevelError, "failed: "+err.Error()
 	}
-	mu.Lock()
-	extra := make([]merge.LogEntry, 0, len(lines))
-	for _, l := range lines {
-		extra = append(extra, merge.LogEntry{Level: merge.LevelDebug, Step: string(step), Message: "hive: " + l})
-	}
-	mu.Unlock()
-	_ = r.e.Tasks.Log(context.WithoutCancel(ctx), r.id, append(extra, entry)...)
+	r.add(ctx, append(lines.entries(step), entry)...)
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 			return nil, fmt.Errorf("%w (%v)", cause, err)

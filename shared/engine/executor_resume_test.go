@@ -3,13 +3,15 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hivemerge/hivemerge/shared/engine"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -339,4 +341,77 @@ func TestResumeAfterUnrecordedSwap(t *testing.T) {
 	if logs := e.logs(t, task.ID); !strings.Contains(logs, "already points at the merged files") {
 		t.Errorf("logs:\n%s", logs)
 	}
+}
+
+// A step's log lines are written with the checkpoint that records the step: a worker killed
+// mid-step leaves in the log every line of the steps it recorded, and none yet of the step in
+// flight, and the worker that resumes the task completes the log.
+func TestKillKeepsLogsOfRecordedSteps(t *testing.T) {
+	e := newEnv(t)
+	e.ex.Renew = time.Hour // no lease renewal writes the lines in flight before the kill
+	e.logsTable(t)
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+	pv, err := e.planner.Preview(context.Background(), engine.RequestFor(task))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := map[string][]string{}
+	for _, p := range pv.Partitions {
+		stmts[p.Partition] = p.Statements
+	}
+
+	fired := make(chan struct{})
+	remove := e.srv.Inject(hivesandbox.Fault{Match: `^INSERT OVERWRITE.*2024-01-02`, Action: hivesandbox.FaultHang, Times: 1, Fired: fired})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.ex.Run(ctx, task.ID, "w1")
+		errc <- err
+	}()
+	<-fired
+	// The store holds now what it would if the worker's process died here.
+	dead, err := e.svc.GetTask(context.Background(), task.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := dead.Checkpoint.Partitions; p[0].Step != merge.StepDone || p[1].Step != merge.StepSnapshotted {
+		t.Fatalf("at the kill the checkpoint says %s, %s", p[0].Step, p[1].Step)
+	}
+	logs := e.logs(t, task.ID)
+	recorded := append(slices.Clone(stmts["dt=2024-01-01"]), "claimed by w1#", "partition dt=2024-01-01 merged", hqlChecksum(stmts["dt=2024-01-02"]))
+	for _, want := range recorded {
+		if !strings.Contains(logs, want) {
+			t.Errorf("at the kill the log lacks %q of a recorded step:\n%s", want, logs)
+		}
+	}
+	if inFlight := "CREATE EXTERNAL TABLE `m`.`hivemerge_" + task.ID; strings.Count(logs, inFlight) != 1 {
+		t.Errorf("at the kill the log has %d statements %q, want only the first partition's: the lines of the step in flight are written with its checkpoint\n%s", strings.Count(logs, inFlight), inFlight, logs)
+	}
+	cancel()
+	remove()
+	if err := <-errc; err == nil {
+		t.Fatal("the killed Run succeeded")
+	}
+	e.expire(t)
+
+	got := e.run(t, task.ID, "w2")
+	if got.Status != merge.StatusSuccess {
+		t.Fatalf("status %s: %s\n%s", got.Status, got.Error, e.logs(t, task.ID))
+	}
+	logs = e.logs(t, task.ID)
+	for _, want := range append(append(recorded, stmts["dt=2024-01-02"]...), "claimed by w2#") {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the resumed task's log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+// hqlChecksum is the source checksum query among a partition's statements.
+func hqlChecksum(stmts []string) string {
+	for _, s := range stmts {
+		if strings.HasPrefix(s, "SELECT") {
+			return s
+		}
+	}
+	return "no checksum statement"
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,5 +73,48 @@ func TestTempTable(t *testing.T) {
 	a, b := tempTable("m", "abc", "dt=1"), tempTable("m", "abc", "dt=2")
 	if a == b || a != tempTable("m", "abc", "dt=1") || len(a.Name) > 64 {
 		t.Errorf("temp tables %s and %s: want distinct, stable, short names", a, b)
+	}
+}
+
+func TestHiveLines(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines int
+		want  []string // the messages kept, by line number; "" is the note of the lines left out
+	}{
+		{"none", 0, nil},
+		{"a few", 3, []string{"0", "1", "2"}},
+		{"as many as kept", hiveHead + hiveTail, nil},
+		{"many", 1000, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var h hiveLines
+			for i := range tc.lines {
+				h.add(strconv.Itoa(i))
+			}
+			want := tc.want
+			if want == nil && tc.lines > 0 {
+				for i := range min(tc.lines, hiveHead) {
+					want = append(want, strconv.Itoa(i))
+				}
+				if left := tc.lines - hiveHead - hiveTail; left > 0 {
+					want = append(want, "("+strconv.Itoa(left)+" more lines)")
+				}
+				for i := max(hiveHead, tc.lines-hiveTail); i < tc.lines; i++ {
+					want = append(want, strconv.Itoa(i))
+				}
+			}
+			var got []string
+			for _, e := range h.entries(merge.StepStaged) {
+				if e.Level != merge.LevelDebug || e.Step != string(merge.StepStaged) {
+					t.Errorf("entry %+v", e)
+				}
+				got = append(got, strings.TrimPrefix(e.Message, "hive: "))
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("kept %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -126,13 +126,20 @@ type target struct {
 // exact statements a merge would run. Tables and strategies hivemerge refuses fail with a
 // *merge.Refusal (ErrInvalid) that says why.
 func (p *Planner) Preview(ctx context.Context, r Request) (*merge.Preview, error) {
+	return p.preview(ctx, r, nil)
+}
+
+// preview is Preview of the table tb describes, or of a table described now when tb is nil.
+func (p *Planner) preview(ctx context.Context, r Request, tb *hive.Table) (*merge.Preview, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
 	src := hql.Table{Database: r.Database, Name: r.Table}
-	tb, err := p.Hive.DescribeTable(ctx, src)
-	if err != nil {
-		return nil, err
+	if tb == nil {
+		var err error
+		if tb, err = p.Hive.DescribeTable(ctx, src); err != nil {
+			return nil, err
+		}
 	}
 	facts := Facts(tb)
 	if err := merge.Check(facts, r.Strategy); err != nil {

@@ -121,9 +121,12 @@ func (r *run) partition(ctx context.Context, p *merge.PartitionCheckpoint) error
 		p.StartedAt = r.e.now()
 	}
 	p.Attempt = r.task.Attempt
+	// The first partition a run takes after planning points where the plan read moments ago.
+	fresh := r.planned && p.Step == merge.StepPlanned
+	r.planned = false
 	switch r.cp.Strategy {
 	case merge.StrategySafeMerge:
-		return r.safeMerge(ctx, p, st)
+		return r.safeMerge(ctx, p, st, fresh)
 	case merge.StrategyACIDCompact:
 		return r.compact(ctx, p, st)
 	default:
@@ -175,7 +178,8 @@ func (r *run) write(ctx context.Context, step merge.Step, st *partStatements, st
 // hidden sibling directory, validate them, re-check the source, swap the partition's location,
 // carry over late files, refresh statistics and drop the staging table. Steps before the swap
 // leave the table untouched, so a resumed partition that had not swapped starts them over.
-func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *partStatements) error {
+// fresh says that the partition's location was read just now, by the plan.
+func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *partStatements, fresh bool) error {
 	fs, oldPath, err := r.e.Files.Open(ctx, p.OldLocation)
 	if err != nil {
 		return err
@@ -188,9 +192,11 @@ func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *p
 	var snap *Snapshot
 
 	if before(p.Step, merge.StepSwapped) {
-		cur, err := r.location(ctx, st.spec)
-		if err != nil {
-			return err
+		cur := p.OldLocation
+		if !fresh {
+			if cur, err = r.location(ctx, st.spec); err != nil {
+				return err
+			}
 		}
 		switch {
 		case sameLocation(cur, p.Staging):
@@ -262,11 +268,15 @@ func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *p
 func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partStatements, fs fsys.FS, oldPath, stagePath string) (*Snapshot, error) {
 	snaps := r.e.snapshots()
 	// Leftovers of an earlier attempt: never live (the partition points at its old location).
-	if err := r.dropStaging(ctx, merge.StepPlanned, st); err != nil {
-		return nil, err
-	}
-	if err := fs.RemoveAll(ctx, stagePath); err != nil {
-		return nil, err
+	// A partition still at planned has none: its staging table is created, and written to,
+	// only once the snapshotted checkpoint is recorded.
+	if p.Step != merge.StepPlanned {
+		if err := r.dropStaging(ctx, merge.StepPlanned, st); err != nil {
+			return nil, err
+		}
+		if err := fs.RemoveAll(ctx, stagePath); err != nil {
+			return nil, err
+		}
 	}
 
 	snap, err := snaps.Take(ctx, fs, oldPath)
