@@ -103,8 +103,9 @@ type run struct {
 	// writes, so the log keeps the order entries were made in.
 	pending []merge.LogEntry
 	wmu     sync.Mutex
-	// planned is set by a run that planned the task, until its first partition starts.
-	planned bool
+	// planned is set by a run that planned the task, until its first partition starts;
+	// unsaved until its plan is recorded.
+	planned, unsaved bool
 }
 
 // Run claims the task for owner (recorded as owner#<run>) and executes it to the end: success,
@@ -209,6 +210,9 @@ func (r *run) execute(ctx context.Context) error {
 			return &partitionError{p: p, err: err}
 		}
 	}
+	if r.unsaved { // every partition was skipped
+		return r.save(ctx, "planned", 0)
+	}
 	return nil
 }
 
@@ -290,7 +294,15 @@ func (r *run) plan(ctx context.Context) error {
 	for _, w := range pv.Warnings {
 		r.log(ctx, merge.LevelWarn, "plan", w)
 	}
-	return r.save(ctx, "planned", 0)
+	// The plan is recorded with the first step of the first partition (see execute), in one
+	// write: every strategy's first step only reads (checksums, a snapshot) before recording
+	// its checkpoint, so until then there is nothing a resumed worker needs, and a worker that
+	// dies before it leaves a task the next one plans afresh.
+	r.unsaved = true
+	r.mu.Lock()
+	r.step = "planned"
+	r.mu.Unlock()
+	return nil
 }
 
 // progress is the task's percentage: partitions done over all of them, plus the share of the
@@ -321,6 +333,9 @@ func (r *run) save(ctx context.Context, step string, percent int) error {
 	t, err := r.update(ctx, func(s *merge.Service) (*merge.Task, error) {
 		return s.SaveCheckpoint(ctx, r.id, r.owner, r.e.lease(), r.cp, merge.Progress{Step: step, Percent: percent, Strategy: r.cp.Strategy, Reason: r.cp.Rule})
 	})
+	if err == nil {
+		r.unsaved = false
+	}
 	switch {
 	case errors.Is(err, merge.ErrConflict):
 		return fmt.Errorf("%w: %v", errLeaseLost, err)
