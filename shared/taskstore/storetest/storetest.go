@@ -78,6 +78,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		})
 	}
 	runSchedulerCases(t, newStores)
+	runBatchCases(t, newStores)
 }
 
 // base is the creation time of the first test task; later ones are a second apart so the
