@@ -18,6 +18,11 @@ type Config struct {
 	CheckPending string
 	// Retention is the spec of the job that deletes old run records.
 	Retention string
+	// Scan and BatchCreate are the specs of the scheduled scans of what policies cover and
+	// of the creation of their tasks; BatchMaxTasks caps the tasks one run creates.
+	Scan          string
+	BatchCreate   string
+	BatchMaxTasks int
 	// RunRetention is how long run records are kept.
 	RunRetention time.Duration
 	// PoliciesFile, when set, is a YAML or JSON file of policies the daemon stores at start.
@@ -29,6 +34,8 @@ type Config struct {
 const (
 	DefaultCheckPending = "@every 1m"
 	DefaultRetention    = "@daily"
+	DefaultScan         = "@every 6h"
+	DefaultBatchCreate  = "@hourly"
 )
 
 // ConfigFromEnv reads and validates:
@@ -36,10 +43,14 @@ const (
 //	HIVEMERGE_SCHEDULE_TZ             zone of the specs (default UTC)
 //	HIVEMERGE_SCHEDULE_CHECK_PENDING  spec of check-pending (default @every 1m)
 //	HIVEMERGE_SCHEDULE_RETENTION      spec of retention (default @daily)
+//	HIVEMERGE_SCHEDULE_SCAN           spec of scan (default @every 6h)
+//	HIVEMERGE_SCHEDULE_BATCH_CREATE   spec of batch-create (default @hourly)
+//	HIVEMERGE_BATCH_MAX_TASKS         tasks one batch-create run may create (default 1000)
 //	HIVEMERGE_RUN_RETENTION           age of run records retention deletes (default 30d)
 //	HIVEMERGE_POLICIES_FILE           policies to store at start (YAML or JSON)
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{Location: time.UTC, CheckPending: DefaultCheckPending, Retention: DefaultRetention,
+		Scan: DefaultScan, BatchCreate: DefaultBatchCreate, BatchMaxTasks: DefaultBatchMaxTasks,
 		RunRetention: DefaultRunRetention, PoliciesFile: getenv("HIVEMERGE_POLICIES_FILE")}
 	if tz := getenv("HIVEMERGE_SCHEDULE_TZ"); tz != "" {
 		loc, err := time.LoadLocation(tz)
@@ -54,6 +65,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}{
 		{"HIVEMERGE_SCHEDULE_CHECK_PENDING", &cfg.CheckPending},
 		{"HIVEMERGE_SCHEDULE_RETENTION", &cfg.Retention},
+		{"HIVEMERGE_SCHEDULE_SCAN", &cfg.Scan},
+		{"HIVEMERGE_SCHEDULE_BATCH_CREATE", &cfg.BatchCreate},
 	} {
 		if spec := getenv(v.env); spec != "" {
 			*v.spec = spec
@@ -61,6 +74,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if _, err := ParseSpec(*v.spec); err != nil {
 			return Config{}, fmt.Errorf("%s: %w", v.env, err)
 		}
+	}
+	if v := getenv("HIVEMERGE_BATCH_MAX_TASKS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > merge.MaxTasksPerRunLimit {
+			return Config{}, fmt.Errorf("HIVEMERGE_BATCH_MAX_TASKS: %q is not a number between 1 and %d", v, merge.MaxTasksPerRunLimit)
+		}
+		cfg.BatchMaxTasks = n
 	}
 	if v := getenv("HIVEMERGE_RUN_RETENTION"); v != "" {
 		d, err := ParseAge(v)
