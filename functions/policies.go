@@ -15,6 +15,9 @@ var policyOperations = []operation{
 	{method: http.MethodGet, path: "/api/v1/policies/{name}", fn: "GetPolicy", role: RoleViewer, handle: (*Server).getPolicy},
 	{method: http.MethodPut, path: "/api/v1/policies/{name}", fn: "UpdatePolicy", role: RoleOperator, handle: (*Server).updatePolicy},
 	{method: http.MethodDelete, path: "/api/v1/policies/{name}", fn: "DeletePolicy", role: RoleOperator, handle: (*Server).deletePolicy},
+	// A dry run only reads what a viewer may read (the policy and the metrics) and writes
+	// nothing, so it is a viewer's right too.
+	{method: http.MethodPost, path: "/api/v1/policies/{name}/dry-run", fn: "DryRunPolicy", role: RoleViewer, handle: (*Server).dryRunPolicy},
 }
 
 func init() { register(policyOperations) }
@@ -149,5 +152,33 @@ func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// dryRunPolicy evaluates a stored policy now, as batch-create would, and answers what it would
+// create. The body may be empty or {}.
+func (s *Server) dryRunPolicy(w http.ResponseWriter, r *http.Request) error {
+	if _, err := queryParams(r, "name"); err != nil {
+		return err
+	}
+	if err := emptyBody(w, r); err != nil {
+		return err
+	}
+	name, err := nameParam(r)
+	if err != nil {
+		return err
+	}
+	sc, err := s.scheduling()
+	if err != nil {
+		return err
+	}
+	if sc.Planner == nil {
+		return merge.Errorf(merge.ErrUnavailable, "policy dry runs are not configured on this server")
+	}
+	plan, err := sc.Planner.DryRun(r.Context(), sc.Policies, name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, plan)
 	return nil
 }

@@ -14,6 +14,7 @@ var schedulerOperations = []operation{
 	{method: http.MethodPost, path: "/api/v1/scheduler/check-pending", fn: "CheckPending", role: RoleOperator, handle: (*Server).checkPending},
 	{method: http.MethodGet, path: "/api/v1/scheduler/runs", fn: "ListSchedulerRuns", role: RoleViewer, handle: (*Server).listRuns},
 	{method: http.MethodPost, path: "/api/v1/scheduler/jobs/{name}/run", fn: "RunSchedulerJob", role: RoleOperator, handle: (*Server).runJob},
+	{method: http.MethodPost, path: "/api/v1/scheduler/batch-create", fn: "BatchCreateTasks", role: RoleOperator, handle: (*Server).batchCreate},
 }
 
 func init() { register(schedulerOperations) }
@@ -22,6 +23,8 @@ func init() { register(schedulerOperations) }
 type Scheduling struct {
 	Policies *merge.Policies
 	Jobs     *scheduler.Service
+	// Planner evaluates policies for dry runs; without it they answer as unavailable.
+	Planner *merge.Planner
 }
 
 // WithScheduling gives s the policy service and the scheduler's jobs. The local server passes
@@ -112,13 +115,27 @@ func (s *Server) runJob(w http.ResponseWriter, r *http.Request) error {
 	if _, err := queryParams(r, "name"); err != nil {
 		return err
 	}
-	if err := emptyBody(w, r); err != nil {
-		return err
-	}
 	name, err := nameParam(r)
 	if err != nil {
 		return err
 	}
+	return s.runNamedJob(w, r, name)
+}
+
+// batchCreate is the batch-create job as a function of its own, for a Cloud Scheduler job
+// that targets it directly; it answers as runJob does.
+func (s *Server) batchCreate(w http.ResponseWriter, r *http.Request) error {
+	if _, err := queryParams(r); err != nil {
+		return err
+	}
+	return s.runNamedJob(w, r, scheduler.JobBatchCreate)
+}
+
+func (s *Server) runNamedJob(w http.ResponseWriter, r *http.Request, name string) error {
+	if err := emptyBody(w, r); err != nil {
+		return err
+	}
+	var err error
 	now := time.Now().UTC()
 	slot := now.Truncate(time.Second)
 	if h := r.Header.Get(cloudSchedulerTime); h != "" {

@@ -42,9 +42,12 @@ func build() (*functions.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	jobs := scheduler.NewService(a.Service, a.Store, logger, scheduler.ServiceConfig{RunRetention: runCfg.RunRetention})
+	jobs.RegisterPolicyJobs(scheduler.PolicyJobs{Policies: a.Store, Metrics: a.Store, Scanner: a.Discovery, MaxTasks: runCfg.BatchMaxTasks})
 	return functions.NewServer(a.Service, auth, logger).WithEngine(a.Engine).WithDiscovery(a.Discovery).
 		WithScheduling(functions.Scheduling{
 			Policies: merge.NewPolicies(a.Store, scheduler.Windows{}),
-			Jobs:     scheduler.NewService(a.Service, a.Store, logger, scheduler.ServiceConfig{RunRetention: runCfg.RunRetention}),
+			Jobs:     jobs,
+			Planner:  jobs.Planner(a.Store),
 		}), nil
 }

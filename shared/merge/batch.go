@@ -117,6 +117,9 @@ type Skip struct {
 type Plan struct {
 	Policy     string      `json:"policy"`
 	Candidates []Candidate `json:"candidates"`
+	// Capped counts the candidates beyond the policy's max_tasks_per_run, left out of a dry
+	// run's Candidates.
+	Capped int `json:"capped"`
 	// Skipped lists up to MaxPlanSkips of the tables left alone; SkippedTotal counts them all.
 	Skipped      []Skip `json:"skipped"`
 	SkippedTotal int    `json:"skipped_total"`
@@ -290,6 +293,24 @@ func (pl *Planner) Plan(ctx context.Context, p *Policy) (*Plan, error) {
 		}
 	}
 	slices.SortStableFunc(plan.Candidates, ByPriority)
+	return plan, nil
+}
+
+// DryRun evaluates the stored policy name now and keeps the candidates one batch-create run
+// would take (max_tasks_per_run of them); it creates nothing. Whether an active task already
+// targets a candidate is known only when creating.
+func (pl *Planner) DryRun(ctx context.Context, policies *Policies, name string) (*Plan, error) {
+	p, err := policies.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := pl.Plan(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(plan.Candidates); n > p.MaxTasksPerRun {
+		plan.Candidates, plan.Capped = plan.Candidates[:p.MaxTasksPerRun], n-p.MaxTasksPerRun
+	}
 	return plan, nil
 }
 

@@ -103,8 +103,8 @@ variable "functions" {
     package functions (API, CreateTask, GetTask, ListTasks, CancelTask, TaskLogs, TaskStats,
     ListClusters, GetCluster, CreateCluster, UpdateCluster, DeleteCluster,
     TestClusterConnection, CheckPending, ListSchedulerRuns, RunSchedulerJob, ListPolicies,
-    GetPolicy, CreatePolicy, UpdatePolicy, DeletePolicy, ExecuteTask, PreviewTask, PreviewMerge,
-    RollbackTask). A name the
+    GetPolicy, CreatePolicy, UpdatePolicy, DeletePolicy, DryRunPolicy, BatchCreateTasks,
+    ExecuteTask, PreviewTask, PreviewMerge, RollbackTask). A name the
     code does not register fails at start. All are deployed from the same source archive.
     service_account: key of var.service_accounts (each function runs as its role's account).
     memory: 128Mi..32Gi (k, M, G, Mi, Gi units). cpu: e.g. "1" (null: derived from memory).

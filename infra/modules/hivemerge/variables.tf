@@ -303,7 +303,7 @@ variable "scheduler_time_zone" {
 }
 
 variable "scheduler_jobs" {
-  description = "Cloud Scheduler jobs by name; see the scheduler module. Default: check-pending, every 5 minutes, POST <API url>/api/v1/scheduler/check-pending (requeues tasks whose worker lease expired), and retention, daily at 03:17, POST <API url>/api/v1/scheduler/jobs/retention/run (deletes run records older than HIVEMERGE_RUN_RETENTION), both with the scheduler account's ID token; batch-create comes with the merge engine (infra/README.md). Setting the variable replaces the whole map (null keeps this default)."
+  description = "Cloud Scheduler jobs by name; see the scheduler module. Default: check-pending, every 5 minutes, POST <API url>/api/v1/scheduler/check-pending (requeues tasks whose worker lease expired), and retention, daily at 03:17, POST <API url>/api/v1/scheduler/jobs/retention/run (deletes run records older than HIVEMERGE_RUN_RETENTION), scan, every 6 hours at :23, POST <API url>/api/v1/scheduler/jobs/scan/run (scans what the enabled policies cover), and batch-create, hourly at :41, POST <API url>/api/v1/scheduler/jobs/batch-create/run (creates the policies' tasks), all with the scheduler account's ID token. Setting the variable replaces the whole map (null keeps this default)."
   type = map(object({
     schedule                 = string
     target_function          = string
@@ -336,6 +336,25 @@ variable "scheduler_jobs" {
       target_function          = "API"
       http_path                = "/api/v1/scheduler/jobs/retention/run"
       description              = "Delete scheduler run records older than HIVEMERGE_RUN_RETENTION"
+      attempt_deadline_seconds = 600
+      retry_count              = 1
+    }
+    # Scans of what the enabled policies cover run inside the request; a scan
+    # cut short by the deadline or the function's timeout is taken up by the
+    # next one, which does not list unchanged partitions again.
+    scan = {
+      schedule                 = "23 */6 * * *"
+      target_function          = "API"
+      http_path                = "/api/v1/scheduler/jobs/scan/run"
+      description              = "Scan the clusters and databases the enabled policies cover"
+      attempt_deadline_seconds = 1800
+      retry_count              = 0
+    }
+    batch-create = {
+      schedule                 = "41 * * * *"
+      target_function          = "API"
+      http_path                = "/api/v1/scheduler/jobs/batch-create/run"
+      description              = "Create merge tasks for the policies' candidates, in bulk"
       attempt_deadline_seconds = 600
       retry_count              = 1
     }

@@ -20,7 +20,7 @@ const (
 	batchTasks = 240
 	// batchCommits is how many commits of one batch are in flight at once. Their tables are
 	// disjoint, so they never race each other for a lock.
-	batchCommits = 4
+	batchCommits = 8
 	// batchAttempts is how many times a commit that lost a compare-and-set race is tried
 	// again as a whole before its tasks are created one by one.
 	batchAttempts = 3

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -71,4 +73,62 @@ func benchTask(prefix string, i int, now time.Time) *merge.Task {
 		ID: fmt.Sprintf("%s%08d", prefix, i), ClusterID: "prod", Database: "web", Table: fmt.Sprintf("%s%d", prefix, i),
 		Status: merge.StatusPending, CreatedAt: now.Add(time.Duration(i) * time.Microsecond),
 	}
+}
+
+// BenchBatch measures what a batch-create run writes for n candidate tables, creating their
+// tasks through merge.Service.CreatePlan (validation, the per-table locks, the bulk write of
+// the BatchStore), beside raw, which writes the same task documents in bulk without any
+// check, in the same run. Each iteration writes n tasks on tables of its own.
+func BenchBatch(b *testing.B, newStores func(b *testing.B) Stores, raw func(ctx context.Context, ts []*merge.Task) error, n int) {
+	ctx := context.Background()
+	s := newStores(b)
+	if err := s.Clusters.CreateCluster(ctx, &merge.Cluster{ID: "prod", Host: "hive.example.com", Port: 10000, Auth: merge.AuthNoSASL}); err != nil {
+		b.Fatal(err)
+	}
+	svc := merge.NewService(s.Tasks, s.Clusters)
+	p := merge.DefaultPolicy()
+	p.Name, p.MaxTasksPerRun = "bench", n
+	round := 0
+	b.Run(fmt.Sprintf("create-%d", n), func(b *testing.B) {
+		for b.Loop() {
+			round++
+			plan := &merge.Plan{Policy: p.Name}
+			for i := range n {
+				plan.Candidates = append(plan.Candidates, merge.Candidate{ClusterID: "prod", Database: "web", Table: fmt.Sprintf("r%d_t%d", round, i)})
+			}
+			res, err := svc.CreatePlan(ctx, &p, plan, n)
+			if err != nil || len(res.Created) != n {
+				b.Fatalf("created %d of %d: %v", len(res.Created), n, err)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+	})
+	b.Run(fmt.Sprintf("raw-%d", n), func(b *testing.B) {
+		now := time.Now()
+		for b.Loop() {
+			round++
+			ts := make([]*merge.Task, n)
+			for i := range ts {
+				ts[i] = benchTask(fmt.Sprintf("r%d_", round), i, now)
+				ts[i].Name, ts[i].Strategy, ts[i].CreatedBy = "bench: web."+ts[i].Table, merge.StrategyAuto, "scheduler:bench"
+			}
+			if err := raw(ctx, ts); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+	})
+}
+
+// BenchBatchSize is HIVEMERGE_BENCH_BATCH_TASKS, or def when unset.
+func BenchBatchSize(b *testing.B, def int) int {
+	v := os.Getenv("HIVEMERGE_BENCH_BATCH_TASKS")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > merge.MaxTasksPerRunLimit {
+		b.Fatalf("HIVEMERGE_BENCH_BATCH_TASKS=%q: want 1 to %d", v, merge.MaxTasksPerRunLimit)
+	}
+	return n
 }

@@ -386,8 +386,33 @@ run "defaults_deploy_the_functions_and_jobs" {
     connector        = null
   }
   assert {
-    condition     = toset(keys(module.functions.functions)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention"])
-    error_message = "The defaults must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending and retention jobs only"
+    condition     = toset(keys(module.functions.functions)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention", "scan", "batch-create"])
+    error_message = "The defaults must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan and batch-create jobs only"
+  }
+  assert {
+    condition = (
+      module.scheduler.jobs["scan"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/jobs/scan/run" &&
+      module.scheduler.jobs["scan"].http_method == "POST" && module.scheduler.jobs["scan"].schedule == "23 */6 * * *" &&
+      module.scheduler.jobs["scan"].time_zone == "Etc/UTC" &&
+      module.scheduler.jobs["scan"].attempt_deadline == "1800s" && module.scheduler.jobs["scan"].retry_count == 0
+    )
+    error_message = "The default scan job must POST to the API's /api/v1/scheduler/jobs/scan/run every 6 hours at :23 UTC, 1800 s deadline, no retries"
+  }
+  assert {
+    condition = (
+      module.scheduler.jobs["batch-create"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/jobs/batch-create/run" &&
+      module.scheduler.jobs["batch-create"].http_method == "POST" && module.scheduler.jobs["batch-create"].schedule == "41 * * * *" &&
+      module.scheduler.jobs["batch-create"].time_zone == "Etc/UTC" &&
+      module.scheduler.jobs["batch-create"].attempt_deadline == "600s" && module.scheduler.jobs["batch-create"].retry_count == 1
+    )
+    error_message = "The default batch-create job must POST to the API's /api/v1/scheduler/jobs/batch-create/run hourly at :41 UTC, 600 s deadline, one retry"
+  }
+  assert {
+    condition = alltrue([for j in ["scan", "batch-create"] : (
+      module.scheduler.jobs[j].oidc_service_account == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" &&
+      module.scheduler.jobs[j].oidc_audience == module.functions.functions["API"].url && !module.scheduler.jobs[j].uses_oauth_token
+    )])
+    error_message = "The scan and batch-create jobs must send the scheduler account's ID token (OIDC) for the API's URL"
   }
   assert {
     condition = (

@@ -79,6 +79,50 @@ run "retention_job_calls_the_job_endpoint" {
   }
 }
 
+# The scan and batch-create jobs call the same job endpoint with the scheduler
+# account's ID token for the function URL.
+run "policy_jobs_call_the_job_endpoint" {
+  command = plan
+
+  variables {
+    jobs = {
+      scan = {
+        schedule                 = "23 */6 * * *"
+        target_function          = "API"
+        http_path                = "/api/v1/scheduler/jobs/scan/run"
+        attempt_deadline_seconds = 1800
+      }
+      batch-create = {
+        schedule        = "41 * * * *"
+        target_function = "API"
+        http_path       = "/api/v1/scheduler/jobs/batch-create/run"
+      }
+    }
+  }
+
+  assert {
+    condition = (
+      google_cloud_scheduler_job.this["scan"].http_target[0].uri == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api/api/v1/scheduler/jobs/scan/run" &&
+      google_cloud_scheduler_job.this["batch-create"].http_target[0].uri == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api/api/v1/scheduler/jobs/batch-create/run"
+    )
+    error_message = "The scan and batch-create jobs must call their /api/v1/scheduler/jobs/<name>/run on the function URL"
+  }
+  assert {
+    condition = (
+      google_cloud_scheduler_job.this["scan"].schedule == "23 */6 * * *" && google_cloud_scheduler_job.this["scan"].attempt_deadline == "1800s" &&
+      google_cloud_scheduler_job.this["batch-create"].schedule == "41 * * * *" && google_cloud_scheduler_job.this["batch-create"].http_target[0].http_method == "POST"
+    )
+    error_message = "scan must run every 6 hours with a 30 minute deadline, batch-create hourly by POST"
+  }
+  assert {
+    condition = alltrue([for j in ["scan", "batch-create"] : (
+      google_cloud_scheduler_job.this[j].http_target[0].oidc_token[0].service_account_email == "scheduler@test-project.iam.gserviceaccount.com" &&
+      google_cloud_scheduler_job.this[j].http_target[0].oidc_token[0].audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api"
+    )])
+    error_message = "The scan and batch-create jobs must send an OIDC token of the scheduler account for the function URL"
+  }
+}
+
 run "attempt_deadline_above_30_minutes_is_refused" {
   command = plan
 
