@@ -15,7 +15,7 @@ var _ merge.BatchStore = (*Store)(nil)
 
 // batchTx bounds the tasks one write transaction stores, so a large batch does not hold the
 // single writer for long.
-const batchTx = 500
+const batchTx = 2000
 
 // CreateTasks stores tasks batchTx at a time per write transaction, with CreateTask's checks
 // for each: a task that conflicts is left out and the others are stored.

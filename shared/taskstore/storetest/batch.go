@@ -41,7 +41,7 @@ func batchOf(prefix string, n int) []*merge.Task {
 
 func testBatchCreate(t *testing.T, s Stores, bs merge.BatchStore) {
 	ctx := context.Background()
-	// More than one transaction's worth on bolt, and than one commit's on Firestore.
+	// More than one commit's worth on Firestore.
 	ts := batchOf("b", 600)
 	for i, err := range bs.CreateTasks(ctx, ts) {
 		if err != nil {
