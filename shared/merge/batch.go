@@ -338,6 +338,7 @@ func (s *Service) CreatePlan(ctx context.Context, p *Policy, plan *Plan, limit i
 			reqs[i] = rest[i].Request(p)
 		}
 		tasks, errs := s.CreateTasks(ctx, reqs)
+		var storeErr error
 		for i, err := range errs {
 			switch {
 			case err == nil:
@@ -347,12 +348,17 @@ func (s *Service) CreatePlan(ctx context.Context, p *Policy, plan *Plan, limit i
 			case errors.Is(err, ErrInvalid):
 				res.Failed = append(res.Failed, fmt.Sprintf("%s/%s.%s: %v", rest[i].ClusterID, rest[i].Database, rest[i].Table, err))
 			default:
-				// The store failed: the rest would fail alike.
-				res.Capped = len(rest) - i - 1
-				return res, fmt.Errorf("policy %s: create tasks: %w", p.Name, err)
+				// The store failed for this one; others of the batch may have been stored.
+				res.Capped++
+				storeErr = cmp.Or(storeErr, err)
 			}
 		}
 		rest = rest[n:]
+		if storeErr != nil {
+			// The rest would fail alike.
+			res.Capped += len(rest)
+			return res, fmt.Errorf("policy %s: create tasks: %w", p.Name, storeErr)
+		}
 		if ctx.Err() != nil {
 			break
 		}

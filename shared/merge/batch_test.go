@@ -1,11 +1,13 @@
 package merge_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
+	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 )
 
 func TestPolicyEvaluate(t *testing.T) {
@@ -92,5 +94,31 @@ func TestParsePartitionName(t *testing.T) {
 		if (err != nil) != tc.bad || (!tc.bad && got.String() != tc.want) {
 			t.Errorf("%q: %v %v", tc.in, got, err)
 		}
+	}
+}
+
+// TestCreatePlanStoreFailure: when the store fails, the run says so and counts the candidates
+// it could not create as left for later, none as created.
+func TestCreatePlanStoreFailure(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "hivemerge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := merge.NewService(st, st)
+	if _, err := svc.CreateCluster(t.Context(), merge.Cluster{ID: "prod", Host: "hive.example.com", Auth: merge.AuthNoSASL}); err != nil {
+		t.Fatal(err)
+	}
+	pol := merge.DefaultPolicy()
+	pol.Name = "p"
+	plan := &merge.Plan{Candidates: []merge.Candidate{{ClusterID: "prod", Database: "web", Table: "a"}, {ClusterID: "prod", Database: "web", Table: "b"}, {ClusterID: "prod", Database: "web", Table: "c"}}}
+	// One run succeeds, then the store goes away: the next run's two attempts fail and the
+	// third candidate is not tried.
+	if res, err := svc.CreatePlan(t.Context(), &pol, &merge.Plan{Candidates: plan.Candidates[:1]}, 1); err != nil || len(res.Created) != 1 {
+		t.Fatalf("first run: %+v %v", res, err)
+	}
+	st.Close()
+	res, err := svc.CreatePlan(t.Context(), &pol, plan, 2)
+	if err == nil || len(res.Created) != 0 || res.Capped != 3 {
+		t.Errorf("on a closed store: %+v, %v; want an error and 3 capped", res, err)
 	}
 }
