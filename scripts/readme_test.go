@@ -1,6 +1,7 @@
 package scripts_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -71,7 +73,12 @@ func TestReadmeWalkthrough(t *testing.T) {
 	for i, c := range cmds {
 		fmt.Fprintf(&sh, "echo '::cmd %d'\n%s\nrc=$?; [ $rc = 0 ] || { echo \"::failed $rc\"; exit 1; }\n", i, c)
 	}
-	bash := exec.Command("bash", "-c", sh.String())
+	// A walk-through that hangs (a task that never ends) fails the test instead of outliving it.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	bash := exec.CommandContext(ctx, "bash", "-c", sh.String())
+	bash.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	bash.Cancel = func() error { return syscall.Kill(-bash.Process.Pid, syscall.SIGKILL) }
 	bash.Dir = ".."
 	bash.Env = append(os.Environ(), "PORT="+url[1], "HIVEMERGE_DEMO_DIR="+env["HIVEMERGE_DEMO_DIR"], "HIVEMERGE_API_TOKEN=")
 	b, err := bash.CombinedOutput()
