@@ -425,6 +425,9 @@ func defaultInt(v, def int) int {
 	return v
 }
 
+// generatedAge is how long ago the generated files were written.
+const generatedAge = 48 * time.Hour
+
 func fileSeed(seed int64, db, table string, part, file int) uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d/%s/%s/%d/%d", seed, db, table, part, file)
@@ -435,6 +438,10 @@ func fileSeed(seed int64, db, table string, part, file int) uint64 {
 // own seed, so the order of writing does not matter.
 func writeGenerated(ctx context.Context, files []genFile) ([]int64, error) {
 	sizes := make([]int64, len(files))
+	// The data is dated back as data that landed earlier would be: discovery holds back merges
+	// of partitions written within its quiet period (an hour), so freshly dated demo data would
+	// show nothing to merge at first.
+	written := time.Now().Add(-generatedAge)
 	jobs := make(chan int)
 	var (
 		wg       sync.WaitGroup
@@ -456,6 +463,9 @@ func writeGenerated(ctx context.Context, files []genFile) ([]int64, error) {
 					if err = os.MkdirAll(filepath.Dir(f.path), 0o755); err == nil {
 						err = os.WriteFile(f.path, buf, 0o644)
 					}
+				}
+				if err == nil {
+					err = os.Chtimes(f.path, written, written)
 				}
 				if err != nil {
 					mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // treeDigest hashes every data file under dir by relative path and content.
@@ -64,6 +66,22 @@ func TestGenerate(t *testing.T) {
 	}
 	if rep.Files != files || rep.Bytes != bytes {
 		t.Errorf("report %+v, on disk %d files %d bytes", rep, files, bytes)
+	}
+	// The data is dated back beyond discovery's quiet period, so a scan recommends merges at once.
+	if err := filepath.WalkDir(filepath.Join(dir1, "warehouse"), func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		fi, err := de.Info()
+		if err != nil {
+			return err
+		}
+		if time.Since(fi.ModTime()) < 24*time.Hour {
+			return fmt.Errorf("%s was written %s ago", p, time.Since(fi.ModTime()).Round(time.Second))
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
 	}
 	// Scale shrinks file counts, never the partitions or the table kinds.
 	if rep.Databases != 3 || rep.Tables != 12 || rep.Partitions != 1650 || rep.Files < 1650 || rep.Files > 3000 {
