@@ -67,7 +67,7 @@ func testMain(m *testing.M) int {
 	// Task creation checks the table on the cluster, so the tables the tests name exist.
 	sess := sb.Warehouse().NewSession("test")
 	stmts := []string{"CREATE DATABASE sales"}
-	for _, t := range []string{"orders", "events", "clicks", "conflicts", "t", "waited_true", "waited_false", "followed", "interrupted", "merged"} {
+	for _, t := range []string{"orders", "events", "clicks", "conflicts", "t", "waited_true", "waited_false", "followed", "interrupted", "merged", "previewed"} {
 		stmts = append(stmts, "CREATE TABLE sales."+t+" (id INT, v STRING) PARTITIONED BY (dt STRING, hr STRING)")
 	}
 	for _, stmt := range stmts {
@@ -595,5 +595,21 @@ func TestMergeWait(t *testing.T) {
 	r := cli(t, url, nil, "merge", "--cluster", "demo", "--db", "sales", "--table", "merged", "--strategy", "safe_merge", "--wait")
 	if r.code != exitOK || !regexp.MustCompile(`success: files 5 → 1\b`).MatchString(r.stdout) {
 		t.Errorf("merge --wait: %+v, want exit 0 and files 5 → 1", r)
+	}
+}
+
+// TestPreviewTable previews a table's merge against the real server: the request must be the
+// merge-preview body the API accepts.
+func TestPreviewTable(t *testing.T) {
+	url := startServer(t)
+	part := map[string]string{"dt": "2024-01-03", "hr": "00"}
+	for i := range 3 {
+		if _, err := sandbox.Warehouse().AppendFile(context.Background(), "sales", "previewed", part, [][]string{{strconv.Itoa(i), "v"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := cli(t, url, nil, "preview", "--cluster", "demo", "--db", "sales", "--table", "previewed", "--partition", "dt=2024-01-03,hr=00", "--strategy", "safe_merge", "--json")
+	if r.code != exitOK || !strings.Contains(r.stdout, `"files_before":3`) || !strings.Contains(r.stdout, `"strategy":"safe_merge"`) {
+		t.Errorf("preview: %+v, want exit 0 and a safe_merge preview of 3 files", r)
 	}
 }

@@ -241,11 +241,16 @@ func (f *taskFlags) body(withTable bool) (map[string]any, error) {
 		}
 		b["cluster_id"], b["database_name"], b["table_name"], b["task_name"] = f.cluster, f.db, f.table, name
 	}
+	// A task spells them as the create request does; a table's merge-preview, shorter.
+	partitions, strategy := "partition_filter", "merge_strategy"
+	if !withTable {
+		partitions, strategy = "partitions", "strategy"
+	}
 	if len(f.partitions) > 0 {
-		b["partition_filter"] = []map[string]string(f.partitions)
+		b[partitions] = []map[string]string(f.partitions)
 	}
 	if f.strategy != "" {
-		b["merge_strategy"] = f.strategy
+		b[strategy] = f.strategy
 	}
 	if f.size != "" {
 		n, err := parseSize(f.size)
