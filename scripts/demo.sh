@@ -124,9 +124,9 @@ $(sed 's/^/    /' "$abs_dir/generated.txt" 2>/dev/null)
   Logs         : $sandbox_log, $local_log
 Try:
   export HIVEMERGE_API_TOKEN=$HIVEMERGE_API_TOKEN
-  curl -H "Authorization: Bearer \$HIVEMERGE_API_TOKEN" -d '{"cluster_id":"demo","task_name":"t1","database_name":"sales","table_name":"orders","merge_strategy":"safe_merge"}' $url/api/v1/tasks/
-  curl -H "Authorization: Bearer \$HIVEMERGE_API_TOKEN" '$url/api/v1/tasks/?status=pending'
-  curl -H "Authorization: Bearer \$HIVEMERGE_API_TOKEN" $url/api/v1/tasks/stats
+  curl -H "Authorization: Bearer \$HIVEMERGE_API_TOKEN" $url/api/v1/dashboard/summary                  # what is wrong
+  curl -H "Authorization: Bearer \$HIVEMERGE_API_TOKEN" '$url/api/v1/clusters/demo/databases/ops/tables?sort=files&limit=3'
+  Then preview, merge, watch and roll back: README.md, "Walk-through", or the console.
 Ctrl-C stops the demo; '$reset' then deletes $demo_dir to start over.
 MSG
 
