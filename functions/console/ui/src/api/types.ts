@@ -99,3 +99,50 @@ export interface ConnectionTest {
   duration_ms: number
   tested_at: string
 }
+
+export interface PartitionPreview {
+  partition: string
+  location?: string
+  source?: 'listing' | 'metastore'
+  files_before: number
+  bytes_before: number
+  files_after: number
+  bytes_after: number
+  strategy?: Strategy
+  rule?: string
+  reason?: string
+  skipped?: boolean
+  skip_reason?: string
+  statements?: string[]
+  settings?: Record<string, string>
+  namenode_objects_saved?: number
+}
+
+export interface Preview {
+  task_id?: string
+  database_name: string
+  table_name: string
+  requested_strategy?: Strategy
+  strategy?: Strategy
+  rule?: string
+  reason?: string
+  target_file_size_bytes?: number
+  source?: 'listing' | 'metastore' | 'mixed'
+  partitions?: PartitionPreview[]
+  totals?: {
+    partitions?: number
+    partitions_to_merge?: number
+    partitions_skipped?: number
+    files_before?: number
+    bytes_before?: number
+    files_after?: number
+    bytes_after?: number
+    namenode_objects_saved?: number
+    bytes_to_rewrite?: number
+  }
+  warnings?: string[]
+  duration_estimate?: string
+}
+
+// inPlace strategies rewrite the data where it lies and keep no backup to roll back to.
+export const inPlaceStrategies: Strategy[] = ['concatenate', 'insert_overwrite', 'acid_compact']
