@@ -146,3 +146,47 @@ export interface Preview {
 
 // inPlace strategies rewrite the data where it lies and keep no backup to roll back to.
 export const inPlaceStrategies: Strategy[] = ['concatenate', 'insert_overwrite', 'acid_compact']
+
+// Savings is what a merge would remove.
+export interface Savings {
+  files?: number
+  namenode_objects?: number
+  heap_bytes?: number
+}
+
+export interface TableMetrics {
+  cluster_id: string
+  database_name: string
+  table_name: string
+  scanned_at?: string
+  table_type?: string
+  format?: string
+  transactional?: boolean
+  partition_keys?: string[]
+  partitions?: number
+  partitions_to_merge?: number
+  stats?: { files?: number; bytes?: number; small_files?: number; blocks?: number; histogram?: number[] }
+  needs_merge?: boolean
+  savings?: Savings
+  health?: { score?: number; rules?: string[] }
+  recommendation?: { merge?: boolean; strategy?: Strategy; rule?: string; reason?: string }
+  avg_file_size?: number
+  small_file_ratio?: number
+  error?: string
+  growth?: { per_day?: number; alert?: boolean; reason?: string }
+}
+
+export interface Summary {
+  clusters: number
+  tables: number
+  tables_to_merge: number
+  partitions: number
+  files: number
+  bytes: number
+  small_files: number
+  savings?: Savings
+  histogram?: number[]
+  histogram_labels?: string[]
+  worst_tables?: TableMetrics[]
+  alerts?: TableMetrics[]
+}
