@@ -214,6 +214,53 @@ for (const locale of ['en', 'zh-CN']) {
       await page.context().close()
     })
 
+    it('finds a table, previews its merge, merges it, watches it finish, rolls it back, and shows the scanned warehouse', async () => {
+      const page = await newPage(locale)
+      await signIn(page)
+      await page.locator('[data-test="nav-tables"]').click()
+      await page.goto(stack.url + '/console/#/tables?cluster=demo&db=ops')
+      const row = page.locator('[data-test="table-list"] .el-table__row', { has: page.locator('[data-test="table-name"]', { hasText: /^audit_log$/ }) })
+      await row.first().waitFor({ timeout: 60_000 })
+      await shot(page, `${locale}-tables`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'tables')
+
+      // The preview of the table's merge, then create and execute it.
+      await row.first().locator('[data-test="merge"]').click()
+      const dialog = page.locator('[data-test="merge-dialog"]')
+      await dialog.locator('[data-test="preview-files"]').waitFor()
+      const [before, predicted] = (await dialog.locator('[data-test="preview-files"]').innerText()).split('→').map((x) => Number(x.replace(/\D/g, '')))
+      assert.ok(predicted < before, `the preview predicts ${before} → ${predicted} files`)
+      await shot(page, `${locale}-merge-preview`)
+      await dialog.locator('[data-test="merge-start"]').click()
+      await page.locator('[data-test="task-detail"]').waitFor()
+      const id = decodeURIComponent(page.url().split('/tasks/')[1])
+      await page.locator('[data-test="task-status"][data-status="success"]').waitFor({ timeout: 120_000 })
+      const done = (await stack.api('GET', '/api/v1/tasks/' + id)).body
+      assert.ok(done.statistics.files_after < done.statistics.files_before, JSON.stringify(done.statistics))
+      await page.locator('[data-test="statistics"] .el-table__row').first().waitFor()
+      await shot(page, `${locale}-task-detail-success`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'finished task')
+
+      // Roll it back, with confirmation: the partitions point at their original files again.
+      await page.locator('[data-test="rollback"]').click()
+      await page.locator('.el-message-box').waitFor()
+      await confirmBox(page)
+      await page.locator('.el-message', { hasText: t.task.rolledBack }).waitFor()
+      await shot(page, `${locale}-task-rolled-back`)
+
+      // The dashboard shows the scanned warehouse as the API counts it.
+      const { body: summary } = await stack.api('GET', '/api/v1/dashboard/summary')
+      await page.locator('[data-test="nav-dashboard"]').click()
+      await page.locator('[data-test="warehouse-files"]').waitFor()
+      assert.ok(summary.files > 0)
+      assert.equal((await page.locator('[data-test="warehouse-files"] .stat-value').innerText()).replace(/\D/g, ''), String(summary.files))
+      await page.locator('[data-test="histogram"] canvas').waitFor()
+      await shot(page, `${locale}-dashboard-warehouse`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'dashboard')
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+
     it('creates a cluster with an env: reference, tests it and the demo cluster', async () => {
       const page = await newPage(locale)
       await signIn(page)
@@ -302,7 +349,7 @@ describe('console at 1920 px', () => {
     // Nothing wider than the window at either end of the range.
     for (const width of [1920, 1280]) {
       await page.setViewportSize({ width, height: 900 })
-      for (const p of ['dashboard', 'tasks', 'clusters']) {
+      for (const p of ['dashboard', 'tables', 'tasks', 'clusters']) {
         await page.goto(stack.url + '/console/#/' + p)
         await page.locator(`[data-test="${p}"]`).waitFor()
         await page.waitForLoadState('networkidle')
