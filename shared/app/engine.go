@@ -238,7 +238,7 @@ func (e *Engine) Recover(ctx context.Context) error {
 // Resume hands to the workers every pending task that has a checkpoint, so was started before
 // and requeued when its worker died: it resumes from its recorded step. It runs after the
 // scheduler's pending check, which requeues. Pending tasks that never started wait for an
-// execute request.
+// execute request, or for the dispatch job when a policy created them.
 func (e *Engine) Resume(ctx context.Context) error {
 	f := merge.TaskFilter{Status: merge.StatusPending, Limit: merge.MaxListLimit}
 	for {
@@ -285,4 +285,14 @@ func (e *Engine) ScheduleResume(s *scheduler.Scheduler, spec string) error {
 		return scheduler.Outcome{Summary: "handed requeued tasks back to the workers"}, e.Resume(ctx)
 	})
 	return s.Add(JobResumeRequeued, spec)
+}
+
+// ScheduleDispatch makes s run scheduler.JobDispatch on spec, so the pending tasks of the
+// policies in policies start on this process's workers within their windows and caps. Only
+// async engines have workers.
+func (e *Engine) ScheduleDispatch(s *scheduler.Scheduler, spec string, policies merge.PolicyStore) error {
+	if e.Mode() != ModeAsync {
+		return nil
+	}
+	return s.AddDispatch(e, policies, spec)
 }

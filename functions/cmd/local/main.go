@@ -129,6 +129,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err := a.Engine.ScheduleResume(sched, cfg.CheckPending); err != nil {
 			return err
 		}
+		if err := a.Engine.ScheduleDispatch(sched, cfg.CheckPending, a.Store); err != nil {
+			return err
+		}
 		sched.Start()
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), limits.shutdown)

@@ -60,6 +60,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := a.Engine.ScheduleResume(s, cfg.CheckPending); err != nil {
 		return err
 	}
+	if err := a.Engine.ScheduleDispatch(s, cfg.CheckPending, a.Store); err != nil {
+		return err
+	}
 	if err := s.AddPolicyJobs(scheduler.PolicyJobs{Policies: a.Store, Metrics: a.Store, Scanner: a.Discovery, MaxTasks: cfg.BatchMaxTasks}, cfg); err != nil {
 		return err
 	}
