@@ -311,6 +311,71 @@ for (const locale of ['en', 'zh-CN']) {
       await page.context().close()
     })
 
+    it('creates a policy, dry-runs it, and runs the pending check now', async () => {
+      const page = await newPage(locale)
+      await signIn(page)
+      // The policy's dry run reads the scanned metrics: wait for the demo cluster's scan.
+      await page.goto(stack.url + '/console/#/tables?cluster=demo&db=ops')
+      await page.locator('[data-test="table-list"] [data-test="table-name"]', { hasText: /^audit_log$/ }).first().waitFor({ timeout: 60_000 })
+      await page.locator('[data-test="nav-scheduler"]').click()
+      await page.locator('[data-test="policy-table"]').waitFor()
+      const name = 'e2e-ops-' + locale.toLowerCase()
+      await page.locator('[data-test="new-policy"]').click()
+      const form = page.locator('[data-test="policy-form"]')
+      await form.waitFor()
+      // The API's validation error is shown as its message, which names the field.
+      await form.locator(field('policy-name')).fill('Not A Name')
+      await form.locator('[data-test="policy-save"]').click()
+      await form.locator('[data-test="error"]').waitFor()
+      assert.match(await form.locator('[data-test="error"]').innerText(), /name/)
+      await form.locator(field('policy-name')).fill(name)
+      await form.locator(field('policy-clusters')).fill('demo')
+      await form.locator(field('policy-databases')).fill('ops')
+      await form.locator('[data-test="add-window"]').click()
+      await form.locator(field('window-start')).fill('CRON_TZ=Europe/Paris 0 1 * * *')
+      await form.locator('[data-test="policy-dry-run"]').click()
+      await shot(page, `${locale}-policy-form`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'policy form')
+      await form.locator('[data-test="policy-save"]').click()
+      await page.locator('[data-test="policy-row-name"]', { hasText: name }).waitFor()
+      const stored = (await stack.api('GET', '/api/v1/policies/' + name)).body
+      assert.deepEqual([stored.databases, stored.dry_run, stored.windows[0].start], [['ops'], true, 'CRON_TZ=Europe/Paris 0 1 * * *'])
+      await shot(page, `${locale}-scheduler-policies`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'policies')
+
+      // Its dry run shows the tables it would merge, as the API plans them.
+      await page.locator(`[data-test="dry-run-${name}"]`).click()
+      const plan = page.locator('[data-test="plan"]')
+      await plan.locator('[data-test="plan-candidates"] .el-table__row').first().waitFor()
+      const { body: planned } = await stack.api('POST', `/api/v1/policies/${name}/dry-run`)
+      assert.ok(planned.candidates.length > 0)
+      const shown = await plan.locator('[data-test="plan-candidates"]').innerText()
+      for (const c of planned.candidates) assert.ok(shown.includes(c.table_name), `${c.table_name} is not among the candidates shown`)
+      await shot(page, `${locale}-policy-dry-run`)
+      await page.keyboard.press('Escape')
+
+      // Run the pending check now: its run is listed.
+      await page.locator('[data-test="scheduler"] .el-tabs__item', { hasText: t.scheduler.runs }).click()
+      await page.locator('[data-test="run-table"]').waitFor()
+      await page.locator('[data-test="run-now"]').click()
+      await page.locator('[data-test="run-check-pending"]').filter({ visible: true }).click()
+      await page.locator('.el-message', { hasText: 'check-pending' }).waitFor()
+      const { body: runs } = await stack.api('GET', '/api/v1/scheduler/runs?job=check-pending')
+      assert.ok(runs.runs.length > 0)
+      await page.locator('[data-test="run-table"] .el-table__row', { has: page.locator('[data-test="run-job-name"]', { hasText: 'check-pending' }) }).first().waitFor()
+      await shot(page, `${locale}-scheduler-runs`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'runs')
+
+      // Delete the policy, with confirmation.
+      await page.locator('[data-test="scheduler"] .el-tabs__item', { hasText: t.scheduler.policies }).click()
+      await page.locator(`[data-test="delete-${name}"]`).click()
+      await confirmBox(page)
+      await page.locator('[data-test="policy-row-name"]', { hasText: name }).waitFor({ state: 'detached' })
+      assert.equal((await stack.api('GET', '/api/v1/policies/' + name)).status, 404)
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+
     it("shows the API's 403 to a viewer", async () => {
       const page = await newPage(locale)
       await signIn(page, viewerToken)
@@ -349,7 +414,7 @@ describe('console at 1920 px', () => {
     // Nothing wider than the window at either end of the range.
     for (const width of [1920, 1280]) {
       await page.setViewportSize({ width, height: 900 })
-      for (const p of ['dashboard', 'tables', 'tasks', 'clusters']) {
+      for (const p of ['dashboard', 'tables', 'tasks', 'clusters', 'scheduler']) {
         await page.goto(stack.url + '/console/#/' + p)
         await page.locator(`[data-test="${p}"]`).waitFor()
         await page.waitForLoadState('networkidle')

@@ -13,6 +13,7 @@ export const router = createRouter({
     { path: '/tasks', name: 'tasks', component: () => import('./views/Tasks.vue') },
     { path: '/tasks/:id', name: 'task', component: () => import('./views/TaskDetail.vue'), props: true },
     { path: '/clusters', name: 'clusters', component: () => import('./views/Clusters.vue') },
+    { path: '/scheduler', name: 'scheduler', component: () => import('./views/Scheduler.vue') },
     { path: '/:rest(.*)*', redirect: '/dashboard' },
   ],
 })

@@ -190,3 +190,85 @@ export interface Summary {
   worst_tables?: TableMetrics[]
   alerts?: TableMetrics[]
 }
+
+export interface Window {
+  start: string
+  duration_minutes: number
+}
+
+// PolicyFields are what a client sends: a policy without its timestamps.
+export interface PolicyFields {
+  name: string
+  clusters?: string[]
+  databases?: string[]
+  tables?: string[]
+  exclude?: string[]
+  min_small_files: number
+  min_small_file_ratio: number
+  max_health_score: number
+  strategy: Strategy
+  target_file_size_bytes: number
+  quiet_period_minutes: number
+  windows?: Window[]
+  max_running_per_cluster: number
+  max_tasks_per_run: number
+  priority: 'largest_savings'
+  dry_run: boolean
+  enabled: boolean
+}
+
+export interface Policy extends PolicyFields {
+  created_at: string
+  updated_at: string
+}
+
+export interface Candidate {
+  cluster_id: string
+  database_name: string
+  table_name: string
+  partition_filter?: Record<string, string>[]
+  small_files?: number
+  files?: number
+  small_file_ratio?: number
+  health_score?: number
+  reason?: string
+}
+
+export interface PolicySkip {
+  cluster_id: string
+  database_name: string
+  table_name: string
+  reason?: string
+}
+
+export interface PolicyPlan {
+  policy: string
+  candidates?: Candidate[]
+  capped?: number
+  skipped?: PolicySkip[]
+  skipped_total?: number
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped'
+
+export interface Run {
+  id: string
+  job: string
+  slot: string
+  status: RunStatus
+  started_at: string
+  finished_at?: string
+  duration_ms: number
+  owner: string
+  counts?: Record<string, number>
+  summary?: string
+  errors?: string[]
+}
+
+export interface RunList {
+  runs: Run[]
+  next_page_token?: string
+}
+
+// jobs are the scheduler's jobs an operator may run now.
+export const jobs = ['check-pending', 'scan', 'batch-create', 'retention']
