@@ -2,7 +2,6 @@ package discovery_test
 
 import (
 	"context"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hivemerge/hivemerge/shared/discovery"
 	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/fsys/fsystest"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
@@ -133,39 +133,8 @@ func sparse(t testing.TB, path string, size int64) {
 	}
 }
 
-// walk counts the files and bytes under a location with the standard library, skipping the
-// names Hive skips.
-func walk(t testing.TB, location string) (files, bytes int64) {
-	t.Helper()
-	l, err := fsys.ParseLocation(location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = filepath.WalkDir(l.Path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != l.Path && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.IsDir() {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			files++
-			bytes += info.Size()
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walk %s: %v", location, err)
-	}
-	return files, bytes
-}
+// walk is fsystest.Walk: the files and bytes under a location, counted independently.
+var walk = fsystest.Walk
 
 // countingFiles is the real resolver with every List recorded. block, when set, makes a List
 // of a directory whose path contains it wait until the listing's context ends.

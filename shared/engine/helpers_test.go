@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hivemerge/hivemerge/shared/engine"
 	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/fsys/fsystest"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
@@ -133,38 +133,7 @@ func fixture(t testing.TB) *sandbox {
 	return sb
 }
 
-// walk counts the files and bytes under a location the way Hive reads it, with the standard
-// library: names starting with '.' or '_' are skipped.
-func walk(t testing.TB, location string) (files, bytes int64) {
-	t.Helper()
-	l, err := fsys.ParseLocation(location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = filepath.WalkDir(l.Path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != l.Path && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.IsDir() {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			files++
-			bytes += info.Size()
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walk %s: %v", location, err)
-	}
-	return files, bytes
-}
+// walk is fsystest.Walk: the files and bytes under a location, counted independently.
+var walk = fsystest.Walk
 
 func describe(v any) string { return fmt.Sprintf("%+v", v) }
