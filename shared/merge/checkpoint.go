@@ -79,6 +79,10 @@ type PartitionCheckpoint struct {
 	// KeepUntil.
 	BackupLocation string    `json:"backup_location,omitempty"`
 	KeepUntil      time.Time `json:"keep_until,omitzero"`
+	// BackupCleaned is when cleanup deleted the backup's files (then no rollback is
+	// possible); BackupNote says what it deleted and kept, or why it left the backup.
+	BackupCleaned time.Time `json:"backup_cleaned,omitzero"`
+	BackupNote    string    `json:"backup_note,omitempty"`
 
 	// Error is why the partition failed, or why the planner skipped it.
 	Error string `json:"error,omitempty"`

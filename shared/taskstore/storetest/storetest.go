@@ -79,6 +79,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 	}
 	runSchedulerCases(t, newStores)
 	runBatchCases(t, newStores)
+	runBackupCases(t, newStores)
 }
 
 // base is the creation time of the first test task; later ones are a second apart so the
