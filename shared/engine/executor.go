@@ -41,6 +41,9 @@ type Executor struct {
 	// Retention is how long the original files of a safe_merge stay as the backup a
 	// rollback points back at; 0 means DefaultRetention.
 	Retention time.Duration
+	// Backups records, before each swap, which files a safe_merge read, so CleanupBackup can
+	// delete exactly those once Retention has passed; nil keeps every backup for ever.
+	Backups merge.BackupStore
 	// Timeout bounds a task's execution from the claim that started it (merge.Task.Deadline);
 	// 0 means merge.DefaultTaskTimeout. A run past it stops, and the task fails with the
 	// partition being merged rolled back.

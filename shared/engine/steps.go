@@ -341,6 +341,9 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 	if len(d.Added) > 0 {
 		r.log(ctx, merge.LevelInfo, string(merge.StepValidated), fmt.Sprintf("%d file(s) appeared since the snapshot (%s); they are carried over after the swap", len(d.Added), summarize(d.Added)))
 	}
+	if err := r.recordBackup(ctx, p, snap); err != nil {
+		return nil, err
+	}
 	if _, err := r.exec(ctx, nil, merge.StepSwapped, st.swap, false); err != nil {
 		return nil, err
 	}
@@ -348,10 +351,14 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 	return snap, r.savePartition(ctx, p, merge.StepSwapped)
 }
 
-// keepBackup records the original location as the backup of a swapped partition.
+// keepBackup records the original location as the backup of a swapped partition, kept until
+// the time its backup record (recordBackup) says, or from now on when the swap's record is
+// not at hand (a resumed worker).
 func (r *run) keepBackup(p *merge.PartitionCheckpoint) {
 	p.BackupLocation = p.OldLocation
-	p.KeepUntil = r.e.now().Add(r.e.retention())
+	if p.KeepUntil.IsZero() {
+		p.KeepUntil = r.e.now().Add(r.e.retention())
+	}
 }
 
 func (e *Executor) retention() time.Duration {
@@ -706,6 +713,9 @@ func (e *Executor) Rollback(ctx context.Context, taskID, by string) (*merge.Task
 			}
 			p.Step = merge.StepRolledBack
 			continue
+		}
+		if !p.BackupCleaned.IsZero() {
+			return nil, merge.Errorf(merge.ErrConflict, "the backup of partition %s was deleted on %s (%s): it cannot be rolled back", displayName(p.Partition), p.BackupCleaned.Format(time.RFC3339), p.BackupNote)
 		}
 		if !p.KeepUntil.IsZero() && now.After(p.KeepUntil) {
 			return nil, merge.Errorf(merge.ErrConflict, "the backup of partition %s was kept until %s and may be gone: it cannot be rolled back", displayName(p.Partition), p.KeepUntil.Format(time.RFC3339))

@@ -77,3 +77,23 @@ func CheckBackup(b *Backup) error {
 	}
 	return nil
 }
+
+// BackupOutcome is what cleanup did with one backup record.
+type BackupOutcome string
+
+// Backup outcomes.
+const (
+	// BackupCleaned: the files the merge read were deleted and the record removed.
+	BackupCleaned BackupOutcome = "cleaned"
+	// BackupKept: the backup stays for now (the record says why) and is looked at again.
+	BackupKept BackupOutcome = "kept"
+	// BackupDropped: the record described no backup to delete (the partition was rolled
+	// back); it was removed and nothing was deleted.
+	BackupDropped BackupOutcome = "dropped"
+)
+
+// BackupReport counts what one cleanup run did.
+type BackupReport struct {
+	Checked, Cleaned, Kept, Dropped, Failed  int
+	FilesDeleted, BytesDeleted, FilesCarried int64
+}
