@@ -23,6 +23,9 @@ type Config struct {
 	Scan          string
 	BatchCreate   string
 	BatchMaxTasks int
+	// CleanupBackups is the spec of the job that deletes safe_merge backups past their keep
+	// period.
+	CleanupBackups string
 	// RunRetention is how long run records are kept.
 	RunRetention time.Duration
 	// PoliciesFile, when set, is a YAML or JSON file of policies the daemon stores at start.
@@ -36,6 +39,9 @@ const (
 	DefaultRetention    = "@daily"
 	DefaultScan         = "@every 6h"
 	DefaultBatchCreate  = "@hourly"
+	// DefaultCleanupBackups looks for expired backups every hour: a backup outlives its
+	// keep period by at most that.
+	DefaultCleanupBackups = "@hourly"
 )
 
 // ConfigFromEnv reads and validates:
@@ -45,12 +51,13 @@ const (
 //	HIVEMERGE_SCHEDULE_RETENTION      spec of retention (default @daily)
 //	HIVEMERGE_SCHEDULE_SCAN           spec of scan (default @every 6h)
 //	HIVEMERGE_SCHEDULE_BATCH_CREATE   spec of batch-create (default @hourly)
+//	HIVEMERGE_SCHEDULE_CLEANUP_BACKUPS spec of cleanup-backups (default @hourly)
 //	HIVEMERGE_BATCH_MAX_TASKS         tasks one batch-create run may create (default 1000)
 //	HIVEMERGE_RUN_RETENTION           age of run records retention deletes (default 30d)
 //	HIVEMERGE_POLICIES_FILE           policies to store at start (YAML or JSON)
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{Location: time.UTC, CheckPending: DefaultCheckPending, Retention: DefaultRetention,
-		Scan: DefaultScan, BatchCreate: DefaultBatchCreate, BatchMaxTasks: DefaultBatchMaxTasks,
+		Scan: DefaultScan, BatchCreate: DefaultBatchCreate, BatchMaxTasks: DefaultBatchMaxTasks, CleanupBackups: DefaultCleanupBackups,
 		RunRetention: DefaultRunRetention, PoliciesFile: getenv("HIVEMERGE_POLICIES_FILE")}
 	if tz := getenv("HIVEMERGE_SCHEDULE_TZ"); tz != "" {
 		loc, err := time.LoadLocation(tz)
@@ -67,6 +74,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		{"HIVEMERGE_SCHEDULE_RETENTION", &cfg.Retention},
 		{"HIVEMERGE_SCHEDULE_SCAN", &cfg.Scan},
 		{"HIVEMERGE_SCHEDULE_BATCH_CREATE", &cfg.BatchCreate},
+		{"HIVEMERGE_SCHEDULE_CLEANUP_BACKUPS", &cfg.CleanupBackups},
 	} {
 		if spec := getenv(v.env); spec != "" {
 			*v.spec = spec

@@ -25,6 +25,7 @@ func TestConfigPolicyJobs(t *testing.T) {
 		{name: "bad batch spec", env: map[string]string{"HIVEMERGE_SCHEDULE_BATCH_CREATE": "CRON_TZ=UTC"}, wantErr: "HIVEMERGE_SCHEDULE_BATCH_CREATE"},
 		{name: "cap zero", env: map[string]string{"HIVEMERGE_BATCH_MAX_TASKS": "0"}, wantErr: "HIVEMERGE_BATCH_MAX_TASKS"},
 		{name: "cap too large", env: map[string]string{"HIVEMERGE_BATCH_MAX_TASKS": "10001"}, wantErr: "HIVEMERGE_BATCH_MAX_TASKS"},
+		{name: "bad cleanup spec", env: map[string]string{"HIVEMERGE_SCHEDULE_CLEANUP_BACKUPS": "hourly"}, wantErr: "HIVEMERGE_SCHEDULE_CLEANUP_BACKUPS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := ConfigFromEnv(func(k string) string { return tc.env[k] })
@@ -56,5 +57,24 @@ func TestScanScopes(t *testing.T) {
 	}
 	if strings.Join(s, " ") != "prod:sales prod:web dev:" {
 		t.Errorf("scopes %v", s)
+	}
+}
+
+// TestConfigCleanupBackups reads the cleanup-backups spec, hourly by default.
+func TestConfigCleanupBackups(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"default", nil, DefaultCleanupBackups},
+		{"set", map[string]string{"HIVEMERGE_SCHEDULE_CLEANUP_BACKUPS": "CRON_TZ=Europe/Paris 15 3 * * *"}, "CRON_TZ=Europe/Paris 15 3 * * *"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ConfigFromEnv(func(k string) string { return tc.env[k] })
+			if err != nil || cfg.CleanupBackups != tc.want {
+				t.Errorf("CleanupBackups %q, %v; want %q", cfg.CleanupBackups, err, tc.want)
+			}
+		})
 	}
 }

@@ -44,6 +44,7 @@ func build() (*functions.Server, error) {
 	}
 	jobs := scheduler.NewService(a.Service, a.Store, logger, scheduler.ServiceConfig{RunRetention: runCfg.RunRetention})
 	jobs.RegisterPolicyJobs(scheduler.PolicyJobs{Policies: a.Store, Metrics: a.Store, Scanner: a.Discovery, MaxTasks: runCfg.BatchMaxTasks})
+	jobs.RegisterCleanupJob(a.Engine)
 	return functions.NewServer(a.Service, auth, logger).WithEngine(a.Engine).WithDiscovery(a.Discovery).
 		WithScheduling(functions.Scheduling{
 			Policies: merge.NewPolicies(a.Store, scheduler.Windows{}),

@@ -94,6 +94,7 @@ func Open(ctx context.Context, getenv func(string) string, logger *slog.Logger, 
 	svc := merge.NewService(st, st).WithProber(&hive.Prober{Logger: logger, AllowedHosts: allowed}, secrets).WithAllowedHosts(allowed)
 	clusters := NewClusters(svc, secrets, allowed, logger)
 	clusters.Lease, clusters.Timeout = cfg.lease, cfg.timeout
+	clusters.Retention, clusters.Backups = cfg.backupRetention, st
 	svc.WithTargetChecker(clusters)
 	a := &App{Store: st, StoreKind: kind, Service: svc, secrets: secrets, clusters: clusters}
 	a.Engine = newEngine(svc, clusters, cfg, logger)
@@ -116,6 +117,8 @@ type engineSettings struct {
 	lease   time.Duration
 	timeout time.Duration
 	owner   string
+	// backupRetention is how long safe_merge keeps the original files.
+	backupRetention time.Duration
 }
 
 func engineConfig(getenv func(string) string, opt Options) (engineSettings, error) {
@@ -149,6 +152,13 @@ func engineConfig(getenv func(string) string, opt Options) (engineSettings, erro
 		return cfg, fmt.Errorf("HIVEMERGE_TASK_TIMEOUT: %w", err)
 	}
 	cfg.timeout = timeout
+	if v := getenv("HIVEMERGE_BACKUP_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("HIVEMERGE_BACKUP_RETENTION=%q: want a positive duration such as 72h", v)
+		}
+		cfg.backupRetention = d
+	}
 	if cfg.owner == "" {
 		host, err := os.Hostname()
 		if err != nil || host == "" {

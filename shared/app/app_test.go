@@ -145,6 +145,8 @@ func TestEngineConfig(t *testing.T) {
 		{"bad workers", map[string]string{"HIVEMERGE_WORKERS": "0"}, "", "", "HIVEMERGE_WORKERS"},
 		{"bad lease", map[string]string{"HIVEMERGE_TASK_LEASE": "10ms"}, "", "", "HIVEMERGE_TASK_LEASE"},
 		{"bad timeout", map[string]string{"HIVEMERGE_TASK_TIMEOUT": "forever"}, "", "", "HIVEMERGE_TASK_TIMEOUT"},
+		{"bad backup retention", map[string]string{"HIVEMERGE_BACKUP_RETENTION": "7d"}, "", "", "HIVEMERGE_BACKUP_RETENTION"},
+		{"negative backup retention", map[string]string{"HIVEMERGE_BACKUP_RETENTION": "-1h"}, "", "", "HIVEMERGE_BACKUP_RETENTION"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := engineConfig(func(k string) string { return c.env[k] }, Options{Mode: c.mode})
@@ -162,5 +164,9 @@ func TestEngineConfig(t *testing.T) {
 	cfg, err := engineConfig(func(k string) string { return map[string]string{"HIVEMERGE_TASK_TIMEOUT": "90m"}[k] }, Options{})
 	if err != nil || cfg.timeout != 90*time.Minute {
 		t.Errorf("HIVEMERGE_TASK_TIMEOUT=90m gave %v, %v", cfg.timeout, err)
+	}
+	cfg, err = engineConfig(func(k string) string { return map[string]string{"HIVEMERGE_BACKUP_RETENTION": "72h"}[k] }, Options{})
+	if err != nil || cfg.backupRetention != 72*time.Hour {
+		t.Errorf("HIVEMERGE_BACKUP_RETENTION=72h gave %v, %v", cfg.backupRetention, err)
 	}
 }

@@ -35,6 +35,10 @@ type Clusters struct {
 	Timeout time.Duration
 	// CheckTimeout bounds the check of a new task's table; 0 means 10s.
 	CheckTimeout time.Duration
+	// Retention is how long a safe_merge keeps the original files (engine.DefaultRetention
+	// when 0); Backups records them for cleanup.
+	Retention time.Duration
+	Backups   merge.BackupStore
 
 	gcs lazyGCS
 
@@ -143,7 +147,8 @@ func (r *Clusters) build(ctx context.Context, reg *merge.Cluster) (*cluster, err
 		return nil, err
 	}
 	planner := &engine.Planner{Hive: client, Files: files}
-	exec := &engine.Executor{Tasks: r.svc, Planner: planner, Hive: client, Files: files, Lease: r.Lease, Timeout: r.Timeout}
+	exec := &engine.Executor{Tasks: r.svc, Planner: planner, Hive: client, Files: files, Lease: r.Lease, Timeout: r.Timeout,
+		Retention: r.Retention, Backups: r.Backups}
 	return &cluster{updated: reg.UpdatedAt, client: client, files: files, exec: exec}, nil
 }
 

@@ -15,13 +15,14 @@ import (
 )
 
 // Store is what the services need from a backend: tasks, clusters, discovery's metrics, the
-// scheduler's policies and run records, and a way to let go.
+// scheduler's policies and run records, safe_merge's backup records, and a way to let go.
 type Store interface {
 	merge.Store
 	merge.ClusterStore
 	merge.MetricsStore
 	merge.PolicyStore
 	merge.RunStore
+	merge.BackupStore
 	io.Closer
 }
 

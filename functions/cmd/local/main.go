@@ -148,6 +148,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := sched.AddPolicyJobs(scheduler.PolicyJobs{Policies: a.Store, Metrics: a.Store, Scanner: a.Discovery, MaxTasks: cfg.BatchMaxTasks}, cfg); err != nil {
 		return err
 	}
+	if err := sched.AddCleanupJob(a.Engine, cfg); err != nil {
+		return err
+	}
 	srv := functions.NewServer(svc, auth, logger).WithEngine(a.Engine).WithDiscovery(a.Discovery).
 		WithScheduling(functions.Scheduling{Policies: policies, Jobs: sched.Service(), Planner: sched.Service().Planner(a.Store)})
 	ln, err := net.Listen("tcp", net.JoinHostPort(*host, *port))

@@ -66,8 +66,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := s.AddPolicyJobs(scheduler.PolicyJobs{Policies: a.Store, Metrics: a.Store, Scanner: a.Discovery, MaxTasks: cfg.BatchMaxTasks}, cfg); err != nil {
 		return err
 	}
+	if err := s.AddCleanupJob(a.Engine, cfg); err != nil {
+		return err
+	}
 	s.Start()
-	log.Info("scheduler started", "check_pending", cfg.CheckPending, "retention", cfg.Retention, "scan", cfg.Scan, "batch_create", cfg.BatchCreate,
+	log.Info("scheduler started", "check_pending", cfg.CheckPending, "retention", cfg.Retention, "scan", cfg.Scan, "batch_create", cfg.BatchCreate, "cleanup_backups", cfg.CleanupBackups,
 		"run_retention", cfg.RunRetention.String(), "time_zone", cfg.Location.String(), "owner", s.Service().Owner())
 	<-ctx.Done()
 	log.Info("scheduler stopping")
