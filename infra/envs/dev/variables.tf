@@ -32,7 +32,7 @@ variable "functions" {
 }
 
 variable "scheduler_jobs" {
-  description = "Scheduler jobs by name, replacing the module's default (check-pending, retention, scan, batch-create)."
+  description = "Scheduler jobs by name, replacing the module's default (check-pending, retention, scan, batch-create, cleanup-backups)."
   type        = any
   default     = null
 }

@@ -303,7 +303,7 @@ variable "scheduler_time_zone" {
 }
 
 variable "scheduler_jobs" {
-  description = "Cloud Scheduler jobs by name; see the scheduler module. Default: check-pending, every 5 minutes, POST <API url>/api/v1/scheduler/check-pending (requeues tasks whose worker lease expired), and retention, daily at 03:17, POST <API url>/api/v1/scheduler/jobs/retention/run (deletes run records older than HIVEMERGE_RUN_RETENTION), scan, every 6 hours at :23, POST <API url>/api/v1/scheduler/jobs/scan/run (scans what the enabled policies cover), and batch-create, hourly at :41, POST <API url>/api/v1/scheduler/jobs/batch-create/run (creates the policies' tasks), all with the scheduler account's ID token. Setting the variable replaces the whole map (null keeps this default)."
+  description = "Cloud Scheduler jobs by name; see the scheduler module. Default: check-pending, every 5 minutes, POST <API url>/api/v1/scheduler/check-pending (requeues tasks whose worker lease expired), and retention, daily at 03:17, POST <API url>/api/v1/scheduler/jobs/retention/run (deletes run records older than HIVEMERGE_RUN_RETENTION), scan, every 6 hours at :23, POST <API url>/api/v1/scheduler/jobs/scan/run (scans what the enabled policies cover), batch-create, hourly at :41, POST <API url>/api/v1/scheduler/jobs/batch-create/run (creates the policies' tasks), and cleanup-backups, hourly at :53, POST <API url>/api/v1/scheduler/jobs/cleanup-backups/run (deletes safe_merge backups older than HIVEMERGE_BACKUP_RETENTION), all with the scheduler account's ID token. Setting the variable replaces the whole map (null keeps this default)."
   type = map(object({
     schedule                 = string
     target_function          = string
@@ -357,6 +357,15 @@ variable "scheduler_jobs" {
       description              = "Create merge tasks for the policies' candidates, in bulk"
       attempt_deadline_seconds = 600
       retry_count              = 1
+    }
+    # What a run does not reach stays due for the next one.
+    cleanup-backups = {
+      schedule                 = "53 * * * *"
+      target_function          = "API"
+      http_path                = "/api/v1/scheduler/jobs/cleanup-backups/run"
+      description              = "Delete safe_merge backups older than HIVEMERGE_BACKUP_RETENTION"
+      attempt_deadline_seconds = 1800
+      retry_count              = 0
     }
   }
 }

@@ -29,8 +29,8 @@ variables {
 
 run "functions_and_jobs" {
   assert {
-    condition     = toset(keys(output.function_urls)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention", "scan", "batch-create"])
-    error_message = "dev must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan and batch-create jobs"
+    condition     = toset(keys(output.function_urls)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention", "scan", "batch-create", "cleanup-backups"])
+    error_message = "dev must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan, batch-create and cleanup-backups jobs"
   }
   assert {
     condition     = output.functions["API"].name == "hivemerge-dev-api" && output.functions["ExecuteTask"].name == "hivemerge-dev-execute-task" && toset(keys(output.service_accounts)) == toset(["api", "executor", "scheduler", "builder"])

@@ -386,8 +386,8 @@ run "defaults_deploy_the_functions_and_jobs" {
     connector        = null
   }
   assert {
-    condition     = toset(keys(module.functions.functions)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention", "scan", "batch-create"])
-    error_message = "The defaults must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan and batch-create jobs only"
+    condition     = toset(keys(module.functions.functions)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention", "scan", "batch-create", "cleanup-backups"])
+    error_message = "The defaults must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan, batch-create and cleanup-backups jobs only"
   }
   assert {
     condition = (
@@ -408,11 +408,20 @@ run "defaults_deploy_the_functions_and_jobs" {
     error_message = "The default batch-create job must POST to the API's /api/v1/scheduler/jobs/batch-create/run hourly at :41 UTC, 600 s deadline, one retry"
   }
   assert {
-    condition = alltrue([for j in ["scan", "batch-create"] : (
+    condition = (
+      module.scheduler.jobs["cleanup-backups"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/jobs/cleanup-backups/run" &&
+      module.scheduler.jobs["cleanup-backups"].http_method == "POST" && module.scheduler.jobs["cleanup-backups"].schedule == "53 * * * *" &&
+      module.scheduler.jobs["cleanup-backups"].time_zone == "Etc/UTC" &&
+      module.scheduler.jobs["cleanup-backups"].attempt_deadline == "1800s" && module.scheduler.jobs["cleanup-backups"].retry_count == 0
+    )
+    error_message = "The default cleanup-backups job must POST to the API's /api/v1/scheduler/jobs/cleanup-backups/run hourly at :53 UTC, 1800 s deadline, no retries"
+  }
+  assert {
+    condition = alltrue([for j in ["scan", "batch-create", "cleanup-backups"] : (
       module.scheduler.jobs[j].oidc_service_account == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" &&
       module.scheduler.jobs[j].oidc_audience == module.functions.functions["API"].url && !module.scheduler.jobs[j].uses_oauth_token
     )])
-    error_message = "The scan and batch-create jobs must send the scheduler account's ID token (OIDC) for the API's URL"
+    error_message = "The scan, batch-create and cleanup-backups jobs must send the scheduler account's ID token (OIDC) for the API's URL"
   }
   assert {
     condition = (
