@@ -123,6 +123,10 @@ func TestCleanupDeletesOnlyWhatTheMergeRead(t *testing.T) {
 	}
 
 	ce.clock.Advance(keep + time.Hour)
+	records, err := ce.backups.BackupsDue(ctx, ce.clock.Now(), 10)
+	if err != nil || len(records) != 2 {
+		t.Fatalf("due: %d, %v", len(records), err)
+	}
 	got := ce.cleanup(t)
 	for _, p := range cp.Partitions {
 		res := got[p.Partition]
@@ -155,6 +159,12 @@ func TestCleanupDeletesOnlyWhatTheMergeRead(t *testing.T) {
 	// A second run has nothing to do, and a rollback is refused: the backup is gone.
 	if got := ce.cleanup(t); len(got) != 0 {
 		t.Errorf("second cleanup: %v", got)
+	}
+	// Even a run that read the records before the first one removed them deletes nothing.
+	for _, b := range records {
+		if res, err := e.ex.CleanupBackup(ctx, b); err != nil || res.Outcome != merge.BackupDropped || res.Deleted+res.Carried != 0 {
+			t.Errorf("CleanupBackup of a cleaned record = %+v, %v; want it dropped", res, err)
+		}
 	}
 	if _, err := e.ex.Rollback(ctx, ce.task.ID, "tester"); !errors.Is(err, merge.ErrConflict) || !strings.Contains(err.Error(), "deleted") {
 		t.Errorf("Rollback after cleanup = %v, want a conflict saying the backup was deleted", err)
