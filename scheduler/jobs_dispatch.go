@@ -13,9 +13,10 @@ import (
 // JobDispatch hands due pending tasks of policies to a worker pool.
 const JobDispatch = "dispatch"
 
-// Dispatcher hands a task to workers; *app.Engine in async mode is one. Submit reports false
-// when the task is already queued or running there, and fails with merge.ErrUnavailable when
-// the workers have no room.
+// Dispatcher hands a task to workers; *app.Engine in async or remote mode is one. Submit
+// reports false when the task is already queued or running there, and fails with
+// merge.ErrUnavailable or merge.ErrBusy when the workers have no room. Any other error is a
+// hand-off that failed: the task stays pending and the run fails.
 type Dispatcher interface {
 	Submit(id string) (bool, error)
 }
@@ -23,13 +24,19 @@ type Dispatcher interface {
 // AddDispatch registers the dispatch job over d and the policies in policies and schedules it
 // on spec.
 func (s *Scheduler) AddDispatch(d Dispatcher, policies merge.PolicyStore, spec string) error {
-	s.svc.Register(JobDispatch, CheckPendingTimeout, func(ctx context.Context) (Outcome, error) {
-		return s.svc.Dispatch(ctx, d, policies)
-	})
+	s.svc.RegisterDispatch(d, policies)
 	if err := s.Add(JobDispatch, spec); err != nil {
 		return fmt.Errorf("job %s: %w", JobDispatch, err)
 	}
 	return nil
+}
+
+// RegisterDispatch registers the dispatch job over d and the policies in policies, for runs
+// that something else schedules (Cloud Scheduler through the RunSchedulerJob function).
+func (s *Service) RegisterDispatch(d Dispatcher, policies merge.PolicyStore) {
+	s.Register(JobDispatch, CheckPendingTimeout, func(ctx context.Context) (Outcome, error) {
+		return s.Dispatch(ctx, d, policies)
+	})
 }
 
 // Dispatch hands pending tasks created by enabled policies to d, oldest first, while d has
@@ -94,7 +101,7 @@ func (s *Service) Dispatch(ctx context.Context, d Dispatcher, store merge.Policy
 			continue
 		}
 		ok, err := d.Submit(t.ID)
-		if errors.Is(err, merge.ErrUnavailable) {
+		if errors.Is(err, merge.ErrUnavailable) || errors.Is(err, merge.ErrBusy) {
 			// The workers are full: the rest wait for the next run.
 			full = err
 			break

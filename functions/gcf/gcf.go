@@ -1,7 +1,9 @@
 // Package gcf is the Cloud Functions entry: importing it registers every hivemerge function
 // with the functions framework (package functions does, in its init functions) and makes them
 // serve one Server built from the environment by package app on first use. Executions run
-// within the ExecuteTask request unless HIVEMERGE_EXECUTE_MODE says otherwise.
+// within the ExecuteTask request unless HIVEMERGE_EXECUTE_MODE says otherwise: with remote
+// (the API and RunSchedulerJob functions), execute requests and the dispatch and
+// resume-requeued jobs hand tasks to ExecuteTask.
 package gcf
 
 import (
@@ -45,6 +47,7 @@ func build() (*functions.Server, error) {
 	jobs := scheduler.NewService(a.Service, a.Store, logger, scheduler.ServiceConfig{RunRetention: runCfg.RunRetention})
 	jobs.RegisterPolicyJobs(scheduler.PolicyJobs{Policies: a.Store, Metrics: a.Store, Scanner: a.Discovery, MaxTasks: runCfg.BatchMaxTasks})
 	jobs.RegisterCleanupJob(a.Engine)
+	a.Engine.RegisterJobs(jobs, a.Store)
 	return functions.NewServer(a.Service, auth, logger).WithEngine(a.Engine).WithDiscovery(a.Discovery).
 		WithScheduling(functions.Scheduling{
 			Policies: merge.NewPolicies(a.Store, scheduler.Windows{}),

@@ -31,6 +31,10 @@ const (
 	// ModeSync runs the task within the request: a deployed function, whose instance may be
 	// stopped once it has answered.
 	ModeSync Mode = "sync"
+	// ModeRemote hands the task to the deployment's ExecuteTask function (ModeSync there) and
+	// answers once it is claimed: the API function, whose timeout is shorter than a merge's.
+	// HIVEMERGE_FUNCTION_URLS names the function.
+	ModeRemote Mode = "remote"
 )
 
 // Options are what the entry point decides rather than the environment.
@@ -39,6 +43,9 @@ type Options struct {
 	Mode Mode
 	// Owner names this process in task leases and logs; empty means host:pid.
 	Owner string
+	// IDToken mints the bearer tokens of ModeRemote's hand-offs; nil means Google ID tokens
+	// of the instance's service account.
+	IDToken IDTokenFunc
 }
 
 // App is hivemerge's services, built once per process. Close releases them.
@@ -98,6 +105,9 @@ func Open(ctx context.Context, getenv func(string) string, logger *slog.Logger, 
 	svc.WithTargetChecker(clusters)
 	a := &App{Store: st, StoreKind: kind, Service: svc, secrets: secrets, clusters: clusters}
 	a.Engine = newEngine(svc, clusters, cfg, logger)
+	if cfg.mode == ModeRemote {
+		a.Engine.remote = newRemote(a.Engine.ctx, cfg.executeURL, opt.IDToken, svc, logger)
+	}
 	a.Discovery = &discovery.Service{Store: st, Connector: clusters, Registry: st, Logger: logger}
 	return a, nil
 }
@@ -119,6 +129,8 @@ type engineSettings struct {
 	owner   string
 	// backupRetention is how long safe_merge keeps the original files.
 	backupRetention time.Duration
+	// executeURL is ExecuteTask's URL, which ModeRemote hands tasks to.
+	executeURL string
 }
 
 func engineConfig(getenv func(string) string, opt Options) (engineSettings, error) {
@@ -128,10 +140,23 @@ func engineConfig(getenv func(string) string, opt Options) (engineSettings, erro
 	}
 	switch m := Mode(getenv("HIVEMERGE_EXECUTE_MODE")); m {
 	case "":
-	case ModeAsync, ModeSync:
+	case ModeAsync, ModeSync, ModeRemote:
 		cfg.mode = m
 	default:
-		return cfg, fmt.Errorf("HIVEMERGE_EXECUTE_MODE=%q: want async or sync", m)
+		return cfg, fmt.Errorf("HIVEMERGE_EXECUTE_MODE=%q: want async, sync or remote", m)
+	}
+	if cfg.mode == ModeRemote {
+		v := getenv("HIVEMERGE_FUNCTION_URLS")
+		if v == "" {
+			return cfg, errors.New("HIVEMERGE_EXECUTE_MODE=remote needs HIVEMERGE_FUNCTION_URLS with the URL of " + ExecuteFunction)
+		}
+		urls, err := ParseFunctionURLs(v)
+		if err != nil {
+			return cfg, fmt.Errorf("HIVEMERGE_FUNCTION_URLS: %w", err)
+		}
+		if cfg.executeURL = urls[ExecuteFunction]; cfg.executeURL == "" {
+			return cfg, fmt.Errorf("HIVEMERGE_FUNCTION_URLS has no %s, which HIVEMERGE_EXECUTE_MODE=remote hands tasks to", ExecuteFunction)
+		}
 	}
 	if v := getenv("HIVEMERGE_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -38,6 +38,13 @@ func newRegistry(t *testing.T) (*merge.Service, *Clusters, *clock) {
 
 func sandboxCluster(t *testing.T, id string) merge.Cluster {
 	t.Helper()
+	c, _ := startSandbox(t, id)
+	return c
+}
+
+// startSandbox starts a sandbox and returns the registration of cluster id on it.
+func startSandbox(t *testing.T, id string) (merge.Cluster, *hivesandbox.Server) {
+	t.Helper()
 	dir := t.TempDir()
 	sb, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: dir})
 	if err != nil {
@@ -46,7 +53,7 @@ func sandboxCluster(t *testing.T, id string) merge.Cluster {
 	t.Cleanup(func() { sb.Close() })
 	host, port, _ := net.SplitHostPort(sb.Addr())
 	p, _ := strconv.Atoi(port)
-	return merge.Cluster{ID: id, Host: host, Port: p, Auth: merge.AuthNoSASL, FSDefault: "file://" + dir}
+	return merge.Cluster{ID: id, Host: host, Port: p, Auth: merge.AuthNoSASL, FSDefault: "file://" + dir}, sb
 }
 
 // TestClustersRebuildWhenAClusterChanges: a changed registration gets new clients, and the
@@ -142,6 +149,13 @@ func TestEngineConfig(t *testing.T) {
 		{"entry default", nil, ModeSync, ModeSync, ""},
 		{"environment wins", map[string]string{"HIVEMERGE_EXECUTE_MODE": "async"}, ModeSync, ModeAsync, ""},
 		{"bad mode", map[string]string{"HIVEMERGE_EXECUTE_MODE": "later"}, "", "", "HIVEMERGE_EXECUTE_MODE"},
+		{"remote", map[string]string{"HIVEMERGE_EXECUTE_MODE": "remote",
+			"HIVEMERGE_FUNCTION_URLS": `{"ExecuteTask":"https://europe-west1-p.cloudfunctions.net/hm-execute-task"}`}, ModeSync, ModeRemote, ""},
+		{"remote without URLs", map[string]string{"HIVEMERGE_EXECUTE_MODE": "remote"}, "", "", "HIVEMERGE_FUNCTION_URLS"},
+		{"remote without ExecuteTask", map[string]string{"HIVEMERGE_EXECUTE_MODE": "remote",
+			"HIVEMERGE_FUNCTION_URLS": `{"API":"https://europe-west1-p.cloudfunctions.net/hm-api"}`}, "", "", "has no ExecuteTask"},
+		{"remote bad URL", map[string]string{"HIVEMERGE_EXECUTE_MODE": "remote",
+			"HIVEMERGE_FUNCTION_URLS": `{"ExecuteTask":"http://10.0.0.1/x"}`}, "", "", "must be https"},
 		{"bad workers", map[string]string{"HIVEMERGE_WORKERS": "0"}, "", "", "HIVEMERGE_WORKERS"},
 		{"bad lease", map[string]string{"HIVEMERGE_TASK_LEASE": "10ms"}, "", "", "HIVEMERGE_TASK_LEASE"},
 		{"bad timeout", map[string]string{"HIVEMERGE_TASK_TIMEOUT": "forever"}, "", "", "HIVEMERGE_TASK_TIMEOUT"},

@@ -14,8 +14,8 @@ import (
 )
 
 // Engine runs merges for the HTTP layer (functions.Engine) and the scheduler: previews and
-// rollbacks within the request, executions in a pool of workers (ModeAsync) or within the
-// request (ModeSync).
+// rollbacks within the request, executions in a pool of workers (ModeAsync), within the
+// request (ModeSync) or in the deployment's ExecuteTask function (ModeRemote).
 type Engine struct {
 	svc      *merge.Service
 	clusters *Clusters
@@ -31,6 +31,9 @@ type Engine struct {
 	mu     sync.Mutex
 	queued map[string]bool
 	wg     sync.WaitGroup
+
+	// remote hands tasks to ExecuteTask in ModeRemote.
+	remote *Remote
 }
 
 var _ functions.Engine = (*Engine)(nil)
@@ -58,6 +61,9 @@ func (e *Engine) Mode() Mode { return e.mode }
 func (e *Engine) stop() {
 	e.cancel()
 	e.wg.Wait()
+	if e.remote != nil {
+		e.remote.wait()
+	}
 }
 
 // PreviewTask implements functions.Engine.
@@ -117,8 +123,11 @@ func (e *Engine) Execute(ctx context.Context, id, by string) (*merge.Task, error
 	case t.Status == merge.StatusRunning && time.Now().Before(t.LeaseExpires):
 		return t, nil
 	}
-	if e.mode == ModeSync {
+	switch e.mode {
+	case ModeSync:
 		return e.runSync(ctx, t, by)
+	case ModeRemote:
+		return e.handOff(ctx, t, by)
 	}
 	submitted, err := e.Submit(id)
 	if err != nil {
@@ -149,6 +158,20 @@ func (e *Engine) runSync(ctx context.Context, t *merge.Task, by string) (*merge.
 	return done, err
 }
 
+// handOff has ExecuteTask run t and returns t as it is once ExecuteTask claimed it. A failed
+// hand-off leaves t pending and is an ErrUnavailable the caller may retry.
+func (e *Engine) handOff(ctx context.Context, t *merge.Task, by string) (*merge.Task, error) {
+	e.note(ctx, t.ID, "execution requested by "+by+"; handing it to "+ExecuteFunction)
+	if _, err := e.remote.Submit(t.ID); err != nil {
+		if he, ok := errors.AsType[*HandoffError](err); ok {
+			e.note(ctx, t.ID, he.Error()+"; the task stays pending")
+			return nil, merge.Errorf(merge.ErrUnavailable, "%s; the task stays pending: retry later", he.Error())
+		}
+		return nil, err
+	}
+	return e.svc.GetTask(ctx, t.ID)
+}
+
 // Rollback implements functions.Engine.
 func (e *Engine) Rollback(ctx context.Context, id, by string) (*merge.Task, error) {
 	t, err := e.svc.GetTask(ctx, id)
@@ -177,10 +200,13 @@ func (e *Engine) run(ctx context.Context, id string) (*merge.Task, error) {
 	return c.exec.Run(ctx, id, e.owner)
 }
 
-// Submit hands a task to the workers. It reports false when the task is already queued or
-// running here, and fails with ErrUnavailable when the queue is full or the engine runs
-// tasks within requests (ModeSync).
+// Submit hands a task to the workers, or to ExecuteTask in ModeRemote (see Remote.Submit).
+// It reports false when the task is already queued or running here, and fails with
+// ErrUnavailable when the queue is full or the engine runs tasks within requests (ModeSync).
 func (e *Engine) Submit(id string) (bool, error) {
+	if e.remote != nil {
+		return e.remote.Submit(id)
+	}
 	if e.queue == nil {
 		return false, merge.Errorf(merge.ErrUnavailable, "this process runs tasks only within an execute request")
 	}
@@ -272,27 +298,47 @@ func (e *Engine) note(ctx context.Context, id, msg string) {
 }
 
 // JobResumeRequeued is the scheduler job that hands the tasks a pending check requeued back to
-// this process's workers.
+// this process's workers, or to ExecuteTask in ModeRemote.
 const JobResumeRequeued = "resume-requeued"
 
+// dispatches reports whether the engine can take tasks without an execute request: it has
+// workers, or hands tasks to ExecuteTask.
+func (e *Engine) dispatches() bool { return e.mode == ModeAsync || e.mode == ModeRemote }
+
 // ScheduleResume makes s run JobResumeRequeued on spec, so a merge whose worker died resumes on
-// this process's workers after the pending check requeues it. Only async engines have workers.
+// this process's workers (or ExecuteTask) after the pending check requeues it. Engines that
+// run tasks within requests (ModeSync) have nothing to resume them on.
 func (e *Engine) ScheduleResume(s *scheduler.Scheduler, spec string) error {
-	if e.Mode() != ModeAsync {
+	if !e.dispatches() {
 		return nil
 	}
-	s.Service().Register(JobResumeRequeued, scheduler.CheckPendingTimeout, func(ctx context.Context) (scheduler.Outcome, error) {
-		return scheduler.Outcome{Summary: "handed requeued tasks back to the workers"}, e.Resume(ctx)
-	})
+	e.registerResume(s.Service())
 	return s.Add(JobResumeRequeued, spec)
 }
 
+func (e *Engine) registerResume(svc *scheduler.Service) {
+	svc.Register(JobResumeRequeued, scheduler.CheckPendingTimeout, func(ctx context.Context) (scheduler.Outcome, error) {
+		return scheduler.Outcome{Summary: "handed requeued tasks back to the workers"}, e.Resume(ctx)
+	})
+}
+
 // ScheduleDispatch makes s run scheduler.JobDispatch on spec, so the pending tasks of the
-// policies in policies start on this process's workers within their windows and caps. Only
-// async engines have workers.
+// policies in policies start on this process's workers (or ExecuteTask) within their windows
+// and caps. Engines that run tasks within requests (ModeSync) have nothing to dispatch to.
 func (e *Engine) ScheduleDispatch(s *scheduler.Scheduler, spec string, policies merge.PolicyStore) error {
-	if e.Mode() != ModeAsync {
+	if !e.dispatches() {
 		return nil
 	}
 	return s.AddDispatch(e, policies, spec)
+}
+
+// RegisterJobs registers scheduler.JobDispatch and JobResumeRequeued on svc when the engine
+// hands tasks to ExecuteTask, for a deployment whose Cloud Scheduler jobs run them through
+// the RunSchedulerJob function; it does nothing in the other modes.
+func (e *Engine) RegisterJobs(svc *scheduler.Service, policies merge.PolicyStore) {
+	if e.mode != ModeRemote {
+		return
+	}
+	svc.RegisterDispatch(e, policies)
+	e.registerResume(svc)
 }
