@@ -55,14 +55,17 @@ variable "functions" {
   description = <<-EOT
     Functions to deploy, keyed by entry point; see the functions module for the settings.
     Default: the API function (the whole REST router: /api/v1, /docs, /health) running as the
-    api account, with the scheduler account as an operator (check-pending needs it);
-    ExecuteTask, which runs a task to the end within its request (HIVEMERGE_EXECUTE_MODE=sync,
-    up to the 3600 s HTTP maximum) as the executor account, one task per instance, invoked by
-    the scheduler account (an operator there) and by the members an environment adds; and
-    PreviewTask, PreviewMerge and RollbackTask, API-like functions running as the api account.
-    Setting the variable replaces the whole map (null keeps this default): keep API with
-    oidc_roles = { scheduler = "operator" } while a scheduler job calls it. Only the service
-    accounts functions and secrets name are created.
+    api account, with the scheduler account as an operator; it hands execute requests to
+    ExecuteTask (HIVEMERGE_EXECUTE_MODE=remote). ExecuteTask runs a task to the end within its
+    request (HIVEMERGE_EXECUTE_MODE=sync, up to the 3600 s HTTP maximum) as the executor
+    account, one task per instance, invoked by the api account (an operator there).
+    RunSchedulerJob runs the scheduler jobs that outlast the API's 300 s (scan, batch-create,
+    dispatch, resume-requeued) for up to 3600 s as the api account, handing tasks to
+    ExecuteTask too. PreviewTask, PreviewMerge and RollbackTask are API-like functions running
+    as the api account. Setting the variable replaces the whole map (null keeps this default):
+    keep every function a scheduler job targets, with oidc_roles = { scheduler = "operator" },
+    and ExecuteTask while a function runs in remote mode. Only the service accounts functions
+    and secrets name are created.
   EOT
   type = map(object({
     service_account = string
@@ -85,6 +88,12 @@ variable "functions" {
     oidc_roles      = optional(map(string), {})
   }))
   nullable = false
+
+  validation {
+    condition     = alltrue([for _, f in var.functions : lookup(f.environment, "HIVEMERGE_EXECUTE_MODE", "") != "remote" || contains(keys(var.functions), "ExecuteTask")])
+    error_message = "A function with HIVEMERGE_EXECUTE_MODE=remote hands tasks to ExecuteTask: deploy ExecuteTask too."
+  }
+
   default = {
     API = {
       service_account = "api"
@@ -94,6 +103,9 @@ variable "functions" {
       concurrency     = 20
       timeout_seconds = 300
       max_instances   = 5
+      # An execute request is handed to ExecuteTask, which runs the merge
+      # beyond this function's 300 s (see README, "Deploy to Google Cloud").
+      environment = { HIVEMERGE_EXECUTE_MODE = "remote" }
       # Cloud Scheduler's jobs call the API with the scheduler account's ID tokens.
       oidc_roles = { scheduler = "operator" }
     }
@@ -112,7 +124,23 @@ variable "functions" {
       timeout_seconds = 3600 # the HTTP maximum
       max_instances   = 5
       environment     = { HIVEMERGE_EXECUTE_MODE = "sync" }
-      invoker_roles   = ["scheduler"]
+      # The API and RunSchedulerJob hand tasks over with the api account's
+      # ID tokens.
+      invoker_roles = ["api"]
+      oidc_roles    = { api = "operator" }
+    }
+    # Cloud Scheduler's long jobs: a scan of large tables, batch-create, and
+    # the dispatch and resume-requeued jobs that hand pending tasks to
+    # ExecuteTask. Called as /?name=<job>; the API keeps the short ones.
+    RunSchedulerJob = {
+      service_account = "api"
+      description     = "hivemerge scheduler jobs longer than the API's timeout (POST ?name=scan|batch-create|dispatch|resume-requeued)"
+      memory          = "1Gi"
+      cpu             = "1"
+      concurrency     = 4
+      timeout_seconds = 3600
+      max_instances   = 3
+      environment     = { HIVEMERGE_EXECUTE_MODE = "remote" }
       oidc_roles      = { scheduler = "operator" }
     }
     PreviewTask = {
@@ -303,7 +331,7 @@ variable "scheduler_time_zone" {
 }
 
 variable "scheduler_jobs" {
-  description = "Cloud Scheduler jobs by name; see the scheduler module. Default: check-pending, every 5 minutes, POST <API url>/api/v1/scheduler/check-pending (requeues tasks whose worker lease expired), and retention, daily at 03:17, POST <API url>/api/v1/scheduler/jobs/retention/run (deletes run records older than HIVEMERGE_RUN_RETENTION), scan, every 6 hours at :23, POST <API url>/api/v1/scheduler/jobs/scan/run (scans what the enabled policies cover), batch-create, hourly at :41, POST <API url>/api/v1/scheduler/jobs/batch-create/run (creates the policies' tasks), and cleanup-backups, hourly at :53, POST <API url>/api/v1/scheduler/jobs/cleanup-backups/run (deletes safe_merge backups older than HIVEMERGE_BACKUP_RETENTION), all with the scheduler account's ID token. Setting the variable replaces the whole map (null keeps this default)."
+  description = "Cloud Scheduler jobs by name; see the scheduler module. Default, all with the scheduler account's ID token for the target's URL: on the API, check-pending every 5 minutes (POST /api/v1/scheduler/check-pending: requeues tasks whose worker lease expired) and retention daily at 03:17 (POST /api/v1/scheduler/jobs/retention/run); on RunSchedulerJob (POST ?name=<job>, 3600 s), dispatch every 5 minutes at :02 (hands the enabled policies' due pending tasks to ExecuteTask), resume-requeued every 5 minutes at :03 (hands requeued tasks back to ExecuteTask to resume from their recorded step), scan every 6 hours at :23, batch-create hourly at :41 and cleanup-backups hourly at :53 (deletes safe_merge backups older than HIVEMERGE_BACKUP_RETENTION). Setting the variable replaces the whole map (null keeps this default)."
   type = map(object({
     schedule                 = string
     target_function          = string
@@ -339,32 +367,52 @@ variable "scheduler_jobs" {
       attempt_deadline_seconds = 600
       retry_count              = 1
     }
-    # Scans of what the enabled policies cover run inside the request; a scan
-    # cut short by the deadline or the function's timeout is taken up by the
-    # next one, which does not list unchanged partitions again.
+    # Long jobs run on RunSchedulerJob (3600 s) rather than the API (300 s).
+    # A scan cut short by the attempt deadline or the function's timeout is
+    # taken up by the next one, which does not list unchanged partitions
+    # again. Cloud Scheduler's attempt deadline is at most 1800 s.
     scan = {
       schedule                 = "23 */6 * * *"
-      target_function          = "API"
-      http_path                = "/api/v1/scheduler/jobs/scan/run"
+      target_function          = "RunSchedulerJob"
+      http_path                = "/?name=scan"
       description              = "Scan the clusters and databases the enabled policies cover"
       attempt_deadline_seconds = 1800
       retry_count              = 0
     }
     batch-create = {
       schedule                 = "41 * * * *"
-      target_function          = "API"
-      http_path                = "/api/v1/scheduler/jobs/batch-create/run"
+      target_function          = "RunSchedulerJob"
+      http_path                = "/?name=batch-create"
       description              = "Create merge tasks for the policies' candidates, in bulk"
-      attempt_deadline_seconds = 600
+      attempt_deadline_seconds = 900
       retry_count              = 1
     }
     # What a run does not reach stays due for the next one.
     cleanup-backups = {
       schedule                 = "53 * * * *"
-      target_function          = "API"
-      http_path                = "/api/v1/scheduler/jobs/cleanup-backups/run"
+      target_function          = "RunSchedulerJob"
+      http_path                = "/?name=cleanup-backups"
       description              = "Delete safe_merge backups older than HIVEMERGE_BACKUP_RETENTION"
       attempt_deadline_seconds = 1800
+      retry_count              = 0
+    }
+    # Two minutes after check-pending, so that what it requeued goes out in
+    # the same cycle. A hand-off that fails leaves its task pending for the
+    # next run.
+    dispatch = {
+      schedule                 = "2-59/5 * * * *"
+      target_function          = "RunSchedulerJob"
+      http_path                = "/?name=dispatch"
+      description              = "Hand the enabled policies' due pending tasks to ExecuteTask"
+      attempt_deadline_seconds = 600
+      retry_count              = 0
+    }
+    resume-requeued = {
+      schedule                 = "3-59/5 * * * *"
+      target_function          = "RunSchedulerJob"
+      http_path                = "/?name=resume-requeued"
+      description              = "Hand tasks whose worker stopped back to ExecuteTask to resume from their recorded step"
+      attempt_deadline_seconds = 600
       retry_count              = 0
     }
   }

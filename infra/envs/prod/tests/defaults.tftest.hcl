@@ -28,8 +28,8 @@ variables {
 
 run "functions_and_jobs" {
   assert {
-    condition     = toset(keys(output.function_urls)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention", "scan", "batch-create", "cleanup-backups"])
-    error_message = "prod must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan, batch-create and cleanup-backups jobs"
+    condition     = toset(keys(output.function_urls)) == toset(["API", "ExecuteTask", "RunSchedulerJob", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention", "scan", "batch-create", "cleanup-backups", "dispatch", "resume-requeued"])
+    error_message = "prod must deploy API, ExecuteTask, RunSchedulerJob, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan, batch-create, cleanup-backups, dispatch and resume-requeued jobs"
   }
   assert {
     condition     = output.functions["API"].name == "hivemerge-prod-api" && output.functions["ExecuteTask"].name == "hivemerge-prod-execute-task" && toset(keys(output.service_accounts)) == toset(["api", "executor", "scheduler", "builder"])
@@ -40,8 +40,8 @@ run "functions_and_jobs" {
     error_message = "prod's ExecuteTask must run one task per instance, synchronously, for up to 3600 s"
   }
   assert {
-    condition     = output.functions["ExecuteTask"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com:operator"
-    error_message = "prod's ExecuteTask must accept the scheduler account's ID tokens as an operator"
+    condition     = output.functions["ExecuteTask"].environment["HIVEMERGE_OIDC_ROLES"] == "${output.service_accounts["api"]}:operator" && output.functions["API"].environment["HIVEMERGE_EXECUTE_MODE"] == "remote" && output.functions["RunSchedulerJob"].environment["HIVEMERGE_EXECUTE_MODE"] == "remote"
+    error_message = "prod's API and RunSchedulerJob must hand tasks to ExecuteTask, which accepts the api account's ID tokens as an operator"
   }
   assert {
     condition     = alltrue([for k in ["PreviewTask", "PreviewMerge", "RollbackTask"] : output.functions[k].environment["HIVEMERGE_LOG_LEVEL"] == output.functions["API"].environment["HIVEMERGE_LOG_LEVEL"] && output.functions[k].concurrency == 10])
@@ -74,6 +74,23 @@ run "prod_sizing" {
 
 run "scheduler_is_an_operator_on_the_api" {
   assert {
+    condition = {
+      for k, j in output.scheduler_jobs : k => [j.uri, j.oidc_audience, j.oidc_service_account, j.schedule]
+      } == {
+      check-pending   = ["${output.function_urls["API"]}/api/v1/scheduler/check-pending", output.function_urls["API"], "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com", "*/5 * * * *"]
+      retention       = ["${output.function_urls["API"]}/api/v1/scheduler/jobs/retention/run", output.function_urls["API"], "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com", "17 3 * * *"]
+      scan            = ["${output.function_urls["RunSchedulerJob"]}/?name=scan", output.function_urls["RunSchedulerJob"], "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com", "23 */6 * * *"]
+      batch-create    = ["${output.function_urls["RunSchedulerJob"]}/?name=batch-create", output.function_urls["RunSchedulerJob"], "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com", "41 * * * *"]
+      dispatch        = ["${output.function_urls["RunSchedulerJob"]}/?name=dispatch", output.function_urls["RunSchedulerJob"], "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com", "2-59/5 * * * *"]
+      resume-requeued = ["${output.function_urls["RunSchedulerJob"]}/?name=resume-requeued", output.function_urls["RunSchedulerJob"], "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com", "3-59/5 * * * *"]
+    }
+    error_message = "Each job must call its function's URL with the scheduler account's ID token for that URL, on its schedule"
+  }
+  assert {
+    condition     = output.functions["RunSchedulerJob"].timeout_seconds == 3600 && output.functions["RunSchedulerJob"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com:operator"
+    error_message = "RunSchedulerJob must run long jobs for up to 3600 s and accept the scheduler account's ID tokens as an operator"
+  }
+  assert {
     condition     = output.scheduler_jobs["check-pending"].oidc_service_account == "hivemerge-prod-scheduler@test-project.iam.gserviceaccount.com" && output.scheduler_jobs["check-pending"].oidc_audience == output.function_urls["API"]
     error_message = "check-pending must send the scheduler account's ID token for the API's URL"
   }
@@ -88,6 +105,10 @@ run "a_functions_map_replaces_the_default" {
     functions = {
       API     = { service_account = "api", cpu = "1", concurrency = 10, oidc_roles = { scheduler = "operator" } }
       GetTask = { service_account = "api" }
+    }
+    # The default jobs call RunSchedulerJob, which this map leaves out.
+    scheduler_jobs = {
+      check-pending = { schedule = "*/5 * * * *", target_function = "API", http_path = "/api/v1/scheduler/check-pending" }
     }
   }
   assert {

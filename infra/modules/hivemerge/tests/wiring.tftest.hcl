@@ -232,6 +232,19 @@ run "scheduler_calls_function_urls_with_its_own_oidc_token" {
   }
 }
 
+run "remote_mode_needs_execute_task" {
+  command = plan
+
+  variables {
+    functions = {
+      API = { service_account = "api", environment = { HIVEMERGE_EXECUTE_MODE = "remote" }, oidc_roles = { scheduler = "operator" } }
+    }
+    scheduler_jobs = {}
+  }
+
+  expect_failures = [var.functions]
+}
+
 run "run_invoker_only_where_needed" {
   assert {
     condition     = join(",", keys(module.scheduler.invokers)) == "API"
@@ -386,42 +399,73 @@ run "defaults_deploy_the_functions_and_jobs" {
     connector        = null
   }
   assert {
-    condition     = toset(keys(module.functions.functions)) == toset(["API", "ExecuteTask", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention", "scan", "batch-create", "cleanup-backups"])
-    error_message = "The defaults must deploy API, ExecuteTask, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan, batch-create and cleanup-backups jobs only"
+    condition     = toset(keys(module.functions.functions)) == toset(["API", "ExecuteTask", "RunSchedulerJob", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(module.scheduler.jobs)) == toset(["check-pending", "retention", "scan", "batch-create", "cleanup-backups", "dispatch", "resume-requeued"])
+    error_message = "The defaults must deploy API, ExecuteTask, RunSchedulerJob, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan, batch-create, cleanup-backups, dispatch and resume-requeued jobs only"
+  }
+  # Short jobs call the API, long ones RunSchedulerJob (3600 s) as
+  # /?name=<job>, each with the scheduler account's ID token for the URL of
+  # the function it calls.
+  assert {
+    condition = {
+      for k, j in module.scheduler.jobs : k => [j.uri, j.oidc_audience, j.oidc_service_account, j.schedule]
+      } == {
+      check-pending   = ["${module.functions.functions["API"].url}/api/v1/scheduler/check-pending", module.functions.functions["API"].url, "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com", "*/5 * * * *"]
+      retention       = ["${module.functions.functions["API"].url}/api/v1/scheduler/jobs/retention/run", module.functions.functions["API"].url, "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com", "17 3 * * *"]
+      scan            = ["${module.functions.functions["RunSchedulerJob"].url}/?name=scan", module.functions.functions["RunSchedulerJob"].url, "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com", "23 */6 * * *"]
+      batch-create    = ["${module.functions.functions["RunSchedulerJob"].url}/?name=batch-create", module.functions.functions["RunSchedulerJob"].url, "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com", "41 * * * *"]
+      cleanup-backups = ["${module.functions.functions["RunSchedulerJob"].url}/?name=cleanup-backups", module.functions.functions["RunSchedulerJob"].url, "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com", "53 * * * *"]
+      dispatch        = ["${module.functions.functions["RunSchedulerJob"].url}/?name=dispatch", module.functions.functions["RunSchedulerJob"].url, "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com", "2-59/5 * * * *"]
+      resume-requeued = ["${module.functions.functions["RunSchedulerJob"].url}/?name=resume-requeued", module.functions.functions["RunSchedulerJob"].url, "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com", "3-59/5 * * * *"]
+    }
+    error_message = "Each default job must call its function's URL with the scheduler account's ID token for that URL, on its schedule"
   }
   assert {
     condition = (
-      module.scheduler.jobs["scan"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/jobs/scan/run" &&
+      module.functions.functions["RunSchedulerJob"].name == "hivemerge-test-run-scheduler-job" &&
+      module.functions.functions["RunSchedulerJob"].oidc_audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-run-scheduler-job" &&
+      module.functions.functions["RunSchedulerJob"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator" &&
+      module.functions.functions["RunSchedulerJob"].service_account == "hivemerge-test-api@test-project.iam.gserviceaccount.com" &&
+      module.functions.functions["RunSchedulerJob"].timeout_seconds == 3600 && module.functions.functions["RunSchedulerJob"].ingress == "ALLOW_INTERNAL_AND_GCLB"
+    )
+    error_message = "RunSchedulerJob: api account, 3600 s, internal and load balancer ingress, accepting the scheduler account's ID tokens for its own URL as an operator"
+  }
+  assert {
+    condition     = alltrue([for j in ["dispatch", "resume-requeued"] : module.scheduler.jobs[j].attempt_deadline == "600s" && module.scheduler.jobs[j].retry_count == 0 && module.scheduler.jobs[j].http_method == "POST" && !module.scheduler.jobs[j].uses_oauth_token])
+    error_message = "dispatch and resume-requeued: POST, 600 s deadline, no retries (the next run retries), OIDC"
+  }
+  assert {
+    condition = (
+      module.scheduler.jobs["scan"].uri == "${module.functions.functions["RunSchedulerJob"].url}/?name=scan" &&
       module.scheduler.jobs["scan"].http_method == "POST" && module.scheduler.jobs["scan"].schedule == "23 */6 * * *" &&
       module.scheduler.jobs["scan"].time_zone == "Etc/UTC" &&
       module.scheduler.jobs["scan"].attempt_deadline == "1800s" && module.scheduler.jobs["scan"].retry_count == 0
     )
-    error_message = "The default scan job must POST to the API's /api/v1/scheduler/jobs/scan/run every 6 hours at :23 UTC, 1800 s deadline, no retries"
+    error_message = "The default scan job must POST to RunSchedulerJob's ?name=scan every 6 hours at :23 UTC, 1800 s deadline, no retries"
   }
   assert {
     condition = (
-      module.scheduler.jobs["batch-create"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/jobs/batch-create/run" &&
+      module.scheduler.jobs["batch-create"].uri == "${module.functions.functions["RunSchedulerJob"].url}/?name=batch-create" &&
       module.scheduler.jobs["batch-create"].http_method == "POST" && module.scheduler.jobs["batch-create"].schedule == "41 * * * *" &&
       module.scheduler.jobs["batch-create"].time_zone == "Etc/UTC" &&
-      module.scheduler.jobs["batch-create"].attempt_deadline == "600s" && module.scheduler.jobs["batch-create"].retry_count == 1
+      module.scheduler.jobs["batch-create"].attempt_deadline == "900s" && module.scheduler.jobs["batch-create"].retry_count == 1
     )
-    error_message = "The default batch-create job must POST to the API's /api/v1/scheduler/jobs/batch-create/run hourly at :41 UTC, 600 s deadline, one retry"
+    error_message = "The default batch-create job must POST to RunSchedulerJob's ?name=batch-create hourly at :41 UTC, 900 s deadline, one retry"
   }
   assert {
     condition = (
-      module.scheduler.jobs["cleanup-backups"].uri == "${module.functions.functions["API"].url}/api/v1/scheduler/jobs/cleanup-backups/run" &&
+      module.scheduler.jobs["cleanup-backups"].uri == "${module.functions.functions["RunSchedulerJob"].url}/?name=cleanup-backups" &&
       module.scheduler.jobs["cleanup-backups"].http_method == "POST" && module.scheduler.jobs["cleanup-backups"].schedule == "53 * * * *" &&
       module.scheduler.jobs["cleanup-backups"].time_zone == "Etc/UTC" &&
       module.scheduler.jobs["cleanup-backups"].attempt_deadline == "1800s" && module.scheduler.jobs["cleanup-backups"].retry_count == 0
     )
-    error_message = "The default cleanup-backups job must POST to the API's /api/v1/scheduler/jobs/cleanup-backups/run hourly at :53 UTC, 1800 s deadline, no retries"
+    error_message = "The default cleanup-backups job must POST to RunSchedulerJob's ?name=cleanup-backups hourly at :53 UTC, 1800 s deadline, no retries"
   }
   assert {
     condition = alltrue([for j in ["scan", "batch-create", "cleanup-backups"] : (
       module.scheduler.jobs[j].oidc_service_account == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" &&
-      module.scheduler.jobs[j].oidc_audience == module.functions.functions["API"].url && !module.scheduler.jobs[j].uses_oauth_token
+      module.scheduler.jobs[j].oidc_audience == module.functions.functions["RunSchedulerJob"].url && !module.scheduler.jobs[j].uses_oauth_token
     )])
-    error_message = "The scan, batch-create and cleanup-backups jobs must send the scheduler account's ID token (OIDC) for the API's URL"
+    error_message = "The scan, batch-create and cleanup-backups jobs must send the scheduler account's ID token (OIDC) for RunSchedulerJob's URL"
   }
   assert {
     condition = (
@@ -444,16 +488,19 @@ run "defaults_deploy_the_functions_and_jobs" {
     error_message = "The default ExecuteTask: executor account, 3600 s (the HTTP maximum), one task per instance, 1Gi, 1 CPU, 0-5 instances, internal and load balancer ingress"
   }
   assert {
-    condition     = module.functions.functions["ExecuteTask"].environment["HIVEMERGE_EXECUTE_MODE"] == "sync" && !contains(keys(module.functions.functions["API"].environment), "HIVEMERGE_EXECUTE_MODE")
-    error_message = "ExecuteTask, and only it, must run tasks synchronously within its request (HIVEMERGE_EXECUTE_MODE=sync)"
+    condition = (
+      module.functions.functions["ExecuteTask"].environment["HIVEMERGE_EXECUTE_MODE"] == "sync" &&
+      alltrue([for k in ["API", "RunSchedulerJob"] : module.functions.functions[k].environment["HIVEMERGE_EXECUTE_MODE"] == "remote"])
+    )
+    error_message = "ExecuteTask must run tasks within its request (HIVEMERGE_EXECUTE_MODE=sync); the API and RunSchedulerJob hand them to it (remote)"
   }
   assert {
-    condition     = module.functions.functions["ExecuteTask"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-scheduler@test-project.iam.gserviceaccount.com:operator" && module.functions.functions["ExecuteTask"].oidc_audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-execute-task"
-    error_message = "ExecuteTask must accept the scheduler account's ID tokens for its own URL as an operator"
+    condition     = module.functions.functions["ExecuteTask"].environment["HIVEMERGE_OIDC_ROLES"] == "hivemerge-test-api@test-project.iam.gserviceaccount.com:operator" && module.functions.functions["ExecuteTask"].oidc_audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-execute-task"
+    error_message = "ExecuteTask must accept the api account's ID tokens (the API's and RunSchedulerJob's hand-offs) for its own URL as an operator"
   }
   assert {
-    condition     = toset(keys(module.functions.invokers)) == toset(["ExecuteTask/scheduler"]) && module.functions.invokers["ExecuteTask/scheduler"].member == "serviceAccount:hivemerge-test-scheduler@test-project.iam.gserviceaccount.com" && module.functions.invokers["ExecuteTask/scheduler"].service == module.functions.functions["ExecuteTask"].service
-    error_message = "By default only the scheduler account may invoke ExecuteTask (the API never calls it), and no other function gets invoker grants"
+    condition     = toset(keys(module.functions.invokers)) == toset(["ExecuteTask/api"]) && module.functions.invokers["ExecuteTask/api"].member == "serviceAccount:hivemerge-test-api@test-project.iam.gserviceaccount.com" && module.functions.invokers["ExecuteTask/api"].service == module.functions.functions["ExecuteTask"].service && toset(keys(module.scheduler.invokers)) == toset(["API", "RunSchedulerJob"])
+    error_message = "By default only the api account may invoke ExecuteTask (the scheduler's jobs call the API and RunSchedulerJob), and no other function gets invoker grants"
   }
   assert {
     condition = alltrue([for k in ["PreviewTask", "PreviewMerge", "RollbackTask"] : (
@@ -510,7 +557,7 @@ run "defaults_deploy_the_functions_and_jobs" {
     error_message = "By default the scheduler account's ID tokens must be an operator on the API"
   }
   assert {
-    condition     = keys(jsondecode(module.functions.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])) == ["API", "ExecuteTask", "PreviewMerge", "PreviewTask", "RollbackTask"] && jsondecode(module.functions.functions["API"].environment["HIVEMERGE_FUNCTION_URLS"])["ExecuteTask"] == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-execute-task"
+    condition     = alltrue([for k in ["API", "RunSchedulerJob"] : keys(jsondecode(module.functions.functions[k].environment["HIVEMERGE_FUNCTION_URLS"])) == ["API", "ExecuteTask", "PreviewMerge", "PreviewTask", "RollbackTask", "RunSchedulerJob"] && jsondecode(module.functions.functions[k].environment["HIVEMERGE_FUNCTION_URLS"])["ExecuteTask"] == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-execute-task"])
     error_message = "Every function must be told the URLs of the deployed functions"
   }
   assert {
