@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -330,5 +331,71 @@ func TestParseFunctionURLs(t *testing.T) {
 				t.Errorf("ParseFunctionURLs(%s) = %v, want %q", c.in, err, c.wantErr)
 			}
 		})
+	}
+}
+
+// TestExecuteRemoteConcurrent: thirty execute requests at once, through three API instances
+// in remote mode, give one execution in ExecuteTask; each request is accepted or, once the
+// task has finished, refused as finished.
+func TestExecuteRemoteConcurrent(t *testing.T) {
+	const token = "operator-token-0123456789"
+	d := newDeployment(t)
+	auth, err := functions.NewAuthenticator(functions.AuthConfig{Tokens: []functions.Token{{Name: "otto", Role: "operator", Token: token}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apis []*httptest.Server
+	var engines []*Engine
+	for range 3 {
+		e := d.remoteEngine(t, d.execute.URL)
+		api := httptest.NewServer(functions.NewServer(d.app.Service, auth, nil).WithEngine(e).Handler())
+		defer api.Close()
+		apis, engines = append(apis, api), append(engines, e)
+	}
+	task := d.task(t, "2024-01-01", "otto")
+
+	start := make(chan struct{})
+	statuses := make(chan int, 30)
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			<-start
+			req, _ := http.NewRequest(http.MethodPost, apis[i%3].URL+"/api/v1/tasks/"+task.ID+"/execute", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != http.StatusAccepted && s != http.StatusConflict {
+			t.Errorf("an execute request answered %d, want 202 or 409", s)
+		}
+	}
+	for _, e := range engines {
+		e.remote.wait()
+	}
+	if got := d.get(t, task.ID); got.Status != merge.StatusSuccess {
+		t.Fatalf("task is %s (%s), want success", got.Status, got.Error)
+	}
+	logs, err := d.app.Service.TaskLogs(context.Background(), task.ID, 0, merge.MaxListLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := 0
+	for _, l := range logs {
+		if strings.HasPrefix(l.Message, "claimed by ") {
+			claims++
+		}
+	}
+	if claims != 1 {
+		t.Errorf("the task was claimed %d times, want once", claims)
 	}
 }
