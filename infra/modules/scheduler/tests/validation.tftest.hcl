@@ -123,6 +123,52 @@ run "policy_jobs_call_the_job_endpoint" {
   }
 }
 
+# Long jobs call RunSchedulerJob's URL with ?name=<job>; the token's audience
+# is that function's URL alone, which is what the function checks, and the
+# scheduler account may invoke each function a job calls.
+run "long_jobs_call_run_scheduler_job" {
+  command = plan
+
+  variables {
+    functions = {
+      API = {
+        url     = "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api"
+        service = "hivemerge-test-api"
+      }
+      RunSchedulerJob = {
+        url     = "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-run-scheduler-job"
+        service = "hivemerge-test-run-scheduler-job"
+      }
+    }
+    jobs = {
+      check-pending = {
+        schedule        = "*/5 * * * *"
+        target_function = "API"
+        http_path       = "/api/v1/scheduler/check-pending"
+      }
+      dispatch = {
+        schedule        = "2-59/5 * * * *"
+        target_function = "RunSchedulerJob"
+        http_path       = "/?name=dispatch"
+        retry_count     = 0
+      }
+    }
+  }
+
+  assert {
+    condition     = google_cloud_scheduler_job.this["dispatch"].http_target[0].uri == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-run-scheduler-job/?name=dispatch" && google_cloud_scheduler_job.this["dispatch"].schedule == "2-59/5 * * * *"
+    error_message = "dispatch must call RunSchedulerJob's URL with ?name=dispatch, every 5 minutes from :02"
+  }
+  assert {
+    condition     = google_cloud_scheduler_job.this["dispatch"].http_target[0].oidc_token[0].audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-run-scheduler-job" && google_cloud_scheduler_job.this["check-pending"].http_target[0].oidc_token[0].audience == "https://europe-west1-test-project.cloudfunctions.net/hivemerge-test-api"
+    error_message = "Each job's OIDC audience must be the URL of the function it calls, without path or query"
+  }
+  assert {
+    condition     = toset(keys(google_cloud_run_v2_service_iam_member.invoker)) == toset(["API", "RunSchedulerJob"]) && google_cloud_run_v2_service_iam_member.invoker["RunSchedulerJob"].name == "hivemerge-test-run-scheduler-job"
+    error_message = "The scheduler account must get roles/run.invoker on every function a job calls"
+  }
+}
+
 run "attempt_deadline_above_30_minutes_is_refused" {
   command = plan
 
