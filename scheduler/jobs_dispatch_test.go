@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -9,14 +10,19 @@ import (
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
-// workers records the tasks handed to it and has room for room of them.
+// workers records the tasks handed to it and has room for room of them; beyond, Submit fails
+// with full (ErrUnavailable when nil).
 type workers struct {
 	room      int
+	full      error
 	submitted []string
 }
 
 func (w *workers) Submit(id string) (bool, error) {
 	if len(w.submitted) >= w.room {
+		if w.full != nil {
+			return false, w.full
+		}
 		return false, merge.Errorf(merge.ErrUnavailable, "no worker free")
 	}
 	w.submitted = append(w.submitted, id)
@@ -36,8 +42,10 @@ func TestDispatch(t *testing.T) {
 		at      time.Time
 		running bool
 		room    int
+		full    error
 		want    int // how many of the oldest pending tasks are dispatched
 		counts  map[string]int64
+		wantErr bool
 	}{
 		{name: "no windows", at: day.Add(12 * time.Hour), room: 10, want: 2,
 			counts: map[string]int64{"pending": 11, "dispatched": 2, "capped": 8, "outside_window": 0, "not_policy": 1}},
@@ -49,6 +57,12 @@ func TestDispatch(t *testing.T) {
 			counts: map[string]int64{"pending": 10, "dispatched": 1, "capped": 8, "outside_window": 0, "not_policy": 1}},
 		{name: "workers full", at: day.Add(12 * time.Hour), room: 1, want: 1,
 			counts: map[string]int64{"pending": 11, "dispatched": 1, "capped": 0, "outside_window": 0, "not_policy": 0}},
+		// ExecuteTask's 429: the rest wait for the next run, as with full workers.
+		{name: "executor busy", at: day.Add(12 * time.Hour), room: 1, full: merge.Errorf(merge.ErrBusy, "no instance free"), want: 1,
+			counts: map[string]int64{"pending": 11, "dispatched": 1, "capped": 0, "outside_window": 0, "not_policy": 0}},
+		// A hand-off that failed (ExecuteTask down) fails the run; the task stays pending.
+		{name: "hand-off fails", at: day.Add(12 * time.Hour), room: 1, full: errors.New("could not hand task over"), want: 1,
+			counts: map[string]int64{"pending": 11, "dispatched": 1}, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,11 +102,11 @@ func TestDispatch(t *testing.T) {
 			}
 			now = tc.at
 
-			w := &workers{room: tc.room}
+			w := &workers{room: tc.room, full: tc.full}
 			s := NewService(svc, st, nil, ServiceConfig{Owner: "test"}).WithClock(clock)
 			out, err := s.Dispatch(ctx, w, st)
-			if err != nil {
-				t.Fatal(err)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Dispatch error = %v, want an error: %v", err, tc.wantErr)
 			}
 			if want := oldest[:tc.want]; !slices.Equal(w.submitted, want) {
 				t.Errorf("submitted %v, want the oldest %v", w.submitted, want)
