@@ -74,6 +74,7 @@ run "scheduler_is_an_operator_on_the_api" {
       retention       = ["${output.function_urls["API"]}/api/v1/scheduler/jobs/retention/run", output.function_urls["API"], "hivemerge-dev-scheduler@test-project.iam.gserviceaccount.com", "17 3 * * *"]
       scan            = ["${output.function_urls["RunSchedulerJob"]}/?name=scan", output.function_urls["RunSchedulerJob"], "hivemerge-dev-scheduler@test-project.iam.gserviceaccount.com", "23 */6 * * *"]
       batch-create    = ["${output.function_urls["RunSchedulerJob"]}/?name=batch-create", output.function_urls["RunSchedulerJob"], "hivemerge-dev-scheduler@test-project.iam.gserviceaccount.com", "41 * * * *"]
+      cleanup-backups = ["${output.function_urls["RunSchedulerJob"]}/?name=cleanup-backups", output.function_urls["RunSchedulerJob"], "hivemerge-dev-scheduler@test-project.iam.gserviceaccount.com", "53 * * * *"]
       dispatch        = ["${output.function_urls["RunSchedulerJob"]}/?name=dispatch", output.function_urls["RunSchedulerJob"], "hivemerge-dev-scheduler@test-project.iam.gserviceaccount.com", "2-59/5 * * * *"]
       resume-requeued = ["${output.function_urls["RunSchedulerJob"]}/?name=resume-requeued", output.function_urls["RunSchedulerJob"], "hivemerge-dev-scheduler@test-project.iam.gserviceaccount.com", "3-59/5 * * * *"]
     }
