@@ -47,14 +47,15 @@ func NewServer(svc *merge.Service, auth *Authenticator, logger *slog.Logger) *Se
 	}
 	s := &Server{svc: svc, auth: auth, log: logger, origins: http.NewCrossOriginProtection(), pages: pageSealer{key: auth.pageKey()}}
 	mux := s.newMux()
-	s.router = s.boundary(apiFunction, s.checkHost(func(w http.ResponseWriter, r *http.Request) error {
+	s.router = withConsole(s.boundary(apiFunction, s.checkHost(func(w http.ResponseWriter, r *http.Request) error {
 		mux.ServeHTTP(w, r)
 		return nil // the route's handler left its error in the request state
-	}))
+	})))
 	return s
 }
 
-// Handler returns the REST router: /health, /docs and /api/v1.
+// Handler returns the REST router: /health, /docs and /api/v1, with the web console at
+// /console/.
 func (s *Server) Handler() http.Handler { return s.router }
 
 // Function is one operation served on its own, as Cloud Functions deploys it.
@@ -64,9 +65,10 @@ type Function struct {
 }
 
 // Functions returns every standalone function bound to s, ordered by name, plus "API", the
-// whole REST router, and "Console", the web console. They are the handlers init registers with the functions framework.
+// whole REST router with the web console. They are the handlers init registers with the
+// functions framework.
 func (s *Server) Functions() []Function {
-	fns := []Function{{Name: apiFunction, Handler: s.router}, {Name: consoleFunction, Handler: consoleHandler}}
+	fns := []Function{{Name: apiFunction, Handler: s.router}}
 	for _, o := range operations() {
 		if o.fn != "" {
 			fns = append(fns, Function{Name: o.fn, Handler: s.boundary(o.fn, s.checkHost(s.route([]operation{o})))})

@@ -194,12 +194,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
-// apiFunction and consoleFunction name the functions that serve the whole REST router and
-// the web console (functions.Server's Functions).
-const (
-	apiFunction     = "API"
-	consoleFunction = "Console"
-)
+// apiFunction names the function that serves the whole REST router and the web console
+// (functions.Server's Functions).
+const apiFunction = "API"
 
 // mux serves like the functions framework does, with the REST router beside the functions.
 // funcframework.Start cannot be used: it calls http.ListenAndServe itself, so there is no
@@ -207,10 +204,9 @@ const (
 // routing is simple to keep: with FUNCTION_TARGET unset every function at exactly /Name; set,
 // that one function at /.
 //
-// Additions for people: / leads to the console at /console/, and the API and Console
-// functions, deployed, answer every path below their URL (.../API/api/v1/tasks/), so they do
-// so below /API/ and /Console/ too. The console's pages name their scripts relative to
-// themselves, so its directory is always reached with its trailing slash.
+// Additions for people: the API function, deployed, answers every path below its URL
+// (.../API/api/v1/tasks/, .../API/console/), so it does so below /API/ too; the REST router
+// leads / to the console at /console/.
 func mux(srv *functions.Server, target string) http.Handler {
 	m := http.NewServeMux()
 	for _, f := range srv.Functions() {
@@ -224,21 +220,13 @@ func mux(srv *functions.Server, target string) http.Handler {
 		case apiFunction:
 			m.Handle("/"+f.Name, f.Handler)
 			m.Handle("/"+f.Name+"/", http.StripPrefix("/"+f.Name, f.Handler))
-			docs := http.RedirectHandler("/"+f.Name+"/docs", http.StatusFound)
-			m.Handle("GET /"+f.Name, docs)
-			m.Handle("GET /"+f.Name+"/{$}", docs)
-		case consoleFunction:
-			for _, dir := range []string{"/" + f.Name, "/console"} {
-				m.Handle(dir, http.RedirectHandler(dir+"/", http.StatusFound))
-				m.Handle(dir+"/", http.StripPrefix(dir, f.Handler))
-			}
+			m.Handle("GET /"+f.Name, http.RedirectHandler("/"+f.Name+"/docs", http.StatusFound))
 		default:
 			m.Handle("/"+f.Name, f.Handler)
 		}
 	}
 	if target == "" {
 		m.Handle("/", srv.Handler())
-		m.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 	}
 	return m
 }

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { ApiError, request } from '../src/api/client'
+import { ApiError, apiBase, request } from '../src/api/client'
 import { errorText } from '../src/api/errors'
 import { signIn, token } from '../src/api/token'
 
@@ -112,5 +112,18 @@ describe('request', () => {
   it('a success that is not JSON is an error', async () => {
     const err = await failure(request('/tasks/', { fetch: answer(200, '<html>') }))
     expect(err.code).toBe('bad_response')
+  })
+})
+
+// The deployed console is served by the API function, under whatever prefix the platform puts
+// before it: the API is always beside the console's directory, on its origin.
+describe('apiBase', () => {
+  it.each([
+    ['local server', 'http://127.0.0.1:8080/console/#/tasks', 'http://127.0.0.1:8080/api/v1'],
+    ['API function below its name', 'https://r-p.cloudfunctions.net/API/console/#/tables/demo/db/t', 'https://r-p.cloudfunctions.net/API/api/v1'],
+    ['the page itself', 'https://api-x.a.run.app/console/index.html?x=1', 'https://api-x.a.run.app/api/v1'],
+    ['development server at the root', 'http://localhost:5173/', 'http://localhost:5173/api/v1'],
+  ])('%s', (_name, page, want) => {
+    expect(apiBase(page)).toBe(want)
   })
 })

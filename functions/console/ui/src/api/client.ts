@@ -26,8 +26,14 @@ export class ApiError extends Error {
   }
 }
 
-// base is where the REST API lives: the console's own origin.
-export const base = '/api/v1'
+// base is where the REST API lives: beside the console's directory on its own origin, under
+// the same prefix (/console/ calls /api/v1, /API/console/ calls /API/api/v1).
+export const base = apiBase(document.baseURI)
+
+// apiBase is the API's URL for a console page at page.
+export function apiBase(page: string): string {
+  return new URL('../api/v1', page).href
+}
 
 export interface RequestOptions {
   method?: string
