@@ -25,3 +25,19 @@ export function formatSpec(spec: Record<string, string>): string {
     .map(([k, v]) => k + '=' + v)
     .join('/')
 }
+
+// specOfName turns Hive's escaped partition name (dt=2024-01-01/country=FR%2FBE) into a spec.
+// Hive escapes / = % and other characters in names and values as %XX.
+export function specOfName(name: string): Record<string, string> {
+  const spec: Record<string, string> = {}
+  for (const part of name.split('/')) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) continue
+    spec[unescape(part.slice(0, eq))] = unescape(part.slice(eq + 1))
+  }
+  return spec
+}
+
+function unescape(s: string): string {
+  return s.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+}

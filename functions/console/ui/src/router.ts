@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: '/sign-in', name: 'sign-in', component: () => import('./views/SignIn.vue'), meta: { public: true } },
     { path: '/dashboard', name: 'dashboard', component: () => import('./views/Dashboard.vue') },
     { path: '/tables', name: 'tables', component: () => import('./views/Tables.vue') },
+    { path: '/tables/:cluster/:db/:table', name: 'table', component: () => import('./views/TableDetail.vue'), props: true },
     { path: '/tasks', name: 'tasks', component: () => import('./views/Tasks.vue') },
     { path: '/tasks/:id', name: 'task', component: () => import('./views/TaskDetail.vue'), props: true },
     { path: '/clusters', name: 'clusters', component: () => import('./views/Clusters.vue') },

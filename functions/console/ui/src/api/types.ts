@@ -158,7 +158,12 @@ export interface TableMetrics {
   cluster_id: string
   database_name: string
   table_name: string
+  scan_id?: string
   scanned_at?: string
+  location?: string
+  compression?: string
+  buckets?: number
+  source?: 'listing' | 'metastore' | 'mixed'
   table_type?: string
   format?: string
   transactional?: boolean
@@ -189,6 +194,44 @@ export interface Summary {
   histogram_labels?: string[]
   worst_tables?: TableMetrics[]
   alerts?: TableMetrics[]
+  trend?: TrendPoint[]
+}
+
+// TrendPoint is one cluster's totals after one of its scans.
+export interface TrendPoint {
+  cluster_id: string
+  scan_id: string
+  time: string
+  totals: { tables?: number; partitions?: number; files?: number; bytes?: number; small_files?: number }
+}
+
+// histogramLabels name the buckets of every histogram the API returns (binary megabytes).
+export const histogramLabels = ['<1MB', '1-16MB', '16-64MB', '64-128MB', '128-256MB', '>256MB']
+
+export interface PartitionMetrics {
+  partition: string
+  location?: string
+  stats?: { files?: number; bytes?: number; small_files?: number; histogram?: number[] }
+  needs_merge?: boolean
+  savings?: Savings
+  health?: { score?: number; rules?: string[] }
+  recommendation?: { merge?: boolean; strategy?: Strategy; rule?: string; reason?: string }
+  avg_file_size?: number
+  small_file_ratio?: number
+  source?: 'listing' | 'metastore' | 'mixed'
+  error?: string
+}
+
+export type ScanStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
+
+export interface Scan {
+  scan_id: string
+  cluster_id: string
+  status: ScanStatus
+  progress?: { tables_total?: number; tables_done?: number; tables_failed?: number; partitions_listed?: number; files_listed?: number }
+  error?: string
+  created_at?: string
+  finished_at?: string
 }
 
 export interface Window {
