@@ -68,6 +68,13 @@ async function shot(page, name) {
   await page.screenshot({ path: join(shots, name + '.png'), fullPage: true, animations: 'disabled' })
 }
 
+// shotOf saves one part of a page: the console's main pane scrolls inside the window, so a
+// full-page screenshot shows only what the window shows.
+async function shotOf(locator, name) {
+  await locator.scrollIntoViewIfNeeded()
+  await locator.screenshot({ path: join(shots, name + '.png'), animations: 'disabled' })
+}
+
 async function signIn(page, token = adminToken) {
   await page.goto(stack.url + '/console/')
   await page.locator(field('token')).fill(token)
@@ -149,11 +156,13 @@ for (const locale of ['en', 'zh-CN']) {
         const tti = Date.now() - start
         await fresh.waitForLoadState('networkidle')
         const all = [...first.entries()]
-        const lazy = all.filter(([u]) => /StatusChart/.test(u))
+        // The charts' chunks: the chart components and the ECharts chunk they share.
+        const chart = /StatusChart|TrendChart|installCanvasRenderer|echarts/
+        const lazy = all.filter(([u]) => chart.test(u))
         const metrics = {
           dashboard_time_to_interactive_ms: tti,
           javascript_gzip_bytes_all: all.reduce((n, [, b]) => n + b, 0),
-          javascript_gzip_bytes_before_charts: all.filter(([u]) => !/StatusChart/.test(u)).reduce((n, [, b]) => n + b, 0),
+          javascript_gzip_bytes_before_charts: all.filter(([u]) => !chart.test(u)).reduce((n, [, b]) => n + b, 0),
           javascript_gzip_bytes_charts: lazy.reduce((n, [, b]) => n + b, 0),
           files: Object.fromEntries(all.map(([u, b]) => [u.replace(/.*\/assets\//, ''), b])),
         }
@@ -255,8 +264,121 @@ for (const locale of ['en', 'zh-CN']) {
       assert.ok(summary.files > 0)
       assert.equal((await page.locator('[data-test="warehouse-files"] .stat-value').innerText()).replace(/\D/g, ''), String(summary.files))
       await page.locator('[data-test="histogram"] canvas').waitFor()
+      assert.ok(summary.trend.length > 0)
+      await page.locator('[data-test="trend"] [data-test="trend-chart"] canvas').waitFor()
       await shot(page, `${locale}-dashboard-warehouse`)
+      await shotOf(page.locator('[data-test="trend"]'), `${locale}-dashboard-trend`)
       if (locale === 'zh-CN') await checkNoEnglish(page, 'dashboard')
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+
+    it("opens a table's page, scans it now, and previews the merge of chosen partitions", async () => {
+      const page = await newPage(locale)
+      await signIn(page)
+      await page.goto(stack.url + '/console/#/tables?cluster=demo&db=ops')
+      const link = page.locator('[data-test="table-list"] [data-test="table-name"]', { hasText: /^metrics$/ })
+      await link.first().waitFor({ timeout: 60_000 })
+      await link.first().click()
+      await page.locator('[data-test="table-detail"]').waitFor()
+      assert.match(decodeURIComponent(page.url()), /#\/tables\/demo\/ops\/metrics$/)
+
+      // What the API knows of the table and its partitions, as the page shows it.
+      const info = (await stack.api('GET', '/api/v1/tables/demo/ops/metrics/info')).body
+      const { partitions } = (await stack.api('GET', '/api/v1/tables/demo/ops/metrics/partitions')).body
+      await page.locator('[data-test="partitions"] [data-test="partition-name"]').first().waitFor()
+      assert.equal((await page.locator('[data-test="detail-files"]').innerText()).replace(/\D/g, ''), String(info.stats.files))
+      assert.match(await page.locator('[data-test="detail-score"]').innerText(), new RegExp(String(info.health.score)))
+      assert.equal(await page.locator('[data-test="detail-reason"]').innerText(), info.recommendation.reason)
+      assert.ok(partitions.length > 2)
+      assert.equal(await page.locator('[data-test="partitions"] .el-table__body-wrapper [data-test="size-histogram"]').count(), partitions.length)
+      await page.locator('[data-test="detail-trend"] canvas').waitFor()
+      await shot(page, `${locale}-table-detail`)
+      await shotOf(page.locator('[data-test="partitions"]'), `${locale}-table-partitions`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'table detail')
+
+      // Scan now: the page follows the scan to its end, then shows the new scan's figures.
+      const before = (await stack.api('GET', '/api/v1/tables/demo/ops/metrics/history')).body.history.length
+      await page.locator('[data-test="scan-now"]').click()
+      await page.locator('[data-test="scan"]', { hasText: t.detail.scanStatus.succeeded }).waitFor({ timeout: 60_000 })
+      await page.locator('.el-message', { hasText: t.detail.scanDone }).waitFor()
+      assert.match(await page.locator('[data-test="scan-counts"]').innerText(), new RegExp('^' + info.partitions + '\\D'))
+      assert.equal((await stack.api('GET', '/api/v1/tables/demo/ops/metrics/history')).body.history.length, before + 1)
+      await shot(page, `${locale}-table-scanned`)
+
+      // Two partitions chosen: the merge's preview covers those two only.
+      const rows = page.locator('[data-test="partitions"] .el-table__body-wrapper .el-table__row')
+      const names = []
+      for (const i of [0, 1]) {
+        await rows.nth(i).locator('.el-checkbox').click()
+        names.push(await rows.nth(i).locator('[data-test="partition-name"]').innerText())
+      }
+      await page.locator('[data-test="detail-merge"]', { hasText: '2' }).click()
+      const dialog = page.locator('[data-test="merge-dialog"]')
+      await dialog.locator('[data-test="preview-files"]').waitFor()
+      const chosen = await dialog.locator('[data-test="merge-partitions"]').innerText()
+      for (const n of names) assert.ok(chosen.includes(n), `${n} is not among the chosen partitions: ${chosen}`)
+      const previewed = dialog.locator('[data-test="preview-partitions"] .el-table__body-wrapper .el-table__row')
+      assert.equal(await previewed.count(), 2)
+      for (const n of names) assert.ok((await previewed.allInnerTexts()).join('\n').includes(n), `${n} is not in the preview`)
+      await shot(page, `${locale}-merge-partitions`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'merge of partitions')
+      await page.keyboard.press('Escape')
+      assert.deepEqual(page.problems, [])
+      await page.context().close()
+    })
+
+    it('creates tasks for several tables at once, each with its outcome, and retries a cancelled one', async () => {
+      // An active task on ops.events: creating another for the table is a conflict.
+      const blocker = await stack.api('POST', '/api/v1/tasks/', { cluster_id: 'demo', task_name: 'e2e blocker ' + locale, database_name: 'ops', table_name: 'events' })
+      assert.equal(blocker.status, 201, JSON.stringify(blocker.body))
+      const page = await newPage(locale)
+      await signIn(page)
+      await page.goto(stack.url + '/console/#/tables?cluster=demo&db=ops')
+      const row = (name) => page.locator('[data-test="table-list"] .el-table__row', { has: page.locator('[data-test="table-name"]', { hasText: new RegExp('^' + name + '$') }) }).first()
+      await row('metrics').waitFor({ timeout: 60_000 })
+      for (const name of ['metrics', 'events', 'events_iceberg']) await row(name).locator('.el-checkbox').click()
+      await page.locator('[data-test="bulk-open"]', { hasText: '3' }).click()
+      const dialog = page.locator('[data-test="bulk-create"]')
+      await dialog.waitFor()
+      await dialog.locator('[data-test="bulk-submit"]').click()
+      await dialog.locator('[data-test="bulk-result"]').nth(2).waitFor()
+      const results = await dialog.locator('[data-test="bulk-results"] .el-table__body-wrapper .el-table__row').allInnerTexts()
+      const outcome = (name) => results.find((r) => r.split(/\s/)[0] === 'ops.' + name) ?? ''
+      assert.match(outcome('metrics'), new RegExp(t.bulk.created))
+      assert.match(outcome('events'), new RegExp(t.bulk.conflict))
+      assert.match(outcome('events_iceberg'), new RegExp(t.bulk.refused))
+      // The refusal is the API's own reason.
+      const refusal = await stack.api('POST', '/api/v1/tasks/', { cluster_id: 'demo', task_name: 'x', database_name: 'ops', table_name: 'events_iceberg' })
+      assert.equal(refusal.status, 400)
+      assert.ok(outcome('events_iceberg').includes(refusal.body.error.message), outcome('events_iceberg'))
+      await shot(page, `${locale}-bulk-create`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'bulk creation')
+
+      // The task created for metrics, cancelled, then retried from its page.
+      await dialog.locator('[data-test="bulk-task"]').first().click()
+      await page.locator('[data-test="task-detail"]').waitFor()
+      const id = decodeURIComponent(page.url().split('/tasks/')[1])
+      assert.equal((await stack.api('POST', '/api/v1/tasks/' + id + '/cancel')).status, 200)
+      await page.reload()
+      await page.locator('[data-test="task-status"][data-status="cancelled"]').waitFor()
+      await page.locator('[data-test="activity-cancelled"]').waitFor()
+      await page.locator('[data-test="retry"]').click()
+      await page.waitForURL((u) => !decodeURIComponent(u.toString()).endsWith('/tasks/' + id))
+      await page.locator('[data-test="task-status"][data-status="pending"]').waitFor()
+      const retried = decodeURIComponent(page.url().split('/tasks/')[1])
+      const [old, fresh] = [(await stack.api('GET', '/api/v1/tasks/' + id)).body, (await stack.api('GET', '/api/v1/tasks/' + retried)).body]
+      assert.deepEqual(
+        [fresh.cluster_id, fresh.database_name, fresh.table_name, fresh.merge_strategy, fresh.partition_filter, fresh.target_file_size_bytes],
+        [old.cluster_id, old.database_name, old.table_name, old.merge_strategy, old.partition_filter, old.target_file_size_bytes],
+      )
+      assert.ok(fresh.task_name.includes(id), fresh.task_name)
+      // Who did what: the new task's creator, as the API recorded it.
+      assert.match(await page.locator('[data-test="activity-created"]').innerText(), new RegExp(fresh.created_by))
+      await shot(page, `${locale}-task-retried`)
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'retried task')
+
+      for (const task of [retried, blocker.body.id]) await stack.api('POST', '/api/v1/tasks/' + task + '/cancel')
       assert.deepEqual(page.problems, [])
       await page.context().close()
     })
@@ -411,12 +533,15 @@ describe('console at 1920 px', () => {
       await page.locator(`[data-test="${p}"]`).waitFor()
       await shot(page, `en-1920-${p}`)
     }
+    await page.goto(stack.url + '/console/#/tables/demo/ops/metrics')
+    await page.locator('[data-test="partitions"] [data-test="partition-name"]').first().waitFor({ timeout: 60_000 })
+    await shot(page, 'en-1920-table-detail')
     // Nothing wider than the window at either end of the range.
     for (const width of [1920, 1280]) {
       await page.setViewportSize({ width, height: 900 })
-      for (const p of ['dashboard', 'tables', 'tasks', 'clusters', 'scheduler']) {
+      for (const [p, marker] of [...['dashboard', 'tables', 'tasks', 'clusters', 'scheduler'].map((p) => [p, p]), ['tables/demo/ops/metrics', 'table-detail']]) {
         await page.goto(stack.url + '/console/#/' + p)
-        await page.locator(`[data-test="${p}"]`).waitFor()
+        await page.locator(`[data-test="${marker}"]`).waitFor()
         await page.waitForLoadState('networkidle')
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
         assert.equal(overflow, 0, `${p} at ${width} px scrolls sideways by ${overflow} px`)

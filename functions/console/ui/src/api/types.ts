@@ -228,7 +228,17 @@ export interface Scan {
   scan_id: string
   cluster_id: string
   status: ScanStatus
-  progress?: { tables_total?: number; tables_done?: number; tables_failed?: number; partitions_listed?: number; files_listed?: number }
+  progress?: {
+    tables_total?: number
+    tables_done?: number
+    tables_failed?: number
+    partitions_listed?: number
+    partitions_reused?: number
+    partitions_metastore?: number
+    files_listed?: number
+  }
+  // totals are what the finished scan found, partitions it reused unchanged included.
+  totals?: { tables?: number; partitions?: number; files?: number; bytes?: number; small_files?: number }
   error?: string
   created_at?: string
   finished_at?: string
