@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import en from '../src/locales/en.json'
 import zhCN from '../src/locales/zh-CN.json'
 
@@ -37,5 +39,24 @@ describe('translations', () => {
     // Short texts such as "ID", "TLS" or "SQL" are the same in both languages; sentences are not.
     const copied = [...enKeys].filter(([k, v]) => v.includes(' ') && zhKeys.get(k) === v).map(([k]) => k)
     expect(copied).toEqual([])
+  })
+})
+
+// Every key the code names literally is in the catalogue: a key missing from both languages
+// would show as the key itself. Keys built at run time (t('status.' + s)) are not checked here.
+describe('keys in use', () => {
+  const src = join(import.meta.dirname, '../src')
+  const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => /\.(vue|ts)$/.test(f))
+  const enKeys = flatten(en as Tree)
+
+  it('are all in the catalogue', () => {
+    const missing: string[] = []
+    for (const f of files) {
+      for (const m of readFileSync(join(src, f), 'utf8').matchAll(/\bt\(\s*'([\w.]+)'\s*[,)]/g)) {
+        if (!enKeys.has(m[1])) missing.push(f + ': ' + m[1])
+      }
+    }
+    expect(files.length).toBeGreaterThan(10)
+    expect(missing).toEqual([])
   })
 })
