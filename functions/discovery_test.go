@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/discovery"
+	"github.com/hivemerge/hivemerge/shared/discovery/discoverytest"
 	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
 	"github.com/hivemerge/hivemerge/shared/hive"
@@ -62,10 +63,10 @@ func discoveryEnv(t *testing.T) (*env, *discovery.Service) {
 		t.Fatalf("register the sandbox: %d %s", r.status, r.body)
 	}
 	files := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
-	conn := &discovery.Clusters{Registry: e.store, Files: files}
+	conn := discoverytest.Connector{Registry: e.store, Hive: client, Files: files}
 	// The clock runs ahead of the files just written, past the quiet period.
 	disc := &discovery.Service{Store: e.store, Connector: conn, Registry: e.store, Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}
-	t.Cleanup(func() { disc.Close(); conn.Close(); files.Close() })
+	t.Cleanup(func() { disc.Close(); files.Close() })
 	e.srv.WithDiscovery(disc)
 	return e, disc
 }

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/discovery"
+	"github.com/hivemerge/hivemerge/shared/discovery/discoverytest"
 	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
+	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox/hiveql"
 	"github.com/hivemerge/hivemerge/shared/merge"
@@ -58,8 +60,12 @@ func startSandbox(t *testing.T) *sandboxEnv {
 	}
 	res := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
 	t.Cleanup(func() { res.Close() })
-	conn := &discovery.Clusters{Registry: st, Files: res}
-	t.Cleanup(func() { conn.Close() })
+	client, err := hive.New(hive.Config{Name: "sb", Host: host, Port: p, Auth: hive.AuthNoSASL, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	conn := discoverytest.Connector{Registry: st, Hive: client, Files: res}
 	disc := &discovery.Service{Store: st, Connector: conn, Now: now}
 	t.Cleanup(func() { disc.Close() })
 	return &sandboxEnv{store: st, tasks: tasks, disc: disc, now: now}

@@ -51,7 +51,7 @@ func BenchmarkScanWarehouse(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		svc := &discovery.Service{Store: store, Connector: &discovery.Clusters{Registry: e.store, Files: e.files}, PartitionConcurrency: 16}
+		svc := &discovery.Service{Store: store, Connector: e.connector(b, e.files), PartitionConcurrency: 16}
 		t0 := time.Now()
 		sc, err := svc.Scan(ctx, cluster, merge.ScanScope{Database: "bench", Table: "events"})
 		scanTime += time.Since(t0)

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hivemerge/hivemerge/shared/app"
 	"github.com/hivemerge/hivemerge/shared/discovery"
+	"github.com/hivemerge/hivemerge/shared/engine"
 	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/fsys/fsystest"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
@@ -32,6 +34,7 @@ type env struct {
 	dir    string
 	client *hive.Client
 	store  *bolt.Store
+	svc    *merge.Service
 	files  *countingFiles
 }
 
@@ -68,16 +71,37 @@ func start(t testing.TB) *env {
 	}
 	res := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
 	t.Cleanup(func() { res.Close() })
-	return &env{srv: srv, dir: srv.Warehouse().Dir(), client: client, store: store, files: &countingFiles{res: res}}
+	return &env{srv: srv, dir: srv.Warehouse().Dir(), client: client, store: store, svc: svc, files: &countingFiles{res: res}}
+}
+
+// connector gives the Hive client that app.Clusters keeps for a registered cluster, as the
+// servers do, with files of the test's choosing (counted, or another filesystem's).
+type connector struct {
+	clusters *app.Clusters
+	files    engine.Files
+}
+
+func (c connector) Connect(ctx context.Context, id string) (discovery.Hive, engine.Files, error) {
+	h, _, err := c.clusters.Connect(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, c.files, nil
+}
+
+// connector returns a connector to the env's clusters whose filesystems are files.
+func (e *env) connector(t testing.TB, files engine.Files) connector {
+	t.Helper()
+	cs := app.NewClusters(e.svc, nil, nil, nil)
+	t.Cleanup(func() { cs.Close() })
+	return connector{clusters: cs, files: files}
 }
 
 // service returns a discovery service over the env. Its clock runs two hours ahead, past the
 // quiet period of the files the test just wrote.
 func (e *env) service(t testing.TB) *discovery.Service {
 	t.Helper()
-	conn := &discovery.Clusters{Registry: e.store, Files: e.files}
-	t.Cleanup(func() { conn.Close() })
-	svc := &discovery.Service{Store: e.store, Connector: conn, Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}
+	svc := &discovery.Service{Store: e.store, Connector: e.connector(t, e.files), Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}
 	t.Cleanup(func() { svc.Close() })
 	return svc
 }
