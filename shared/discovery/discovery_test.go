@@ -210,6 +210,49 @@ func TestSecondScanListsNothingUnchanged(t *testing.T) {
 	}
 }
 
+// A scan makes the filesystem calls the bare scanner makes and no more: a first scan stats and
+// lists each partition's location once; a scan that finds nothing changed only stats them.
+func TestFilesystemCallsPerPartition(t *testing.T) {
+	e := fixture(t)
+	svc := e.service(t)
+	scope := merge.ScanScope{Database: "m", Table: "multi"}
+	locations := func(sc *merge.Scan) []string {
+		parts, err := e.store.PartitionMetrics(context.Background(), cluster, "m", "multi", sc.ID)
+		if err != nil || len(parts) != 3 {
+			t.Fatalf("partitions of multi: %+v, %v", parts, err)
+		}
+		var out []string
+		for _, p := range parts {
+			l, err := fsys.ParseLocation(p.Location)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, l.Path)
+		}
+		return out
+	}
+	e.files.reset()
+	first := scan(t, svc, scope)
+	want := locations(first)
+	e.files.mu.Lock()
+	stats, lists := slices.Sorted(slices.Values(e.files.stats)), slices.Sorted(slices.Values(e.files.lists))
+	e.files.mu.Unlock()
+	if !slices.Equal(stats, want) || !slices.Equal(lists, want) {
+		t.Errorf("first scan: stat %q and listed %q, want each of %q once", stats, lists, want)
+	}
+	e.files.reset()
+	second := scan(t, svc, scope)
+	if second.Progress.PartitionsReused != 3 {
+		t.Fatalf("second scan: %+v", second.Progress)
+	}
+	e.files.mu.Lock()
+	stats, lists = slices.Sorted(slices.Values(e.files.stats)), e.files.lists
+	e.files.mu.Unlock()
+	if !slices.Equal(stats, want) || len(lists) != 0 {
+		t.Errorf("second scan: stat %q and listed %q, want each of %q stat once and nothing listed", stats, lists, want)
+	}
+}
+
 func TestScanOneTableAndPartitions(t *testing.T) {
 	e := fixture(t)
 	svc := e.service(t)

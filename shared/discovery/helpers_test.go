@@ -38,14 +38,19 @@ type env struct {
 	files  *countingFiles
 }
 
-func start(t testing.TB) *env {
+// start starts the sandbox, with its configuration changed by opts.
+func start(t testing.TB, opts ...func(*hivesandbox.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	if d, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = d
 	}
 	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: filepath.Join(dir, "warehouse"), Logger: quiet})
+	cfg := hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: filepath.Join(dir, "warehouse"), Logger: quiet}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := hivesandbox.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start sandbox: %v", err)
 	}
@@ -160,12 +165,13 @@ func sparse(t testing.TB, path string, size int64) {
 // walk is fsystest.Walk: the files and bytes under a location, counted independently.
 var walk = fsystest.Walk
 
-// countingFiles is the real resolver with every List recorded. block, when set, makes a List
+// countingFiles is the real resolver with every Stat and List recorded. block, when set, makes a List
 // of a directory whose path contains it wait until the listing's context ends.
 type countingFiles struct {
 	res     *fsys.Resolver
 	mu      sync.Mutex
 	lists   []string
+	stats   []string
 	block   string
 	blocked chan struct{} // closed when a List blocks
 }
@@ -178,17 +184,25 @@ func (c *countingFiles) Open(ctx context.Context, location string) (fsys.FS, str
 	return &countingFS{FS: fs, c: c}, p, nil
 }
 
+// reset forgets the calls recorded and returns the directories listed since the last reset.
 func (c *countingFiles) reset() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := c.lists
-	c.lists = nil
+	c.lists, c.stats = nil, nil
 	return out
 }
 
 type countingFS struct {
 	fsys.FS
 	c *countingFiles
+}
+
+func (f *countingFS) Stat(ctx context.Context, name string) (fsys.Entry, error) {
+	f.c.mu.Lock()
+	f.c.stats = append(f.c.stats, name)
+	f.c.mu.Unlock()
+	return f.FS.Stat(ctx, name)
 }
 
 func (f *countingFS) List(ctx context.Context, dir string, fn func([]fsys.Entry) error) error {

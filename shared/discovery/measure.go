@@ -171,22 +171,23 @@ func (j *tableJob) measurePartition(ctx context.Context, tb *hive.Table, facts m
 	p.MetastoreFiles = stats.NumFiles
 
 	fs, root, err := j.open(ctx, p.Location)
-	var top fsys.Entry
-	if err == nil {
-		top, err = fs.Stat(ctx, root)
-	}
-	if err == nil && unchanged(prev, p, top) {
-		p.Source, p.DirModTime, p.Subdirs = merge.SourceListing, prev.DirModTime, prev.Subdirs
-		p.Evaluation = prev.Evaluation
-		need := merge.FileFacts{}
-		if prev.NeedsMerge {
-			need = merge.FileFacts{Files: prev.Stats.Files, Bytes: prev.Stats.Bytes}
+	// The Stat is only for a partition the previous scan may have measured as it is now; any
+	// other goes straight to the listing, which stats its root itself.
+	if err == nil && reusable(prev, p) {
+		var top fsys.Entry
+		if top, err = fs.Stat(ctx, root); err == nil && unchanged(prev, p, top) {
+			p.Source, p.DirModTime, p.Subdirs = merge.SourceListing, prev.DirModTime, prev.Subdirs
+			p.Evaluation = prev.Evaluation
+			need := merge.FileFacts{}
+			if prev.NeedsMerge {
+				need = merge.FileFacts{Files: prev.Stats.Files, Bytes: prev.Stats.Bytes}
+			}
+			// The files are the same; the table's facts and the clock may not be.
+			p.Recommendation = merge.Recommend(facts, need, prev.Stats.LastModified, th, j.now)
+			p.AvgFileSize, p.SmallFileRatio = prev.AvgFileSize, prev.SmallFileRatio
+			j.count.reused.Add(1)
+			return
 		}
-		// The files are the same; the table's facts and the clock may not be.
-		p.Recommendation = merge.Recommend(facts, need, prev.Stats.LastModified, th, j.now)
-		p.AvgFileSize, p.SmallFileRatio = prev.AvgFileSize, prev.SmallFileRatio
-		j.count.reused.Add(1)
-		return
 	}
 	var l engine.Listing
 	if err == nil {
@@ -249,9 +250,14 @@ func (j *tableJob) open(ctx context.Context, location string) (fsys.FS, string, 
 //
 // A file rewritten in place under the same name is not detected; Hive never does that.
 func unchanged(prev merge.PartitionMetrics, p *merge.PartitionMetrics, top fsys.Entry) bool {
+	return reusable(prev, p) && top.IsDir && !top.ModTime.IsZero() && top.ModTime.Equal(prev.DirModTime)
+}
+
+// reusable is the part of unchanged that Hive's answer and the previous scan decide, before
+// the location is looked at.
+func reusable(prev merge.PartitionMetrics, p *merge.PartitionMetrics) bool {
 	return prev.Source == merge.SourceListing && prev.Error == "" && !prev.Subdirs &&
-		prev.Location == p.Location && top.IsDir && !top.ModTime.IsZero() &&
-		top.ModTime.Equal(prev.DirModTime) && sameCount(prev.MetastoreFiles, p.MetastoreFiles)
+		prev.Location == p.Location && sameCount(prev.MetastoreFiles, p.MetastoreFiles)
 }
 
 func sameCount(a, b *int64) bool {
