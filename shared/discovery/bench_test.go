@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/hivemerge/hivemerge/shared/fsys/hdfsfs"
 	"github.com/hivemerge/hivemerge/shared/fsys/hdfsfs/namenodetest"
 	fsscan "github.com/hivemerge/hivemerge/shared/fsys/scan"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
@@ -27,8 +29,9 @@ import (
 // 20,000, in HIVEMERGE_BENCH_SCAN_HDFS_PARTITIONS, default 500). Each iteration scans into an
 // empty store, so every partition is described and listed, then runs the bare scanner of
 // package scan over the same partition locations. It reports the ratio of their wall times
-// (scan/bare), both times, files per second of the scan and, on HDFS, NameNode calls per
-// partition of each. The local tree is built once under HIVEMERGE_BENCH_DIR (default the OS
+// (scan/bare) and to the scan's Hive statements run alone through the same client (scan/hive),
+// the three times, files per second of the scan and, on HDFS, NameNode calls per partition of
+// the scan and of the bare scanner. The local tree is built once under HIVEMERGE_BENCH_DIR (default the OS
 // temp directory) and reused.
 func BenchmarkScanWarehouse(b *testing.B) {
 	files := envInt(b, "HIVEMERGE_BENCH_SCAN_FILES", 200_000)
@@ -87,33 +90,26 @@ func benchScan(b *testing.B, e *env, files engine.Files, locations []string, wan
 		}
 		return n
 	}
-	var scanTime, bareTime time.Duration
-	var scanCalls, bareCalls int
-	b.ResetTimer()
-	for i := range b.N {
-		b.StopTimer()
+	scanOnce := func() time.Duration {
 		store, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
+		defer store.Close()
 		svc := &discovery.Service{Store: store, Connector: conn}
-		if nn != nil {
-			nn.ResetCalls()
-		}
-		b.StartTimer()
+		defer svc.Close()
 		t0 := time.Now()
 		sc, err := svc.Scan(ctx, cluster, merge.ScanScope{Database: "bench", Table: "events"})
-		scanTime += time.Since(t0)
+		d := time.Since(t0)
 		if err != nil || sc.Status != merge.ScanSucceeded || sc.Progress.FilesListed != int64(want) {
-			b.Fatalf("iteration %d: %+v, %v", i, sc, err)
+			b.Fatalf("scan: %+v, %v", sc, err)
 		}
-		if nn != nil {
-			scanCalls += calls()
-			nn.ResetCalls()
-		}
-		t0 = time.Now()
+		return d
+	}
+	bareOnce := func() time.Duration {
+		t0 := time.Now()
 		res, err := fsscan.Scanner{}.Locations(ctx, files, locations)
-		bareTime += time.Since(t0)
+		d := time.Since(t0)
 		if err != nil || len(res) != len(locations) {
 			b.Fatal(err)
 		}
@@ -127,17 +123,69 @@ func benchScan(b *testing.B, e *env, files engine.Files, locations []string, wan
 		if n != int64(want) {
 			b.Fatalf("the bare scanner found %d files, want %d", n, want)
 		}
+		return d
+	}
+	// The Hive part alone: the scan's statements (the table's DESCRIBE, SHOW PARTITIONS and
+	// one DESCRIBE per partition) through the same client, as many at once as the scan runs.
+	hiveOnce := func() time.Duration {
+		h, _, err := conn.Connect(ctx, cluster)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		src := hql.Table{Database: "bench", Name: "events"}
+		tb, err := h.DescribeTable(ctx, src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ps, err := h.Partitions(ctx, src, hql.Spec{})
+		if err != nil || len(ps) != len(locations) {
+			b.Fatalf("%d partitions, %v", len(ps), err)
+		}
+		sem := make(chan struct{}, discovery.DefaultPartitionConcurrency)
+		var wg sync.WaitGroup
+		for _, p := range ps {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				spec, err := tb.Spec(p.Spec())
+				if err == nil {
+					_, err = h.DescribePartition(ctx, src, spec)
+				}
+				if err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		return time.Since(t0)
+	}
+	// Once untimed, so that sessions, connections and caches are warm for every timed run.
+	scanOnce()
+	bareOnce()
+	var scanTime, bareTime, hiveTime time.Duration
+	var scanCalls, bareCalls int
+	b.ResetTimer()
+	for range b.N {
+		if nn != nil {
+			nn.ResetCalls()
+		}
+		scanTime += scanOnce()
+		if nn != nil {
+			scanCalls += calls()
+			nn.ResetCalls()
+		}
+		bareTime += bareOnce()
 		if nn != nil {
 			bareCalls += calls()
 		}
-		b.StopTimer()
-		svc.Close()
-		store.Close()
-		b.StartTimer()
+		hiveTime += hiveOnce()
 	}
 	b.ReportMetric(float64(scanTime)/float64(bareTime), "scan/bare")
+	b.ReportMetric(float64(scanTime)/float64(hiveTime), "scan/hive")
 	b.ReportMetric(float64(scanTime.Milliseconds())/float64(b.N), "scan-ms")
 	b.ReportMetric(float64(bareTime.Milliseconds())/float64(b.N), "bare-ms")
+	b.ReportMetric(float64(hiveTime.Milliseconds())/float64(b.N), "hive-ms")
 	b.ReportMetric(float64(want*b.N)/scanTime.Seconds(), "files/s")
 	if nn != nil {
 		per := float64(len(locations) * b.N)
