@@ -31,7 +31,9 @@ type tableJob struct {
 	src     hql.Table
 	filters []merge.PartitionSpec
 	now     time.Time
-	count   *counters
+	// last is the table's latest metrics before this scan; nil when there are none.
+	last  *merge.TableMetrics
+	count *counters
 }
 
 // measure describes the table, lists or reuses each partition and evaluates it all.
@@ -135,11 +137,10 @@ func (j *tableJob) partitions(ctx context.Context, tb *hive.Table) ([]merge.Part
 // table was never scanned or its metrics cannot be read (then everything is listed).
 func (j *tableJob) previous(ctx context.Context) map[string]merge.PartitionMetrics {
 	out := map[string]merge.PartitionMetrics{}
-	last, err := j.svc.Store.LatestTableMetrics(ctx, j.cluster, j.src.Database, j.src.Name)
-	if err != nil {
+	if j.last == nil {
 		return out
 	}
-	parts, err := j.svc.Store.PartitionMetrics(ctx, j.cluster, j.src.Database, j.src.Name, last.ScanID)
+	parts, err := j.svc.Store.PartitionMetrics(ctx, j.cluster, j.src.Database, j.src.Name, j.last.ScanID)
 	if err != nil {
 		return out
 	}

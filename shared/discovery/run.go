@@ -115,12 +115,17 @@ func (s *Service) execute(r *run, sc *merge.Scan) (*merge.Scan, error) {
 		}
 		wg.Go(func() {
 			defer func() { <-slot }()
-			job := &tableJob{svc: s, hive: h, files: files, scanID: sc.ID, cluster: sc.ClusterID, src: t, filters: sc.Scope.Partitions, now: s.now(), count: &p.counters}
+			// The table's latest metrics serve twice: for the partitions that need no listing
+			// and for the growth since.
+			last, err := s.Store.LatestTableMetrics(ctx, sc.ClusterID, t.Database, t.Name)
+			if err != nil {
+				last = nil
+			}
+			job := &tableJob{svc: s, hive: h, files: files, scanID: sc.ID, cluster: sc.ClusterID, src: t, filters: sc.Scope.Partitions, now: s.now(), last: last, count: &p.counters}
 			level, msg := "INFO", ""
 			m, parts, err := job.measure(ctx)
 			if err == nil {
-				prev, _ := s.Store.LatestTableMetrics(ctx, sc.ClusterID, t.Database, t.Name)
-				if m.Growth = merge.GrowthOf(prev, m, s.GrowthAlertPerDay); m.Growth != nil && m.Growth.Crossed {
+				if m.Growth = merge.GrowthOf(last, m, s.GrowthAlertPerDay); m.Growth != nil && m.Growth.Crossed {
 					// Logged once per crossing: the next scans find the alert already raised.
 					s.Logger.Warn("small files growing", "cluster_id", sc.ClusterID, "table", t.String(), "per_day", m.Growth.PerDay, "reason", m.Growth.Reason)
 				}
