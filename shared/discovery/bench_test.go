@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 // empty store, so every partition is described and listed, then runs the bare scanner of
 // package scan over the same partition locations. It reports the ratio of their wall times
 // (scan/bare) and to the scan's Hive statements run alone through the same client (scan/hive),
+// the ratios of the CPU time the process spent on each (the sandbox and the NameNode run in it),
 // the three times, files per second of the scan and, on HDFS, NameNode calls per partition of
 // the scan and of the bare scanner. The local tree is built once under HIVEMERGE_BENCH_DIR (default the OS
 // temp directory) and reused.
@@ -163,26 +165,33 @@ func benchScan(b *testing.B, e *env, files engine.Files, locations []string, wan
 	// Once untimed, so that sessions, connections and caches are warm for every timed run.
 	scanOnce()
 	bareOnce()
-	var scanTime, bareTime, hiveTime time.Duration
+	var scanTime, bareTime, hiveTime, scanCPU, bareCPU, hiveCPU time.Duration
 	var scanCalls, bareCalls int
 	b.ResetTimer()
 	for range b.N {
 		if nn != nil {
 			nn.ResetCalls()
 		}
+		c0 := cpuTime(b)
 		scanTime += scanOnce()
+		c1 := cpuTime(b)
 		if nn != nil {
 			scanCalls += calls()
 			nn.ResetCalls()
 		}
 		bareTime += bareOnce()
+		c2 := cpuTime(b)
+		scanCPU, bareCPU = scanCPU+c1-c0, bareCPU+c2-c1
 		if nn != nil {
 			bareCalls += calls()
 		}
 		hiveTime += hiveOnce()
+		hiveCPU += cpuTime(b) - c2
 	}
 	b.ReportMetric(float64(scanTime)/float64(bareTime), "scan/bare")
 	b.ReportMetric(float64(scanTime)/float64(hiveTime), "scan/hive")
+	b.ReportMetric(float64(scanCPU)/float64(bareCPU), "scan/bare(cpu)")
+	b.ReportMetric(float64(hiveCPU)/float64(bareCPU), "hive/bare(cpu)")
 	b.ReportMetric(float64(scanTime.Milliseconds())/float64(b.N), "scan-ms")
 	b.ReportMetric(float64(bareTime.Milliseconds())/float64(b.N), "bare-ms")
 	b.ReportMetric(float64(hiveTime.Milliseconds())/float64(b.N), "hive-ms")
@@ -192,6 +201,15 @@ func benchScan(b *testing.B, e *env, files engine.Files, locations []string, wan
 		b.ReportMetric(float64(scanCalls)/per, "nn-calls/part(scan)")
 		b.ReportMetric(float64(bareCalls)/per, "nn-calls/part(bare)")
 	}
+}
+
+// cpuTime is the CPU time the process (the sandbox and the NameNode included) has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // partDir is the directory of partition p below the table's.
