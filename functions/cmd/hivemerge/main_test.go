@@ -151,6 +151,7 @@ var (
 	timeRe      = regexp.MustCompile(`\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z`)
 	pageTokenRe = regexp.MustCompile(`--page-token \S+`)
 	msRe        = regexp.MustCompile(`in \d+ ms`)
+	clockRe     = regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d `)
 	durationRe  = regexp.MustCompile(`"(latency_ms|duration_ms)":\d+|(latency|duration): +[0-9.]+(µs|ms|s)`)
 )
 
@@ -159,7 +160,10 @@ var (
 // wide as what they replace, where they fit, so that masked tables stay aligned.
 func mask(s, url string, addrs ...string) string {
 	_, sandboxPort, _ := strings.Cut(sandbox.Addr(), ":")
-	pairs := append([]string{sandbox.Warehouse().Dir(), "<WAREHOUSE>", url, "<URL>", sandbox.Addr(), "<SANDBOX>", `"port":` + sandboxPort, `"port":<SANDBOX_PORT>`}, addrs...)
+	// The warehouse is a temporary directory whose name varies in length, so its placeholder
+	// has a fixed width; it only ends lines.
+	s = strings.ReplaceAll(s, sandbox.Warehouse().Dir(), "<WAREHOUSE>")
+	pairs := append([]string{url, "<URL>", sandbox.Addr(), "<SANDBOX>", `"port":` + sandboxPort, `"port":<SANDBOX_PORT>`}, addrs...)
 	for i := 0; i+1 < len(pairs); i += 2 {
 		s = strings.ReplaceAll(s, pairs[i], placeholder(pairs[i+1], len(pairs[i])))
 	}
@@ -172,6 +176,7 @@ func mask(s, url string, addrs ...string) string {
 		return placeholder("<TIME>", len(m))
 	})
 	s = msRe.ReplaceAllString(s, "in <N> ms")
+	s = clockRe.ReplaceAllString(s, "<HH:MM:SS> ")
 	return durationRe.ReplaceAllStringFunc(s, func(m string) string {
 		k, v, _ := strings.Cut(m, ":")
 		if strings.HasPrefix(m, `"`) {
