@@ -147,14 +147,16 @@ func (s *Service) CreateTask(ctx context.Context, r CreateTaskRequest) (*Task, e
 	if err := s.tasks.CreateTask(ctx, t); err != nil {
 		return nil, err
 	}
+	entries := []LogEntry{{Message: "created by " + actor(t.CreatedBy)}}
 	if unchecked != nil {
 		msg := "the cluster did not answer"
 		if me, ok := errors.AsType[*Error](unchecked); ok && me.Msg != "" {
 			msg = me.Msg
 		}
-		if err := s.Log(ctx, t.ID, LogEntry{Level: LevelWarn, Message: "created without checking the table on cluster " + c.ID + " (" + msg + "); it is checked again when the task runs"}); err != nil {
-			return nil, err
-		}
+		entries = append(entries, LogEntry{Level: LevelWarn, Message: "created without checking the table on cluster " + c.ID + " (" + msg + "); it is checked again when the task runs"})
+	}
+	if err := s.Log(ctx, t.ID, entries...); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -207,17 +209,21 @@ func (s *Service) CancelTask(ctx context.Context, id, by string) (*Task, error) 
 	if err := checkTaskID(id); err != nil {
 		return nil, err
 	}
-	return s.tasks.UpdateTask(ctx, id, func(t *Task) error {
+	// Only a change is logged, so a repeated cancel adds nothing.
+	var entry LogEntry
+	t, err := s.tasks.UpdateTask(ctx, id, func(t *Task) error {
 		now := s.clock()
 		switch t.Status {
 		case StatusPending:
 			t.Status = StatusCancelled
 			t.FinishedAt = now
+			entry = LogEntry{Time: now, Level: LevelInfo, Message: "cancelled by " + actor(by) + " before it ran"}
 		case StatusRunning:
 			if t.CancelRequested {
 				return nil
 			}
 			t.CancelRequested = true
+			entry = LogEntry{Time: now, Level: LevelInfo, Message: "cancel requested by " + actor(by) + "; the running step stops and the table is left as it was"}
 		case StatusCancelled:
 			return nil
 		default:
@@ -227,6 +233,18 @@ func (s *Service) CancelTask(ctx context.Context, id, by string) (*Task, error) 
 		t.UpdatedAt = now
 		return nil
 	})
+	if err != nil || entry.Message == "" {
+		return t, err
+	}
+	return t, s.tasks.AppendLogs(ctx, id, entry)
+}
+
+// actor names who did something in a task's log.
+func actor(by string) string {
+	if by == "" {
+		return "an unnamed caller"
+	}
+	return by
 }
 
 // TaskLogs returns a task's log entries after the given sequence number.

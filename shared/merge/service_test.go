@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -97,18 +98,21 @@ func TestCancelTask(t *testing.T) {
 		want      merge.Status
 		requested bool
 		wantErr   error
+		// wantLog is the log after creation, one entry per change: a repeated cancel adds none.
+		wantLog []string
 	}{
-		{name: "pending_becomes_cancelled", want: merge.StatusCancelled},
+		{name: "pending_becomes_cancelled", want: merge.StatusCancelled, wantLog: []string{"cancelled by alice before it ran"}},
 		{name: "running_is_asked_to_stop", prepare: func(t *testing.T, svc *merge.Service, id string) {
 			if _, err := svc.Claim(ctx, id, "w1", time.Minute); err != nil {
 				t.Fatal(err)
 			}
-		}, want: merge.StatusRunning, requested: true},
+		}, want: merge.StatusRunning, requested: true,
+			wantLog: []string{"cancel requested by alice; the running step stops and the table is left as it was"}},
 		{name: "cancelled_again_is_idempotent", prepare: func(t *testing.T, svc *merge.Service, id string) {
 			if _, err := svc.CancelTask(ctx, id, "alice"); err != nil {
 				t.Fatal(err)
 			}
-		}, want: merge.StatusCancelled},
+		}, want: merge.StatusCancelled, wantLog: []string{"cancelled by alice before it ran"}},
 		{name: "finished_conflicts", prepare: func(t *testing.T, svc *merge.Service, id string) {
 			if _, err := svc.Claim(ctx, id, "w1", time.Minute); err != nil {
 				t.Fatal(err)
@@ -134,6 +138,17 @@ func TestCancelTask(t *testing.T) {
 			}
 			if got.Status != tc.want || got.CancelRequested != tc.requested || got.CancelledBy != "alice" {
 				t.Fatalf("after cancel: status %s, cancel_requested %v, cancelled_by %q", got.Status, got.CancelRequested, got.CancelledBy)
+			}
+			logs, err := svc.TaskLogs(ctx, task.ID, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var msgs []string
+			for _, e := range logs {
+				msgs = append(msgs, e.Message)
+			}
+			if want := append([]string{"created by an unnamed caller"}, tc.wantLog...); !slices.Equal(msgs, want) {
+				t.Errorf("log %q, want %q", msgs, want)
 			}
 		})
 	}

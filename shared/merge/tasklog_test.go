@@ -38,6 +38,12 @@ func TestLogged(t *testing.T) {
 				t.Fatal(err)
 			}
 			task := create(t, svc, "events")
+			// The creation is the log's first entry; what follows comes after it.
+			created, err := svc.TaskLogs(ctx, task.ID, 0, 10)
+			if err != nil || len(created) != 1 || created[0].Message != "created by an unnamed caller" {
+				t.Fatalf("log after create: %+v, %v", created, err)
+			}
+			after := created[0].Seq
 			if _, err := svc.Claim(ctx, task.ID, "w1", time.Minute); err != nil {
 				t.Fatal(err)
 			}
@@ -47,7 +53,7 @@ func TestLogged(t *testing.T) {
 			// A worker that does not hold the task records neither the checkpoint nor the lines.
 			_, err = svc.Logged(lines...).SaveCheckpoint(ctx, task.ID, "w2", time.Minute, cp, merge.Progress{})
 			wantKind(t, err, merge.ErrConflict)
-			if logs, _ := svc.TaskLogs(ctx, task.ID, 0, 10); len(logs) != 0 {
+			if logs, _ := svc.TaskLogs(ctx, task.ID, after, 10); len(logs) != 0 {
 				t.Fatalf("a refused save appended %+v", logs)
 			}
 
@@ -58,7 +64,7 @@ func TestLogged(t *testing.T) {
 			if _, err := svc.Logged(merge.LogEntry{Message: "done"}).Finish(ctx, task.ID, "w1", merge.StatusSuccess, merge.Stats{}, ""); err != nil {
 				t.Fatal(err)
 			}
-			logs, err := svc.TaskLogs(ctx, task.ID, 0, 10)
+			logs, err := svc.TaskLogs(ctx, task.ID, after, 10)
 			if err != nil || len(logs) != 3 {
 				t.Fatalf("logs %+v, %v", logs, err)
 			}
