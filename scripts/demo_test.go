@@ -195,7 +195,8 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/console/" {
+	// The redirect is relative, so that a prefix in front of the server keeps working.
+	if loc, err := resp.Location(); err != nil || resp.StatusCode != http.StatusFound || loc.Path != "/console/" {
 		t.Errorf("GET / = %d to %q, want a redirect to /console/", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if !strings.Contains(out, "Console      : "+url[1]+"/console/") {
