@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -246,13 +245,14 @@ func guard(host string, allow *merge.HostAllowlist) func(network, address string
 	}
 }
 
-// redact removes the password from an error message (gohive puts credentials in HTTP URLs).
+// redact removes the password from an error message (gohive puts credentials in HTTP URLs),
+// by merge.Redact's rule.
 func redact(err error, password string) error {
-	if password == "" || err == nil {
+	if err == nil {
 		return err
 	}
-	if msg := err.Error(); len(password) >= 3 && strings.Contains(msg, password) {
-		return &redacted{msg: strings.ReplaceAll(msg, password, "xxxxx"), err: err}
+	if msg := err.Error(); merge.Redact(msg, password) != msg {
+		return &redacted{msg: merge.Redact(msg, password), err: err}
 	}
 	return err
 }

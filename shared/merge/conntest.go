@@ -127,7 +127,7 @@ func (s *Service) TestCluster(ctx context.Context, id string) (*ConnectionTest, 
 				// The caller gave up; there is nobody to report the cluster's state to.
 				return nil, fmt.Errorf("testing cluster %s: %w", c.ID, cerr)
 			}
-			res.Message = redact(failureMessage(c, stage, err), password)
+			res.Message = Redact(failureMessage(c, stage, err), password)
 		}
 		return res, nil
 	}
@@ -199,10 +199,11 @@ func as(c *Cluster) string {
 	return " as " + c.Username
 }
 
-// redact removes the password from a message. Adapters already keep it out; this is the
-// domain's own guarantee. Passwords under three characters are left alone: replacing them
-// would garble the message without protecting anything.
-func redact(msg, password string) string {
+// Redact removes the password from a message. It is the one redaction rule: adapters apply it
+// to their errors, and the domain applies it again to what it reports. Passwords under three
+// characters are left alone: replacing them would garble the message without protecting
+// anything.
+func Redact(msg, password string) string {
 	if len(password) < 3 {
 		return msg
 	}

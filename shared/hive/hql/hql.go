@@ -35,15 +35,11 @@ import (
 // (hive.exec.default.partition.name).
 const DefaultPartition = "__HIVE_DEFAULT_PARTITION__"
 
-// MaxIdentLen is the longest identifier accepted (Hive's metastore limit is 128 characters).
-const MaxIdentLen = 128
-
 // maxValueLen bounds partition values and literals; Hive's metastore stores partition names in
 // columns of a few thousand characters at most.
 const maxValueLen = 4000
 
 var (
-	identRE   = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 	setKeyRE  = regexp.MustCompile(`^[A-Za-z0-9_]+([.\-][A-Za-z0-9_]+)*$`)
 	setValRE  = regexp.MustCompile(`^[A-Za-z0-9_.,:/+=@%\-]+( [A-Za-z0-9_.,:/+=@%\-]+)*$`)
 	intRE     = regexp.MustCompile(`^-?[0-9]+$`)
@@ -66,15 +62,11 @@ func Ident(name string) (string, error) {
 	return "`" + name + "`", nil
 }
 
+// checkIdent is the domain's identifier rule (merge.CheckIdentifier): a name a request passed
+// is one a statement accepts.
 func checkIdent(name string) error {
-	if name == "" {
-		return invalid("empty identifier")
-	}
-	if len(name) > MaxIdentLen {
-		return invalid("identifier longer than %d characters", MaxIdentLen)
-	}
-	if !identRE.MatchString(name) {
-		return invalid("identifier %q may only contain letters, digits and underscores", name)
+	if err := merge.CheckIdentifier("identifier", name); err != nil {
+		return fmt.Errorf("hql: %w", err)
 	}
 	return nil
 }

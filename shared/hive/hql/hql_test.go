@@ -135,7 +135,7 @@ func TestRefused(t *testing.T) {
 	day := mustSpec(t, partCols, map[string]string{"ds": "2008-04-08"})
 	hour := mustSpec(t, partCols, map[string]string{"hr": "11"})
 	whole := mustSpec(t, partCols, nil)
-	long := strings.Repeat("a", MaxIdentLen+1)
+	long := strings.Repeat("a", merge.MaxIdentifierLen+1)
 
 	cases := []struct {
 		name  string
@@ -274,6 +274,38 @@ func TestLiteralRoundTrip(t *testing.T) {
 			}
 			if len(toks) != 1 || toks[0].kind != tokLit || toks[0].text != in {
 				t.Errorf("Literal(%q) = %s tokenizes to %v", in, lit, toks)
+			}
+		})
+	}
+}
+
+// TestIdentRuleIsTheDomainRule: a name merge.CheckIdentifier accepts in a request is one every
+// builder accepts, and the other way round, so validation and SQL building cannot disagree
+// (on length or characters).
+func TestIdentRuleIsTheDomainRule(t *testing.T) {
+	for _, c := range []struct{ name, ident string }{
+		{"empty", ""},
+		{"plain", "page_views"},
+		{"digits first", "2024_events"},
+		{"upper case", "PageViews"},
+		{"longest", strings.Repeat("a", merge.MaxIdentifierLen)},
+		{"one too long", strings.Repeat("a", merge.MaxIdentifierLen+1)},
+		{"dot", "a.b"},
+		{"backtick", "a`b"},
+		{"space", "a b"},
+		{"dash", "a-b"},
+		{"unicode", "tablé"},
+		{"substitution", "${x}"},
+		{"NUL", "a\x00b"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			domain := merge.CheckIdentifier("table_name", c.ident)
+			_, built := Ident(c.ident)
+			if (domain == nil) != (built == nil) {
+				t.Errorf("merge.CheckIdentifier: %v; hql.Ident: %v", domain, built)
+			}
+			if built != nil && !errors.Is(built, merge.ErrInvalid) {
+				t.Errorf("hql.Ident error %v is not ErrInvalid", built)
 			}
 		})
 	}
