@@ -105,7 +105,9 @@ func TestSafeMergeTwoThousandFiles(t *testing.T) {
 	}
 	before := e.state(t, "big")
 	task := e.newTask(t, "big", merge.StrategySafeMerge)
+	stop := e.startReader(t, "big")
 	got := e.run(t, task.ID, "w")
+	stop()
 	if got.Status != merge.StatusSuccess {
 		t.Fatalf("status %s: %s", got.Status, got.Error)
 	}

@@ -1,0 +1,96 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/hive"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
+)
+
+// newClient is a client of its own over the sandbox, with its own pool: a user's session that
+// no fault on the engine's statements touches.
+func (sb *sandbox) newClient(t testing.TB) *hive.Client {
+	t.Helper()
+	host, port, err := net.SplitHostPort(sb.srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	c, err := hive.New(hive.Config{
+		Name: "reader", Host: host, Port: p, Transport: hive.TransportBinary, Auth: hive.AuthNoSASL,
+		PoolSize: 1, PollInterval: 5 * time.Millisecond, ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("hive.New: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// reader is a user querying a table throughout a merge: it counts and checksums every row of
+// the table again and again, and records every error and every answer that differs from the
+// table's before the merge.
+type reader struct {
+	stop chan struct{}
+	done chan struct{}
+
+	mu       sync.Mutex
+	queries  int
+	problems []string
+}
+
+// startReader starts a reader of m.table; the returned function stops it and fails the test
+// if the reader ever saw an error or rows other than the table had when it started.
+func (sb *sandbox) startReader(t *testing.T, table string) (stop func()) {
+	t.Helper()
+	ctx := context.Background()
+	c := sb.newClient(t)
+	src := hql.Table{Database: "m", Name: table}
+	tb, err := c.DescribeTable(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The whole table in one statement: no WHERE clause, so no fault aimed at the engine's
+	// per-partition statements matches it.
+	want, err := c.Checksum(ctx, src, tb.DataColumns(), hql.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &reader{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for {
+			got, err := c.Checksum(ctx, src, tb.DataColumns(), hql.Spec{})
+			r.mu.Lock()
+			r.queries++
+			switch {
+			case err != nil:
+				r.problems = append(r.problems, fmt.Sprintf("query %d: %v", r.queries, err))
+			case got != want:
+				r.problems = append(r.problems, fmt.Sprintf("query %d: %d rows (checksum %d), want %d (%d)", r.queries, got.Rows, got.Sum, want.Rows, want.Sum))
+			}
+			r.mu.Unlock()
+			select {
+			case <-r.stop:
+				return
+			case <-time.After(2 * time.Millisecond): // pacing, so the reader leaves the CPU to the merge
+			}
+		}
+	}()
+	return func() {
+		t.Helper()
+		close(r.stop)
+		<-r.done
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.problems) > 0 {
+			t.Errorf("a reader of m.%s saw %d problem(s) in %d queries: %v", table, len(r.problems), r.queries, r.problems)
+		}
+	}
+}
