@@ -1,0 +1,162 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hivemerge/hivemerge/shared/engine"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/merge"
+)
+
+// TestSafeMergeFaults injects a fault at every step boundary of safe_merge, and inside its
+// INSERT, for each kind of fault: the worker killed (its context cancelled, its lease left to
+// expire, the task resumed by another run), the Hive connection dropped, the statement
+// failed, the statement hung past the task's timeout. The fault hits the second of two
+// partitions, so one partition is merged when it strikes. Whatever happens, every row is
+// there (count and checksum, per partition), no staging table or directory is left where
+// Hive users see it, a reader querying throughout never sees an error or a missing row, and
+// the task ends success, failed or cancelled, never stuck.
+func TestSafeMergeFaults(t *testing.T) {
+	// Where the fault strikes: the statement that starts the step after each boundary.
+	points := []struct {
+		step merge.Step // the step the partition has recorded when the statement runs
+		stmt func(st []string) string
+	}{
+		{merge.StepPlanned, func(st []string) string {
+			return find(st, "SELECT COUNT(*), COALESCE(SUM(HASH(`id`, `msg`)), 0) FROM `m`.`t` WHERE")
+		}},
+		{merge.StepSnapshotted, func(st []string) string { return find(st, "CREATE EXTERNAL TABLE") }},
+		{"snapshotted, in the insert", func(st []string) string { return find(st, "INSERT OVERWRITE") }},
+		{merge.StepStaged, func(st []string) string {
+			return find(st, "SELECT COUNT(*), COALESCE(SUM(HASH(`id`, `msg`)), 0) FROM `m`.`hivemerge_")
+		}},
+		{merge.StepValidated, func(st []string) string { return find(st, "ALTER TABLE `m`.`t` PARTITION") }},
+		{merge.StepSwapped, func(st []string) string { return find(st, "ANALYZE TABLE") }},
+		{merge.StepAnalyzed, func(st []string) string { return find(st, "DROP TABLE") }},
+	}
+	kinds := []struct {
+		name string
+		// fault runs the task with the fault on stmt (an exact pattern) and returns how it
+		// ended.
+		fault func(t *testing.T, e *env, id, stmt string) *merge.Task
+		want  []merge.Status
+	}{
+		{"worker killed", func(t *testing.T, e *env, id, stmt string) *merge.Task {
+			e.kill(t, id, "w1", stmt)
+			e.expire(t)
+			return e.run(t, id, "w2")
+		}, []merge.Status{merge.StatusSuccess}},
+		{"connection dropped", func(t *testing.T, e *env, id, stmt string) *merge.Task {
+			e.srv.Inject(hivesandbox.Fault{Match: stmt, Action: hivesandbox.FaultDropConnection, Times: 1})
+			return e.run(t, id, "w")
+		}, []merge.Status{merge.StatusSuccess, merge.StatusFailed}},
+		{"statement failed", func(t *testing.T, e *env, id, stmt string) *merge.Task {
+			e.srv.Inject(hivesandbox.Fault{Match: stmt, Action: hivesandbox.FaultFail, Times: 1})
+			return e.run(t, id, "w")
+		}, []merge.Status{merge.StatusFailed}},
+		{"statement hung past the timeout", func(t *testing.T, e *env, id, stmt string) *merge.Task {
+			e.ex.Timeout = 2 * time.Second
+			e.srv.Inject(hivesandbox.Fault{Match: stmt, Action: hivesandbox.FaultHang, Times: 1})
+			got := e.run(t, id, "w")
+			if got.Status == merge.StatusFailed && !strings.Contains(got.Error, "ran past its timeout") {
+				t.Errorf("error %q does not name the timeout", got.Error)
+			}
+			return got
+		}, []merge.Status{merge.StatusFailed}},
+	}
+	for _, k := range kinds {
+		for _, pt := range points {
+			t.Run(k.name+" at "+string(pt.step), func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t)
+				e.exec(t, "CREATE TABLE m.t (id bigint, msg string) PARTITIONED BY (dt string) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' STORED AS TEXTFILE")
+				e.files(t, "t", map[string]string{"dt": "2024-01-01"}, 8, 2)
+				e.files(t, "t", map[string]string{"dt": "2024-01-02"}, 6, 3)
+				before := e.state(t, "t")
+				task := e.newTask(t, "t", merge.StrategySafeMerge)
+				pv, err := e.planner.Preview(context.Background(), engine.RequestFor(task))
+				if err != nil {
+					t.Fatal(err)
+				}
+				stmt := pt.stmt(pv.Partitions[1].Statements)
+
+				stop := e.startReader(t, "t")
+				got := k.fault(t, e, task.ID, "^"+regexp.QuoteMeta(stmt)+"$")
+				stop()
+				if !slices.Contains(k.want, got.Status) {
+					t.Errorf("status %s, want one of %v: %s\n%s", got.Status, k.want, got.Error, e.logs(t, task.ID))
+				}
+				after := e.state(t, "t")
+				if describe(after.rows) != describe(before.rows) || describe(after.partitions) != describe(before.partitions) {
+					t.Errorf("rows or partitions changed:\nbefore %s\nafter  %s", describe(before), describe(after))
+				}
+				if left := e.stagingTables(t); left != nil {
+					t.Errorf("staging tables left: %v", left)
+				}
+				e.onlyLive(t, before, after, task.ID)
+				for _, p := range got.Checkpoint.Partitions {
+					switch {
+					case got.Status == merge.StatusSuccess && p.Step != merge.StepDone:
+						t.Errorf("the task succeeded with partition %s at %s", p.Partition, p.Step)
+					case p.Step == merge.StepDone:
+						onlyDataFiles(t, after.location[p.Partition])
+						files, bytes := walk(t, after.location[p.Partition])
+						if st := e.stats(t, "t", p.Spec); st.NumFiles == nil || *st.NumFiles != files || st.TotalSize == nil || *st.TotalSize != bytes {
+							t.Errorf("partition %s: DESCRIBE FORMATTED numFiles %s totalSize %s, a listing finds %d files of %d bytes", p.Partition, ptr(st.NumFiles), ptr(st.TotalSize), files, bytes)
+						}
+					case after.location[p.Partition] != before.location[p.Partition]:
+						t.Errorf("partition %s at %s points at %s", p.Partition, p.Step, after.location[p.Partition])
+					}
+				}
+			})
+		}
+	}
+}
+
+// find is the statement of stmts that starts with prefix.
+func find(stmts []string, prefix string) string {
+	for _, s := range stmts {
+		if strings.HasPrefix(s, prefix) {
+			return s
+		}
+	}
+	panic("no statement starts with " + prefix)
+}
+
+// onlyLive checks that the task's staging directory, a hidden sibling of the table's
+// partitions, holds only the merged partitions the table points at now: no staging table's
+// directory, no partial output of a partition that was rolled back.
+func (e *env) onlyLive(t *testing.T, before, after state, id string) {
+	t.Helper()
+	stage := filepath.Join(e.tableDir(t, "t"), ".hivemerge-"+id)
+	var live []string
+	for _, p := range after.partitions {
+		if after.location[p] != before.location[p] {
+			live = append(live, p)
+			if dir := filepath.Dir(path(t, after.location[p])); dir != stage {
+				t.Errorf("partition %s points at %s, outside %s", p, after.location[p], stage)
+			}
+		}
+	}
+	entries, err := os.ReadDir(stage)
+	if os.IsNotExist(err) && live == nil {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, en := range entries {
+		names = append(names, en.Name())
+	}
+	if !slices.Equal(names, live) {
+		t.Errorf("%s holds %v, want only the live partitions %v", stage, names, live)
+	}
+}
