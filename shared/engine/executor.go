@@ -450,7 +450,9 @@ func (r *run) failure(ctx context.Context, err error) string {
 	merged := r.merged()
 	var b strings.Builder
 	b.WriteString(pe.Error())
-	if rbErr := r.undo(ctx, pe.p); rbErr != nil {
+	uctx, cancel := r.undoContext(ctx)
+	defer cancel()
+	if rbErr := r.undo(uctx, pe.p); rbErr != nil {
 		fmt.Fprintf(&b, "; rolling it back failed too (%v): check that it points at %s and remove %s", rbErr, pe.p.OldLocation, pe.p.Staging)
 	} else {
 		switch {
@@ -499,12 +501,22 @@ func (r *run) saveQuiet(ctx context.Context) error {
 	return err
 }
 
+// undoContext bounds the rollback a run makes as it ends, so that a Hive that hangs cannot
+// keep the task from ending: nobody renews the lease then, and half of it is left to record
+// the outcome before another worker may take the task over. ctx stays for the task's own
+// writes.
+func (r *run) undoContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, r.e.lease()/2)
+}
+
 // rollbackAll rolls back every partition that is not back at its original location.
 func (r *run) rollbackAll(ctx context.Context) error {
 	if r.cp == nil {
 		return nil
 	}
-	if err := r.table(ctx); err != nil {
+	uctx, cancel := r.undoContext(ctx)
+	defer cancel()
+	if err := r.table(uctx); err != nil {
 		return err
 	}
 	var errs []error
@@ -513,7 +525,7 @@ func (r *run) rollbackAll(ctx context.Context) error {
 		if p.Step == merge.StepSkipped || p.Step == merge.StepRolledBack || p.Step == merge.StepPlanned {
 			continue
 		}
-		if err := r.undo(ctx, p); err != nil {
+		if err := r.undo(uctx, p); err != nil {
 			errs = append(errs, fmt.Errorf("partition %s: %w", displayName(p.Partition), err))
 			continue
 		}

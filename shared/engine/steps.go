@@ -642,21 +642,26 @@ func (r *run) undo(ctx context.Context, p *merge.PartitionCheckpoint) error {
 			return fmt.Errorf("carry files back: %w", err)
 		}
 	}
+	var swapErr error
 	if live {
-		if _, err := r.exec(ctx, nil, merge.StepRolledBack, st.swapBack, false); err != nil {
-			return err
-		}
-		if _, err := r.exec(ctx, nil, merge.StepRolledBack, st.analyze, false); err != nil {
-			return err
-		}
+		_, swapErr = r.exec(ctx, nil, merge.StepRolledBack, st.swapBack, false)
 	}
-	if err := r.dropStaging(ctx, merge.StepRolledBack, st); err != nil {
-		return err
+	// The staging table is EXTERNAL, so dropping it leaves its files alone: it goes even when
+	// the partition could not be pointed back and still reads them.
+	if err := r.dropStaging(ctx, merge.StepRolledBack, st); err != nil || swapErr != nil {
+		return errors.Join(swapErr, err)
 	}
 	if err := fs.RemoveAll(ctx, stagePath); err != nil {
 		return err
 	}
 	removeIfEmpty(ctx, fs, path.Dir(stagePath))
+	if live {
+		// Statistics come last: the partition is whole without them, and a Hive that fails or
+		// hangs on them must not keep the staging output in place.
+		if _, err := r.exec(ctx, nil, merge.StepRolledBack, st.analyze, false); err != nil {
+			r.log(ctx, merge.LevelWarn, string(merge.StepRolledBack), fmt.Sprintf("the statistics of partition %s were not refreshed (%v): run %s", displayName(p.Partition), err, st.analyze))
+		}
+	}
 	r.log(ctx, merge.LevelInfo, string(merge.StepRolledBack), fmt.Sprintf("partition %s points at its original location %s; the merge's output was removed", displayName(p.Partition), p.OldLocation))
 	return nil
 }
