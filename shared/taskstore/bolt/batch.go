@@ -2,9 +2,7 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"go.etcd.io/bbolt"
 
@@ -32,8 +30,8 @@ func (s *Store) CreateTasks(ctx context.Context, ts []*merge.Task) []error {
 			}
 			normalize(t)
 			var err error
-			if data[i], err = json.Marshal(t); err != nil {
-				out[i] = fmt.Errorf("bolt: encode task %s: %w", t.ID, err)
+			if data[i], err = encodeTask(t); err != nil {
+				out[i] = err
 			}
 		}
 		err := s.update(ctx, func(tx *bbolt.Tx) error {

@@ -23,7 +23,7 @@ import (
 // Bucket layout. Index keys end with the task's order key (see orderKey), so a forward cursor
 // walks them newest first, and they carry no values beyond the task ID.
 var (
-	bucketTasks    = []byte("tasks")    // id -> JSON task
+	bucketTasks    = []byte("tasks")    // id -> JSON taskDoc
 	bucketOrder    = []byte("order")    // orderKey -> id
 	bucketIndex    = []byte("index")    // field name -> (lp(value) + orderKey -> id)
 	bucketActive   = []byte("active")   // lp(TableKey) + id -> JSON []PartitionSpec
@@ -150,9 +150,9 @@ func (s *Store) CreateTask(ctx context.Context, t *merge.Task) error {
 		return merge.Errorf(merge.ErrInvalid, "task id is required")
 	}
 	normalize(t)
-	data, err := json.Marshal(t)
+	data, err := encodeTask(t)
 	if err != nil {
-		return fmt.Errorf("bolt: encode task %s: %w", t.ID, err)
+		return err
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketTasks).Get([]byte(t.ID)) != nil {
@@ -189,11 +189,7 @@ func getTask(tx *bbolt.Tx, id string) (*merge.Task, error) {
 	if data == nil {
 		return nil, merge.Errorf(merge.ErrNotFound, "task %q not found", id)
 	}
-	var t merge.Task
-	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, fmt.Errorf("bolt: decode task %s: %w", id, err)
-	}
-	return &t, nil
+	return decodeTask(id, data)
 }
 
 // UpdateTask applies fn to the task inside one write transaction, so fn runs exactly once and
@@ -250,9 +246,9 @@ func updateTask(tx *bbolt.Tx, id string, maxRunning int, fn func(*merge.Task) er
 			return nil, err
 		}
 	}
-	data, err := json.Marshal(t)
+	data, err := encodeTask(t)
 	if err != nil {
-		return nil, fmt.Errorf("bolt: encode task %s: %w", id, err)
+		return nil, err
 	}
 	if err := moveTarget(tx, old, t); err != nil {
 		return nil, err
@@ -703,12 +699,12 @@ func foldNames(tx *bbolt.Tx) error {
 	}
 	var mixed []*merge.Task
 	err := tx.Bucket(bucketTasks).ForEach(func(k, v []byte) error {
-		var t merge.Task
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("decode task %s: %w", k, err)
+		t, err := decodeTask(string(k), v)
+		if err != nil {
+			return err
 		}
 		if t.Database != merge.FoldName(t.Database) || t.Table != merge.FoldName(t.Table) {
-			mixed = append(mixed, &t)
+			mixed = append(mixed, t)
 		}
 		return nil
 	})
@@ -725,9 +721,9 @@ func foldNames(tx *bbolt.Tx) error {
 			return err
 		}
 		normalize(t)
-		data, err := json.Marshal(t)
+		data, err := encodeTask(t)
 		if err != nil {
-			return fmt.Errorf("encode task %s: %w", t.ID, err)
+			return err
 		}
 		if err := tx.Bucket(bucketTasks).Put([]byte(t.ID), data); err != nil {
 			return err

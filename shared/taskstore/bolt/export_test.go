@@ -17,7 +17,7 @@ func RawCreate(s *Store, ctx context.Context, ts []*merge.Task) error {
 		err := s.update(ctx, func(tx *bbolt.Tx) error {
 			for _, t := range ts[start:min(start+batchTx, len(ts))] {
 				normalize(t)
-				data, err := json.Marshal(t)
+				data, err := encodeTask(t)
 				if err != nil {
 					return err
 				}
