@@ -18,11 +18,12 @@ import (
 // TestSafeMergeFaults injects a fault at every step boundary of safe_merge, and inside its
 // INSERT, for each kind of fault: the worker killed (its context cancelled, its lease left to
 // expire, the task resumed by another run), the Hive connection dropped, the statement
-// failed, the statement hung past the task's timeout. The fault hits the second of two
-// partitions, so one partition is merged when it strikes. Whatever happens, every row is
-// there (count and checksum, per partition), no staging table or directory is left where
-// Hive users see it, a reader querying throughout never sees an error or a missing row, and
-// the task ends success, failed or cancelled, never stuck.
+// failed, the statement hung past the task's timeout, a cancel requested while the statement
+// runs. The fault hits the second of two partitions, so one partition is merged when it
+// strikes. Whatever happens, every row is there (count and checksum, per partition), no
+// staging table or directory is left where Hive users see it, a reader querying throughout
+// never sees an error or a missing row, and the task ends success, failed or cancelled,
+// never stuck.
 func TestSafeMergeFaults(t *testing.T) {
 	// Where the fault strikes: the statement that starts the step after each boundary.
 	points := []struct {
@@ -70,6 +71,35 @@ func TestSafeMergeFaults(t *testing.T) {
 			}
 			return got
 		}, []merge.Status{merge.StatusFailed}},
+		{"cancel requested", func(t *testing.T, e *env, id, stmt string) *merge.Task {
+			fired := make(chan struct{})
+			e.srv.Inject(hivesandbox.Fault{Match: stmt, Action: hivesandbox.FaultHang, Times: 1, Fired: fired})
+			done := make(chan *merge.Task, 1)
+			go func() {
+				got, err := e.ex.Run(context.Background(), id, "w")
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+				done <- got
+			}()
+			<-fired
+			if _, err := e.svc.CancelTask(context.Background(), id, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			got := <-done
+			if got == nil {
+				t.FailNow()
+			}
+			// A cancel asks for the table as it was: the merged partition is rolled back too.
+			if got.Status == merge.StatusCancelled {
+				for _, p := range got.Checkpoint.Partitions {
+					if p.Step != merge.StepRolledBack && p.Step != merge.StepPlanned {
+						t.Errorf("partition %s at %s after the cancel", p.Partition, p.Step)
+					}
+				}
+			}
+			return got
+		}, []merge.Status{merge.StatusCancelled}},
 	}
 	for _, k := range kinds {
 		for _, pt := range points {
