@@ -25,27 +25,33 @@ import (
 // never sees an error or a missing row, and the task ends success, failed or cancelled,
 // never stuck.
 func TestSafeMergeFaults(t *testing.T) {
-	// Where the fault strikes: the statement that starts the step after each boundary.
+	// Where the fault strikes: the statement that starts the step after each boundary, and
+	// the statements inside a step that could fail on their own. pattern is the exact
+	// statement, among the partition's previewed statements st.
+	exact := func(prefix string) func(st []string) string {
+		return func(st []string) string { return "^" + regexp.QuoteMeta(find(st, prefix)) + "$" }
+	}
 	points := []struct {
-		step merge.Step // the step the partition has recorded when the statement runs
-		stmt func(st []string) string
+		step    merge.Step // the step the partition has recorded when the statement runs
+		pattern func(st []string) string
 	}{
-		{merge.StepPlanned, func(st []string) string {
-			return find(st, "SELECT COUNT(*), COALESCE(SUM(HASH(`id`, `msg`)), 0) FROM `m`.`t` WHERE")
+		{merge.StepPlanned, exact("SELECT COUNT(*), COALESCE(SUM(HASH(`id`, `msg`)), 0) FROM `m`.`t` WHERE")},
+		{merge.StepSnapshotted, exact("CREATE EXTERNAL TABLE")},
+		{"snapshotted, adding the staging partition", exact("ALTER TABLE `m`.`hivemerge_")},
+		{"snapshotted, in the insert", exact("INSERT OVERWRITE")},
+		{merge.StepStaged, exact("SELECT COUNT(*), COALESCE(SUM(HASH(`id`, `msg`)), 0) FROM `m`.`hivemerge_")},
+		{"staged, in the schema check", func(st []string) string {
+			tmp := regexp.MustCompile("`m`.`hivemerge_[0-9a-f_]+`").FindString(find(st, "CREATE EXTERNAL TABLE"))
+			return "^DESCRIBE FORMATTED " + regexp.QuoteMeta(tmp) + "$"
 		}},
-		{merge.StepSnapshotted, func(st []string) string { return find(st, "CREATE EXTERNAL TABLE") }},
-		{"snapshotted, in the insert", func(st []string) string { return find(st, "INSERT OVERWRITE") }},
-		{merge.StepStaged, func(st []string) string {
-			return find(st, "SELECT COUNT(*), COALESCE(SUM(HASH(`id`, `msg`)), 0) FROM `m`.`hivemerge_")
-		}},
-		{merge.StepValidated, func(st []string) string { return find(st, "ALTER TABLE `m`.`t` PARTITION") }},
-		{merge.StepSwapped, func(st []string) string { return find(st, "ANALYZE TABLE") }},
-		{merge.StepAnalyzed, func(st []string) string { return find(st, "DROP TABLE") }},
+		{merge.StepValidated, exact("ALTER TABLE `m`.`t` PARTITION")},
+		{merge.StepSwapped, exact("ANALYZE TABLE")},
+		{merge.StepAnalyzed, exact("DROP TABLE")},
 	}
 	kinds := []struct {
 		name string
-		// fault runs the task with the fault on stmt (an exact pattern) and returns how it
-		// ended.
+		// fault runs the task with the fault on the statements stmt matches and returns how
+		// it ended.
 		fault func(t *testing.T, e *env, id, stmt string) *merge.Task
 		want  []merge.Status
 	}{
@@ -115,10 +121,10 @@ func TestSafeMergeFaults(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				stmt := pt.stmt(pv.Partitions[1].Statements)
+				pattern := pt.pattern(pv.Partitions[1].Statements)
 
 				stop := e.startReader(t, "t")
-				got := k.fault(t, e, task.ID, "^"+regexp.QuoteMeta(stmt)+"$")
+				got := k.fault(t, e, task.ID, pattern)
 				stop()
 				if !slices.Contains(k.want, got.Status) {
 					t.Errorf("status %s, want one of %v: %s\n%s", got.Status, k.want, got.Error, e.logs(t, task.ID))
