@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -176,9 +175,7 @@ func probeFailure(stage merge.Stage, err error, password string, timeout time.Du
 	default:
 		msg = err.Error()
 	}
-	if len(password) >= 3 {
-		msg = strings.ReplaceAll(msg, password, "xxxxx")
-	}
+	msg = merge.Redact(msg, password)
 	pe := &probeError{msg: msg, cause: msg, err: err}
 	if stage != merge.StageQuery && !errors.Is(err, context.Canceled) {
 		pe.reason = reasonOf(err)

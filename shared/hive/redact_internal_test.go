@@ -4,12 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
-// TestRedactIsTheDomainRule: the adapter's error redaction and merge.Redact cannot disagree,
-// and the redacted error still unwraps to its cause.
+// TestRedactIsTheDomainRule: the adapter's redaction of errors and of probe failures and
+// merge.Redact cannot disagree, and a redacted error still unwraps to its cause.
 func TestRedactIsTheDomainRule(t *testing.T) {
 	cause := errors.New("dial http://hive:s3cret@nn:10001/cliservice: refused; s3cret again")
 	for _, c := range []struct {
@@ -30,6 +31,9 @@ func TestRedactIsTheDomainRule(t *testing.T) {
 			}
 			if !errors.Is(got, cause) {
 				t.Errorf("the redacted error lost its cause")
+			}
+			if pe := probeFailure(merge.StageQuery, cause, c.password, time.Second); pe.Error() != merge.Redact(cause.Error(), c.password) || pe.cause != pe.Error() {
+				t.Errorf("a probe's failure says %q (log %q), merge.Redact %q", pe.Error(), pe.cause, merge.Redact(cause.Error(), c.password))
 			}
 		})
 	}
