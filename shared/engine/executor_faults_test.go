@@ -18,8 +18,8 @@ import (
 // TestSafeMergeFaults injects a fault at every step boundary of safe_merge, and inside its
 // INSERT, for each kind of fault: the worker killed (its context cancelled, its lease left to
 // expire, the task resumed by another run), the Hive connection dropped, the statement
-// failed, the statement hung past the task's timeout, a cancel requested while the statement
-// runs. The fault hits the second of two partitions, so one partition is merged when it
+// failed, the statement hung past the task's timeout (once, or every time it is sent, the
+// rollback's included), a cancel requested while the statement runs. The fault hits the second of two partitions, so one partition is merged when it
 // strikes. Whatever happens, every row is there (count and checksum, per partition), no
 // staging table or directory is left where Hive users see it, a reader querying throughout
 // never sees an error or a missing row, and the task ends success, failed or cancelled,
@@ -74,6 +74,24 @@ func TestSafeMergeFaults(t *testing.T) {
 			got := e.run(t, id, "w")
 			if got.Status == merge.StatusFailed && !strings.Contains(got.Error, "ran past its timeout") {
 				t.Errorf("error %q does not name the timeout", got.Error)
+			}
+			return got
+		}, []merge.Status{merge.StatusFailed}},
+		{"statement hangs every time", func(t *testing.T, e *env, id, stmt string) *merge.Task {
+			// The rollback as the run ends meets the hang again when it sends the statement
+			// again; it is bounded by half the lease.
+			e.ex.Timeout, e.ex.Lease = 2*time.Second, 3*time.Second
+			remove := e.srv.Inject(hivesandbox.Fault{Match: stmt, Action: hivesandbox.FaultHang})
+			got := e.run(t, id, "w")
+			remove()
+			if got.Status == merge.StatusFailed && !strings.Contains(got.Error, "ran past its timeout") {
+				t.Errorf("error %q does not name the timeout", got.Error)
+			}
+			if strings.Contains(got.Error, "rolling it back failed too") {
+				// Hive answers again: the rollback the error asks for finishes the job.
+				if _, err := e.ex.Rollback(context.Background(), id, "ops"); err != nil {
+					t.Fatalf("Rollback after %q: %v", got.Error, err)
+				}
 			}
 			return got
 		}, []merge.Status{merge.StatusFailed}},
