@@ -279,11 +279,7 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 		}
 	}
 
-	snap, err := snaps.Take(ctx, fs, oldPath)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot the source files: %w", err)
-	}
-	sum, err := r.checksum(ctx, merge.StepSnapshotted, st.checksumSrc)
+	snap, sum, err := r.readSource(ctx, st, fs, oldPath)
 	if err != nil {
 		return nil, err
 	}
@@ -349,6 +345,40 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 	}
 	r.keepBackup(p)
 	return snap, r.savePartition(ctx, p, merge.StepSwapped)
+}
+
+// snapshotAttempts is how many times readSource lists and counts a partition a writer keeps
+// changing before it gives up.
+const snapshotAttempts = 3
+
+// readSource lists the source files and counts and checksums their rows, and checks that the
+// listing still holds once the rows are counted. A file committed in between would be read by
+// the checksum and by the merge without being in the snapshot, so after the swap it would be
+// carried over as a late file too and its rows would be there twice: then both are taken
+// again.
+func (r *run) readSource(ctx context.Context, st *partStatements, fs fsys.FS, dir string) (*Snapshot, hive.Checksum, error) {
+	snaps := r.e.snapshots()
+	for attempt := 1; ; attempt++ {
+		snap, err := snaps.Take(ctx, fs, dir)
+		if err != nil {
+			return nil, hive.Checksum{}, fmt.Errorf("snapshot the source files: %w", err)
+		}
+		sum, err := r.checksum(ctx, merge.StepSnapshotted, st.checksumSrc)
+		if err != nil {
+			return nil, hive.Checksum{}, err
+		}
+		d, err := snaps.Changed(ctx, fs, dir, snap)
+		if err != nil {
+			return nil, hive.Checksum{}, err
+		}
+		if d.Removed == 0 && len(d.Added) == 0 {
+			return snap, sum, nil
+		}
+		if attempt == snapshotAttempts {
+			return nil, hive.Checksum{}, fmt.Errorf("the partition's files changed while its rows were counted, %d times in a row: a writer is busy with it, so merge it once the writer is done", attempt)
+		}
+		r.log(ctx, merge.LevelInfo, string(merge.StepSnapshotted), fmt.Sprintf("the partition's files changed while its rows were counted (%d added, %d removed or modified): reading it again", len(d.Added), d.Removed))
+	}
 }
 
 // keepBackup records the original location as the backup of a swapped partition, kept until
