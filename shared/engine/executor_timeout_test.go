@@ -98,3 +98,49 @@ func TestTimeoutWithHiveHanging(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelWithHiveHanging: a cancel while a statement hangs, a statement that hangs again
+// when the cancel's rollback sends it: the rollback is bounded as well, and the task ends
+// cancelled with the table as it was (its statistics left for a later ANALYZE).
+func TestCancelWithHiveHanging(t *testing.T) {
+	e := newEnv(t)
+	e.logsTable(t)
+	before := e.state(t, "logs")
+	e.ex.Lease = 3 * time.Second
+	fired := make(chan struct{}, 2)
+	e.srv.Inject(hivesandbox.Fault{Match: `^ANALYZE TABLE .*2024-01-01`, Action: hivesandbox.FaultHang, Fired: fired})
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+
+	done := make(chan *merge.Task, 1)
+	go func() {
+		got, err := e.ex.Run(context.Background(), task.ID, "w")
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		done <- got
+	}()
+	<-fired
+	if _, err := e.svc.CancelTask(context.Background(), task.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	var got *merge.Task
+	select {
+	case got = <-done:
+	case <-time.After(time.Minute): // a hang detector, far beyond the bounds under test
+		t.Fatalf("the run never ended:\n%s", e.logs(t, task.ID))
+	}
+	if got == nil {
+		t.FailNow()
+	}
+	if got.Status != merge.StatusCancelled || !strings.Contains(got.Error, "cancelled by alice") {
+		t.Fatalf("status %s: %s\n%s", got.Status, got.Error, e.logs(t, task.ID))
+	}
+	sameState(t, "after the cancel", e.state(t, "logs"), before)
+	if tables := e.stagingTables(t); tables != nil {
+		t.Errorf("staging tables left: %v", tables)
+	}
+	e.noStaging(t, "logs", task.ID)
+	if logs := e.logs(t, task.ID); !strings.Contains(logs, "were not refreshed") {
+		t.Errorf("the log does not say the statistics were left stale:\n%s", logs)
+	}
+}
