@@ -1,6 +1,10 @@
 package infra
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/hivemerge/hivemerge/shared/taskstore/firestore"
@@ -32,5 +36,30 @@ func TestEveryStoreQueryHasAnIndex(t *testing.T) {
 	}
 	for _, k := range extra {
 		t.Errorf("index %s in %s serves no query of the store: remove it", k, indexesFile)
+	}
+}
+
+// TestOpaqueFieldsAreUnindexed compares the store's opaque fields (firestore.UnindexedFields)
+// with the ones Terraform exempts from indexing (modules/firestore/unindexed.json).
+func TestOpaqueFieldsAreUnindexed(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("modules", "firestore", "unindexed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []struct{ Collection, Field string }
+	if err := json.Unmarshal(data, &declared); err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, f := range declared {
+		got = append(got, f.Collection+"."+f.Field)
+	}
+	for _, f := range firestore.UnindexedFields() {
+		want = append(want, f.Collection+"."+f.Field)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("unindexed.json exempts %q; the store's opaque fields are %q", got, want)
 	}
 }

@@ -11,6 +11,13 @@ locals {
     "${ix.collection}:${join(",", [for f in ix.fields : "${f.path}:${try(f.descending, false) ? "desc" : "asc"}"])}" => ix
   }
 
+  # Fields that hold opaque JSON or bytes, which no query uses: exempted from
+  # the automatic single-field indexes (infra/indexes_store_test.go compares
+  # the list with the store's firestore.UnindexedFields).
+  unindexed = {
+    for f in jsondecode(file("${path.module}/unindexed.json")) : "${f.collection}.${f.field}" => f
+  }
+
   database = var.create_database ? google_firestore_database.this[0].name : var.database_name
 }
 
@@ -42,4 +49,16 @@ resource "google_firestore_index" "this" {
       order      = try(fields.value.descending, false) ? "DESCENDING" : "ASCENDING"
     }
   }
+}
+
+# An empty index_config turns every automatic index of the field off.
+resource "google_firestore_field" "unindexed" {
+  for_each = local.unindexed
+
+  project    = var.project_id
+  database   = local.database
+  collection = each.value.collection
+  field      = each.value.field
+
+  index_config {}
 }

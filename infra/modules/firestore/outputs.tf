@@ -18,3 +18,8 @@ output "indexes" {
     }
   ]
 }
+
+output "unindexed_fields" {
+  description = "Fields exempted from indexing, as <collection>.<field>."
+  value       = sort(keys(google_firestore_field.unindexed))
+}

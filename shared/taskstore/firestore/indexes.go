@@ -32,3 +32,23 @@ func Indexes() []Index {
 	}
 	return append(out, runIndexes()...)
 }
+
+// Unindexed is a field that holds opaque JSON or bytes, which no query filters or orders on.
+// Firestore indexes every field by default, and a large value costs index writes on every
+// update for nothing, so Terraform exempts these from indexing.
+type Unindexed struct {
+	Collection string // a collection group: subcollections of any parent share it
+	Field      string
+}
+
+// UnindexedFields lists the store's opaque fields.
+func UnindexedFields() []Unindexed {
+	return []Unindexed{
+		{colTasks, "checkpoint"},
+		{colBackups, "snapshot"},
+		{colScans, "data"},
+		{colTableMetrics, "data"},
+		{colHistory, "data"},
+		{colPartitions, "data"},
+	}
+}

@@ -383,6 +383,10 @@ run "an_index_for_every_listed_query" {
     condition     = contains(output.firestore_indexes, "tasks:status:asc,created_at:desc")
     error_message = "The status + created_at desc index on tasks must exist"
   }
+  assert {
+    condition     = module.firestore.unindexed_fields == sort([for f in jsondecode(file("../firestore/unindexed.json")) : "${f.collection}.${f.field}"]) && contains(module.firestore.unindexed_fields, "backups.snapshot")
+    error_message = "Every field of unindexed.json must be exempted from indexing (backups.snapshot among them)"
+  }
 }
 
 # The module's defaults, which every environment deploys unless it says
