@@ -3,6 +3,11 @@ output "function_urls" {
   value       = module.hivemerge.function_urls
 }
 
+output "console_url" {
+  description = "The web console (sign in with an API token)."
+  value       = module.hivemerge.console_url
+}
+
 output "service_accounts" {
   description = "Service account e-mail per role."
   value       = module.hivemerge.service_accounts

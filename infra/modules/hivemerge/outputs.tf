@@ -3,6 +3,11 @@ output "function_urls" {
   value       = module.functions.urls
 }
 
+output "console_url" {
+  description = "The web console, which the API function serves beside the API (null when API is not deployed)."
+  value       = try("${module.functions.urls["API"]}/console/", null)
+}
+
 output "functions" {
   description = "Per function: name, url, uri, Cloud Run service and runtime service account."
   value       = module.functions.functions

@@ -29,6 +29,10 @@ variables {
 
 run "functions_and_jobs" {
   assert {
+    condition     = output.console_url == "${output.function_urls["API"]}/console/"
+    error_message = "The console is served by the API function at /console/"
+  }
+  assert {
     condition     = toset(keys(output.function_urls)) == toset(["API", "ExecuteTask", "RunSchedulerJob", "PreviewTask", "PreviewMerge", "RollbackTask"]) && toset(keys(output.scheduler_jobs)) == toset(["check-pending", "retention", "scan", "batch-create", "cleanup-backups", "dispatch", "resume-requeued"])
     error_message = "dev must deploy API, ExecuteTask, RunSchedulerJob, PreviewTask, PreviewMerge and RollbackTask, and the check-pending, retention, scan, batch-create, cleanup-backups, dispatch and resume-requeued jobs"
   }
