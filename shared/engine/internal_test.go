@@ -61,7 +61,7 @@ func TestStorageDiffers(t *testing.T) {
 			part := table
 			part.SerDeParams = map[string]string{"field.delim": "|", "serialization.format": "|"}
 			tc.edit(&part)
-			got := storageDiffers(table, part)
+			got := storageDiffers(table, part).Text
 			if (got == "") != (tc.want == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("storageDiffers = %q, want %q", got, tc.want)
 			}

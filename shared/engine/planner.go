@@ -115,8 +115,9 @@ type target struct {
 	location string
 	files    merge.FileFacts
 	source   merge.StatsSource
-	// skip, when set, is why the partition is left alone whatever the strategy.
-	skip, skipRule string
+	// skip, when its Code is set, is why the partition is left alone whatever the strategy.
+	skip     merge.Message
+	skipRule string
 	// listErr is why the filesystem could not be listed (statistics then came from Hive).
 	listErr error
 	missing bool // the location does not exist
@@ -157,7 +158,7 @@ func (p *Planner) preview(ctx context.Context, r Request, tb *hive.Table) (*merg
 	var need, all merge.FileFacts
 	for _, t := range targets {
 		all = all.Add(t.files)
-		if t.skip == "" && !merge.Assess(facts, t.files, r.TargetFileSize).Skip {
+		if t.skip.Code == "" && !merge.Assess(facts, t.files, r.TargetFileSize).Skip {
 			need = need.Add(t.files)
 		}
 	}
@@ -175,10 +176,11 @@ func (p *Planner) preview(ctx context.Context, r Request, tb *hive.Table) (*merg
 	}
 	pv := &merge.Preview{
 		TaskID: r.TaskID, Database: r.Database, Table: r.Table, RequestedStrategy: r.Strategy,
-		Strategy: d.Strategy, Rule: d.Rule, Reason: d.Reason,
+		Strategy: d.Strategy, Rule: d.Rule, Reason: d.Reason, ReasonCode: d.ReasonCode, ReasonArgs: d.ReasonArgs,
 		TargetFileSize: r.TargetFileSize, BlockSize: blockSize,
-		Partitions: make([]merge.PartitionPreview, 0, len(targets)),
-		Warnings:   []string{},
+		Partitions:      make([]merge.PartitionPreview, 0, len(targets)),
+		Warnings:        []string{},
+		WarningMessages: []merge.Message{},
 	}
 	cols := tb.DataColumns()
 	var fallback []*target
@@ -196,12 +198,12 @@ func (p *Planner) preview(ctx context.Context, r Request, tb *hive.Table) (*merg
 			missing = append(missing, displayName(t.name))
 		}
 		a := merge.Assess(facts, t.files, r.TargetFileSize)
-		if t.skip != "" {
+		if t.skip.Code != "" {
 			a = merge.Assessment{Skip: true, Rule: t.skipRule, Reason: t.skip}
 		}
-		pp.Rule, pp.Reason = a.Rule, a.Reason
+		pp.Rule, pp.Reason, pp.ReasonCode, pp.ReasonArgs = a.Rule, a.Reason.Text, a.Reason.Code, a.Reason.Args
 		if a.Skip {
-			pp.Skipped, pp.SkipReason = true, a.Reason
+			pp.Skipped, pp.SkipReason = true, pp.Reason
 			pp.FilesAfter = t.files.Files
 			pv.Partitions = append(pv.Partitions, pp)
 			continue
@@ -212,7 +214,8 @@ func (p *Planner) preview(ctx context.Context, r Request, tb *hive.Table) (*merg
 		case errors.Is(err, merge.ErrInvalid):
 			// Metadata hql will not quote (a location with a quote, say) costs this partition,
 			// not the preview.
-			pp.Rule, pp.Reason = merge.RuleUnsafeMetadata, "its metadata cannot be written safely in HiveQL: "+err.Error()
+			m := merge.Say(merge.RuleUnsafeMetadata, merge.Args{"error": err.Error()})
+			pp.Rule, pp.Reason, pp.ReasonCode, pp.ReasonArgs = merge.RuleUnsafeMetadata, m.Text, m.Code, m.Args
 			pp.Skipped, pp.SkipReason = true, pp.Reason
 			pp.FilesAfter = t.files.Files
 			pv.Partitions = append(pv.Partitions, pp)
@@ -229,17 +232,15 @@ func (p *Planner) preview(ctx context.Context, r Request, tb *hive.Table) (*merg
 	}
 	pv.Total()
 	if pv.Totals.PartitionsToMerge > 0 {
-		if w := merge.StrategyWarning(d.Strategy); w != "" {
-			pv.Warnings = append(pv.Warnings, w)
+		if w, ok := merge.StrategyWarning(d.Strategy); ok {
+			pv.Warn(w)
 		}
 	}
 	if len(fallback) > 0 {
-		pv.Warnings = append(pv.Warnings, fmt.Sprintf(
-			"the filesystem of %d partition(s) could not be listed (%v), so their file counts and sizes come from Hive's metastore (SHOW TABLE EXTENDED, or statistics that may be stale) and their NameNode objects are estimated from totals",
-			len(fallback), fallback[0].listErr))
+		pv.Warn(merge.Say(merge.MsgWarnListFailed, merge.Args{"partitions": int64(len(fallback)), "error": fallback[0].listErr.Error()}))
 	}
 	if len(missing) > 0 {
-		pv.Warnings = append(pv.Warnings, fmt.Sprintf("the location of %d partition(s) does not exist and was counted as empty: %s", len(missing), summarize(missing)))
+		pv.Warn(merge.Say(merge.MsgWarnMissing, merge.Args{"partitions": int64(len(missing)), "names": summarize(missing)}))
 	}
 	pv.DurationEstimate = merge.EstimateDuration(pv.Totals.BytesToRewrite, p.Throughput)
 	return pv, nil
@@ -360,7 +361,7 @@ func (p *Planner) measureOne(ctx context.Context, src hql.Table, tb *hive.Table,
 			return err
 		}
 		t.location, stats = d.Location, d.Stats
-		if why := storageDiffers(tb.Storage, d.Storage); why != "" {
+		if why := storageDiffers(tb.Storage, d.Storage); why.Code != "" {
 			t.skip, t.skipRule = why, merge.RulePartitionStorage
 		}
 	}
@@ -386,24 +387,25 @@ func (p *Planner) measureOne(ctx context.Context, src hql.Table, tb *hive.Table,
 	case stats.NumFiles != nil && stats.TotalSize != nil:
 		t.files = merge.FileFacts{Files: *stats.NumFiles, Bytes: *stats.TotalSize}
 	default:
-		t.skip, t.skipRule = "neither a listing nor Hive's metastore could tell this partition's files", merge.RuleStatsUnavailable
+		t.skip, t.skipRule = merge.Say(merge.RuleStatsUnavailable, nil), merge.RuleStatsUnavailable
 	}
 	return nil
 }
 
 // storageDiffers says why a partition whose storage differs from its table's must not be
 // rewritten through a copy of the table (CREATE TABLE LIKE copies the table's storage, so the
-// merged files would not match the partition's own format or delimiters), or "".
-func storageDiffers(table, part hive.Storage) string {
+// merged files would not match the partition's own format or delimiters), or a message without
+// a Code.
+func storageDiffers(table, part hive.Storage) merge.Message {
 	switch {
 	case part.InputFormat != "" && part.InputFormat != table.InputFormat:
-		return fmt.Sprintf("the partition is stored as %s, unlike its table (%s): merge it on its own", part.InputFormat, table.InputFormat)
+		return merge.Say(merge.MsgPartitionInputFormat, merge.Args{"format": part.InputFormat, "table_format": table.InputFormat})
 	case part.SerDe != "" && part.SerDe != table.SerDe:
-		return fmt.Sprintf("the partition's SerDe %s differs from its table's (%s): merge it on its own", part.SerDe, table.SerDe)
+		return merge.Say(merge.MsgPartitionSerDe, merge.Args{"serde": part.SerDe, "table_serde": table.SerDe})
 	case len(part.SerDeParams) > 0 && !maps.Equal(part.SerDeParams, table.SerDeParams):
-		return "the partition's SerDe properties (delimiters) differ from its table's: merge it on its own"
+		return merge.Say(merge.MsgPartitionSerDeParams, nil)
 	}
-	return ""
+	return merge.Message{}
 }
 
 // tempTable names the staging table of one partition: the task and a hash of the partition

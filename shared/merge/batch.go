@@ -89,6 +89,9 @@ type Candidate struct {
 	ScanID         string    `json:"scan_id"`
 	ScannedAt      time.Time `json:"scanned_at"`
 	Reason         string    `json:"reason"`
+	// ReasonCode and ReasonArgs are Reason as a catalog message (see Say), for translation.
+	ReasonCode string `json:"reason_code,omitempty"`
+	ReasonArgs Args   `json:"reason_args,omitempty"`
 }
 
 // Request is the task that creates c under policy p.
@@ -110,6 +113,9 @@ type Skip struct {
 	Database  string `json:"database_name"`
 	Table     string `json:"table_name"`
 	Reason    string `json:"reason"`
+	// ReasonCode and ReasonArgs are Reason as a catalog message (see Say), for translation.
+	ReasonCode string `json:"reason_code,omitempty"`
+	ReasonArgs Args   `json:"reason_args,omitempty"`
 }
 
 // Plan is what a policy would do now: its candidates in priority order and the tables it
@@ -130,7 +136,8 @@ const MaxPlanSkips = 100
 
 // Evaluate judges table metrics m, with the partitions of its scan parts (read only for a
 // partitioned table), against p at time now. It returns the candidate, or the reason the
-// table is left alone. The table must already match p's name patterns.
+// table is left alone (a message with an empty Code when it passes). The table must already
+// match p's name patterns.
 //
 // A table passes when its latest scan measured it, recommended a merge (a recommendation to
 // wait for the quiet period is judged again against p's own quiet period and now), and it has
@@ -138,20 +145,20 @@ const MaxPlanSkips = 100
 // with a health score of at most p.MaxHealthScore. Its candidate partitions are those that
 // need a merge and were last written more than the quiet period ago (p.QuietPeriodMinutes, or
 // the scan's when the policy sets none), the MaxPartitionSpecs that save most files.
-func (p *Policy) Evaluate(m *TableMetrics, parts []PartitionMetrics, now time.Time) (Candidate, string) {
+func (p *Policy) Evaluate(m *TableMetrics, parts []PartitionMetrics, now time.Time) (Candidate, Message) {
 	c := Candidate{ClusterID: m.ClusterID, Database: m.Database, Table: m.Table, SmallFiles: m.Stats.SmallFiles, Files: m.Stats.Files,
 		SmallFileRatio: m.Stats.SmallFileRatio(), HealthScore: m.Health.Score, ScanID: m.ScanID, ScannedAt: m.ScannedAt}
 	switch {
 	case m.Error != "":
-		return c, "its last scan could not measure it: " + m.Error
+		return c, Say(MsgSkipScanError, Args{"error": m.Error})
 	case !m.Recommendation.Merge && m.Recommendation.Rule != RuleQuietPeriod:
-		return c, "discovery recommends against it: " + m.Recommendation.Reason
+		return c, Say(MsgSkipNotAdvised, Args{"reason": m.Recommendation.Message()})
 	case m.Stats.SmallFiles < p.MinSmallFiles:
-		return c, fmt.Sprintf("%s small files, fewer than min_small_files %s", thousands(m.Stats.SmallFiles), thousands(p.MinSmallFiles))
+		return c, Say(MsgSkipFewSmall, Args{"small": m.Stats.SmallFiles, "min": p.MinSmallFiles})
 	case c.SmallFileRatio < p.MinSmallFileRatio:
-		return c, fmt.Sprintf("small file ratio %.2f is below min_small_file_ratio %.2f", c.SmallFileRatio, p.MinSmallFileRatio)
+		return c, Say(MsgSkipLowRatio, Args{"ratio": c.SmallFileRatio, "min": p.MinSmallFileRatio})
 	case float64(m.Health.Score) > p.MaxHealthScore:
-		return c, fmt.Sprintf("health score %d is above max_health_score %g", m.Health.Score, p.MaxHealthScore)
+		return c, Say(MsgSkipHighScore, Args{"score": int64(m.Health.Score), "max": p.MaxHealthScore})
 	}
 	quiet := time.Duration(p.QuietPeriodMinutes) * time.Minute
 	if quiet == 0 {
@@ -160,7 +167,7 @@ func (p *Policy) Evaluate(m *TableMetrics, parts []PartitionMetrics, now time.Ti
 	isQuiet := func(mod time.Time) bool { return mod.IsZero() || now.Sub(mod) >= quiet }
 	if len(m.PartitionKeys) == 0 {
 		if !isQuiet(m.Stats.LastModified) {
-			return c, fmt.Sprintf("written %s ago, within the quiet period of %s", now.Sub(m.Stats.LastModified).Round(time.Second), quiet)
+			return c, Say(MsgSkipRecent, Args{"age": seconds(now.Sub(m.Stats.LastModified)), "quiet": seconds(quiet)})
 		}
 		c.Savings = m.Savings
 	} else {
@@ -178,9 +185,9 @@ func (p *Policy) Evaluate(m *TableMetrics, parts []PartitionMetrics, now time.Ti
 		}
 		if len(chosen) == 0 {
 			if recent > 0 {
-				return c, fmt.Sprintf("the %d partitions that need a merge were written within the quiet period of %s", recent, quiet)
+				return c, Say(MsgSkipRecentParts, Args{"partitions": int64(recent), "quiet": seconds(quiet)})
 			}
-			return c, "no partition of its last scan needs a merge"
+			return c, Say(MsgSkipNoPartition, nil)
 		}
 		slices.SortStableFunc(chosen, func(a, b PartitionMetrics) int {
 			return cmp.Or(cmp.Compare(b.Savings.Files, a.Savings.Files), strings.Compare(a.Partition, b.Partition))
@@ -189,7 +196,7 @@ func (p *Policy) Evaluate(m *TableMetrics, parts []PartitionMetrics, now time.Ti
 		for _, pm := range chosen {
 			spec, err := ParsePartitionName(pm.Partition)
 			if err != nil {
-				return c, fmt.Sprintf("partition %q cannot be targeted: %v", pm.Partition, err)
+				return c, Say(MsgSkipBadPartition, Args{"partition": pm.Partition, "error": err.Error()})
 			}
 			c.Partitions = append(c.Partitions, spec)
 			c.Savings = c.Savings.Add(pm.Savings)
@@ -197,15 +204,16 @@ func (p *Policy) Evaluate(m *TableMetrics, parts []PartitionMetrics, now time.Ti
 		slices.SortFunc(c.Partitions, func(a, b PartitionSpec) int { return strings.Compare(a.String(), b.String()) })
 	}
 	if c.Savings.Files <= 0 {
-		return c, "merging it would remove no files"
+		return c, Say(MsgSkipNoSavings, nil)
 	}
-	target := "the whole table"
+	code, args := MsgCandidateTable, Args{"small": c.SmallFiles, "files": c.Files, "percent": 100 * c.SmallFileRatio,
+		"score": int64(c.HealthScore), "quiet": seconds(quiet), "excess": c.Savings.Files}
 	if len(c.Partitions) > 0 {
-		target = plural(int64(len(c.Partitions)), "partition")
+		code, args["partitions"] = MsgCandidateParts, int64(len(c.Partitions))
 	}
-	c.Reason = fmt.Sprintf("%s of %s files are small (%.0f%%), health score %d; merging %s quiet for %s removes %s files",
-		thousands(c.SmallFiles), thousands(c.Files), 100*c.SmallFileRatio, c.HealthScore, target, quiet, thousands(c.Savings.Files))
-	return c, ""
+	r := Say(code, args)
+	c.Reason, c.ReasonCode, c.ReasonArgs = r.Text, r.Code, r.Args
+	return c, Message{}
 }
 
 // ParsePartitionName reads Hive's escaped partition name (dt=2024-01-01/hr=00, with
@@ -278,9 +286,10 @@ func (pl *Planner) Plan(ctx context.Context, p *Policy) (*Plan, error) {
 					}
 				}
 				c, why := p.Evaluate(m, parts, at)
-				if why != "" {
+				if why.Code != "" {
 					if plan.SkippedTotal++; len(plan.Skipped) < MaxPlanSkips {
-						plan.Skipped = append(plan.Skipped, Skip{ClusterID: m.ClusterID, Database: m.Database, Table: m.Table, Reason: why})
+						plan.Skipped = append(plan.Skipped, Skip{ClusterID: m.ClusterID, Database: m.Database, Table: m.Table,
+							Reason: why.Text, ReasonCode: why.Code, ReasonArgs: why.Args})
 					}
 					continue
 				}

@@ -58,7 +58,8 @@ func TestPolicyEvaluate(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(tc.m)
 			}
-			c, skip := pol.Evaluate(tc.m, tc.parts, now)
+			c, why := pol.Evaluate(tc.m, tc.parts, now)
+			skip := why.Text
 			if tc.wantSkip != "" {
 				if !strings.Contains(skip, tc.wantSkip) {
 					t.Fatalf("skip %q, want %q", skip, tc.wantSkip)

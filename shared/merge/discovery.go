@@ -1,7 +1,6 @@
 package merge
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -156,6 +155,13 @@ func (s Savings) Add(o Savings) Savings {
 type Health struct {
 	Score int      `json:"score"`
 	Rules []string `json:"rules"`
+	// RuleMessages are Rules as catalog messages (see Say), for translation.
+	RuleMessages []Message `json:"rule_messages,omitempty"`
+}
+
+func (h *Health) add(m Message) {
+	h.Rules = append(h.Rules, m.Text)
+	h.RuleMessages = append(h.RuleMessages, m)
 }
 
 // Recommendation is what to do about a table or partition and why. Strategy is empty when the
@@ -165,6 +171,18 @@ type Recommendation struct {
 	Strategy Strategy `json:"strategy,omitempty"`
 	Rule     string   `json:"rule"`
 	Reason   string   `json:"reason"`
+	// ReasonCode and ReasonArgs are Reason as a catalog message (see Say), for translation.
+	ReasonCode string `json:"reason_code,omitempty"`
+	ReasonArgs Args   `json:"reason_args,omitempty"`
+}
+
+func recommend(rule string, m Message) Recommendation {
+	return Recommendation{Rule: rule, Reason: m.Text, ReasonCode: m.Code, ReasonArgs: m.Args}
+}
+
+// Message is the recommendation's reason as a message.
+func (r Recommendation) Message() Message {
+	return Message{Code: r.ReasonCode, Args: r.ReasonArgs, Text: r.Reason}
 }
 
 // Evaluation is the verdict on one partition (or an unpartitioned table): its statistics,
@@ -191,7 +209,7 @@ func EvaluatePartition(t TableFacts, f FileFacts, lastMod time.Time, th Threshol
 	}
 	e.Health = Score(e.Stats, 1, e.Savings, th)
 	if a.Skip {
-		e.Health.Rules = append(e.Health.Rules, a.Reason)
+		e.Health.add(a.Reason)
 	}
 	need := FileFacts{}
 	if e.NeedsMerge {
@@ -231,25 +249,23 @@ func Recommend(t TableFacts, need FileFacts, lastMod time.Time, th Thresholds, n
 	th = th.WithDefaults()
 	if err := Check(t, StrategyAuto); err != nil {
 		r := err.(*Refusal)
-		return Recommendation{Rule: r.Rule, Reason: "do not merge: " + r.Reason}
+		return recommend(r.Rule, Say(MsgDoNotMerge, Args{"reason": r.Message()}))
 	}
 	if need.Files == 0 {
-		return Recommendation{Rule: RuleHealthy, Reason: "do not merge: every partition already has about as few files as target-sized files of " + humanBytes(th.TargetFileSize) + " would leave"}
+		return recommend(RuleHealthy, Say(MsgAllHealthy, Args{"target_bytes": th.TargetFileSize}))
 	}
 	if !lastMod.IsZero() && now.Sub(lastMod) < th.QuietPeriod {
-		return Recommendation{Rule: RuleQuietPeriod, Reason: fmt.Sprintf("do not merge yet: files were written %s ago, within the quiet period of %s, so a writer may still be adding files",
-			now.Sub(lastMod).Round(time.Second), th.QuietPeriod)}
+		return recommend(RuleQuietPeriod, Say(RuleQuietPeriod, Args{"age": seconds(now.Sub(lastMod)), "quiet": seconds(th.QuietPeriod)}))
 	}
 	if need.Bytes > th.MaxStepBytes {
-		return Recommendation{Rule: RuleTooLarge, Reason: fmt.Sprintf("do not merge in one step: %s to merge is more than %s: merge it in tasks over ranges of partitions",
-			humanBytes(need.Bytes), humanBytes(th.MaxStepBytes))}
+		return recommend(RuleTooLarge, Say(RuleTooLarge, Args{"bytes": need.Bytes, "max_bytes": th.MaxStepBytes}))
 	}
 	d, err := Choose(t, need, StrategyAuto)
 	if err != nil {
 		// Check passed for auto, and Choose refuses nothing more for it.
-		return Recommendation{Rule: RuleUnknownStrategy, Reason: err.Error()}
+		return recommend(RuleUnknownStrategy, err.(*Refusal).Message())
 	}
-	return Recommendation{Merge: true, Strategy: d.Strategy, Rule: d.Rule, Reason: d.Reason}
+	return Recommendation{Merge: true, Strategy: d.Strategy, Rule: d.Rule, Reason: d.Reason, ReasonCode: d.ReasonCode, ReasonArgs: d.ReasonArgs}
 }
 
 func savings(files, objects int64) Savings {
@@ -269,13 +285,13 @@ const (
 // costs points. Each penalty adds the rule behind it, in words.
 func Score(s FileStats, partitions int64, sav Savings, th Thresholds) Health {
 	th = th.WithDefaults()
-	h := Health{Score: 100, Rules: []string{}}
+	h := Health{Score: 100, Rules: []string{}, RuleMessages: []Message{}}
 	if s.Files == 0 {
-		h.Rules = append(h.Rules, "no data files")
+		h.add(Say(MsgNoDataFiles, nil))
 		return h
 	}
 	if sav.Files == 0 {
-		h.Rules = append(h.Rules, fmt.Sprintf("%s of %s: no merge would reduce them", plural(s.Files, "file"), humanBytes(s.Bytes)))
+		h.add(Say(MsgHealthNoMerge, Args{"files": s.Files, "bytes": s.Bytes}))
 		return h
 	}
 	partitions = max(partitions, 1)
@@ -283,24 +299,22 @@ func Score(s FileStats, partitions int64, sav Savings, th Thresholds) Health {
 	if s.SmallFiles > 0 {
 		p := weightSmall * s.SmallFileRatio()
 		penalty += p
-		h.Rules = append(h.Rules, fmt.Sprintf("%s of %s files are under %s (%.0f%%): -%.0f",
-			thousands(s.SmallFiles), thousands(s.Files), humanBytes(th.SmallFileSize), 100*s.SmallFileRatio(), p))
+		h.add(Say(MsgHealthSmall, Args{"small": s.SmallFiles, "files": s.Files, "small_bytes": th.SmallFileSize,
+			"percent": 100 * s.SmallFileRatio(), "penalty": p}))
 	}
 	p := weightExcess * float64(sav.Files) / float64(s.Files)
 	penalty += p
-	h.Rules = append(h.Rules, fmt.Sprintf("a merge into files of %s would leave %s instead of %s, removing %s excess files: -%.0f",
-		humanBytes(th.TargetFileSize), thousands(s.Files-sav.Files), thousands(s.Files), thousands(sav.Files), p))
+	h.add(Say(MsgHealthExcess, Args{"target_bytes": th.TargetFileSize, "files_after": s.Files - sav.Files, "files": s.Files,
+		"excess": sav.Files, "penalty": p}))
 	perPart := float64(s.Files) / float64(partitions)
 	if p := weightPerPart * clamp((math.Log10(perPart)-1)/2); p > 0 {
 		penalty += p
-		h.Rules = append(h.Rules, fmt.Sprintf("%s files per partition on average over %s: -%.0f",
-			thousands(int64(math.Round(perPart))), plural(partitions, "partition"), p))
+		h.add(Say(MsgHealthPerPart, Args{"per_partition": int64(math.Round(perPart)), "partitions": partitions, "penalty": p}))
 	}
 	if sav.NameNodeObjects > 0 {
 		p := weightObjectsMax * clamp((math.Log10(float64(sav.NameNodeObjects))-2)/4)
 		penalty += p
-		h.Rules = append(h.Rules, fmt.Sprintf("a merge would free %s NameNode objects (files and blocks), about %s of NameNode heap: -%.0f",
-			thousands(sav.NameNodeObjects), humanBytes(sav.HeapBytes), p))
+		h.add(Say(MsgHealthNameNode, Args{"objects": sav.NameNodeObjects, "heap_bytes": sav.HeapBytes, "penalty": p}))
 	}
 	h.Score = max(0, min(100, int(math.Round(100-penalty))))
 	// A table that needs a merge never scores a perfect 100.
@@ -346,6 +360,9 @@ type Growth struct {
 	Alert   bool   `json:"alert"`
 	Crossed bool   `json:"crossed,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// ReasonCode and ReasonArgs are Reason as a catalog message (see Say), for translation.
+	ReasonCode string `json:"reason_code,omitempty"`
+	ReasonArgs Args   `json:"reason_args,omitempty"`
 }
 
 // GrowthOf compares cur with prev, the table's previous metrics (nil when none), against a
@@ -363,8 +380,12 @@ func GrowthOf(prev, cur *TableMetrics, perDay float64) *Growth {
 	if g.PerDay > perDay {
 		g.Alert = true
 		g.Crossed = prev.Growth == nil || !prev.Growth.Alert
-		g.Reason = fmt.Sprintf("small files grew from %s to %s since %s, %s a day, above the alert threshold of %s a day",
-			thousands(g.SmallFilesBefore), thousands(g.SmallFiles), prev.ScannedAt.Format(time.RFC3339), thousands(int64(math.Round(g.PerDay))), thousands(int64(perDay)))
+		m := Say(MsgGrowthAlert, Args{"before": g.SmallFilesBefore, "after": g.SmallFiles, "since": prev.ScannedAt.Format(time.RFC3339),
+			"per_day": int64(math.Round(g.PerDay)), "threshold": int64(perDay)})
+		g.Reason, g.ReasonCode, g.ReasonArgs = m.Text, m.Code, m.Args
 	}
 	return g
 }
+
+// seconds is d in whole seconds, as messages take durations.
+func seconds(d time.Duration) int64 { return int64(d.Round(time.Second) / time.Second) }

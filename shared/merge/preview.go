@@ -29,12 +29,16 @@ type Preview struct {
 	Strategy       Strategy           `json:"strategy"`
 	Rule           string             `json:"rule"`
 	Reason         string             `json:"reason"`
+	ReasonCode     string             `json:"reason_code,omitempty"`
+	ReasonArgs     Args               `json:"reason_args,omitempty"`
 	TargetFileSize int64              `json:"target_file_size_bytes"`
 	BlockSize      int64              `json:"block_size_bytes"`
 	Source         StatsSource        `json:"source"`
 	Partitions     []PartitionPreview `json:"partitions"`
 	Totals         PreviewTotals      `json:"totals"`
 	Warnings       []string           `json:"warnings"`
+	// WarningMessages are Warnings as catalog messages (see Say), for translation.
+	WarningMessages []Message `json:"warning_messages"`
 	// DurationEstimate is DurationUnknown, or the bytes to rewrite over a throughput measured
 	// on the cluster, as a Go duration ("4m10s").
 	DurationEstimate string `json:"duration_estimate"`
@@ -55,8 +59,12 @@ type PartitionPreview struct {
 	Strategy   Strategy `json:"strategy,omitempty"`
 	Rule       string   `json:"rule"`
 	Reason     string   `json:"reason"`
-	Skipped    bool     `json:"skipped"`
-	SkipReason string   `json:"skip_reason,omitempty"`
+	// ReasonCode and ReasonArgs are Reason as a catalog message (see Say), for translation;
+	// SkipReason is the same reason.
+	ReasonCode string `json:"reason_code,omitempty"`
+	ReasonArgs Args   `json:"reason_args,omitempty"`
+	Skipped    bool   `json:"skipped"`
+	SkipReason string `json:"skip_reason,omitempty"`
 	// Statements are the exact HiveQL, in order; the SET statements of Settings come first.
 	Statements []string          `json:"statements"`
 	Settings   map[string]string `json:"settings"`
@@ -122,11 +130,22 @@ func EstimateDuration(bytes int64, throughput float64) string {
 
 // Warnings of the strategies that change data in place.
 var strategyWarnings = map[Strategy]string{
-	StrategyConcatenate: "concatenate rewrites the files in place: it cannot be rolled back, and a failure part-way leaves the partition as Hive left it",
-	StrategyInsertOverwrite: "insert_overwrite replaces the partition in place: rows a concurrent writer adds while it runs are lost, and it cannot be rolled back; " +
-		"prefer safe_merge unless writers are stopped",
-	StrategyACIDCompact: "acid_compact queues a major compaction: Hive's compactor runs it asynchronously, and the old files disappear only after its cleaner has run",
+	StrategyConcatenate:     MsgWarnConcatenate,
+	StrategyInsertOverwrite: MsgWarnInsertOver,
+	StrategyACIDCompact:     MsgWarnACIDCompact,
 }
 
-// StrategyWarning is the warning a preview carries for s, or "".
-func StrategyWarning(s Strategy) string { return strategyWarnings[s] }
+// Warn adds warning m to the preview.
+func (p *Preview) Warn(m Message) {
+	p.Warnings = append(p.Warnings, m.Text)
+	p.WarningMessages = append(p.WarningMessages, m)
+}
+
+// StrategyWarning is the warning a preview carries for s; ok is false when s has none.
+func StrategyWarning(s Strategy) (m Message, ok bool) {
+	code, ok := strategyWarnings[s]
+	if !ok {
+		return Message{}, false
+	}
+	return Say(code, nil), true
+}

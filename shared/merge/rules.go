@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 )
@@ -132,13 +133,23 @@ const (
 type Refusal struct {
 	Rule   string
 	Reason string
+	// ReasonCode and ReasonArgs are Reason as a catalog message (see Say).
+	ReasonCode string
+	ReasonArgs Args
 }
 
 func (r *Refusal) Error() string { return r.Reason }
 func (r *Refusal) Unwrap() error { return ErrInvalid }
 
-func refuse(rule, format string, args ...any) *Refusal {
-	return &Refusal{Rule: rule, Reason: fmt.Sprintf(format, args...)}
+// Message is the refusal's reason as a message.
+func (r *Refusal) Message() Message {
+	return Message{Code: r.ReasonCode, Args: r.ReasonArgs, Text: r.Reason}
+}
+
+// refuse refuses by rule with the message code (the rule's name when code is "").
+func refuse(rule, code string, args Args) *Refusal {
+	m := Say(cmp.Or(code, rule), args)
+	return &Refusal{Rule: rule, Reason: m.Text, ReasonCode: m.Code, ReasonArgs: m.Args}
 }
 
 // Decision is the strategy chosen for a table and why.
@@ -146,6 +157,13 @@ type Decision struct {
 	Strategy Strategy `json:"strategy"`
 	Rule     string   `json:"rule"`
 	Reason   string   `json:"reason"`
+	// ReasonCode and ReasonArgs are Reason as a catalog message (see Say), for translation.
+	ReasonCode string `json:"reason_code,omitempty"`
+	ReasonArgs Args   `json:"reason_args,omitempty"`
+}
+
+func decide(s Strategy, rule string, m Message) Decision {
+	return Decision{Strategy: s, Rule: rule, Reason: m.Text, ReasonCode: m.Code, ReasonArgs: m.Args}
 }
 
 // Check refuses tables hivemerge must not merge at all and strategies Hive would reject for
@@ -153,38 +171,37 @@ type Decision struct {
 func Check(t TableFacts, requested Strategy) error {
 	switch {
 	case t.View:
-		return refuse(RuleView, "a view has no files of its own: merge the tables it reads instead")
+		return refuse(RuleView, "", nil)
 	case t.TableFormat != "":
-		return refuse(RuleOpenTableFormat, "%s keeps its own metadata over its data files; rewriting them behind it would corrupt the table: use %s instead",
-			formatName(t.TableFormat), ownCompaction(t.TableFormat))
+		return refuse(RuleOpenTableFormat, openTableFormatMessages[t.TableFormat], Args{"format": string(t.TableFormat)})
 	case t.StorageHandler != "":
-		return refuse(RuleStorageHandler, "the table is stored by the storage handler %s, which owns its data: Hive has no files to merge", t.StorageHandler)
+		return refuse(RuleStorageHandler, "", Args{"handler": t.StorageHandler})
 	case !t.Format.native():
-		return refuse(RuleUnknownFormat, "the table's storage format is not one hivemerge can rewrite faithfully (text, ORC, Parquet, RCFile, Avro or SequenceFile)")
+		return refuse(RuleUnknownFormat, "", nil)
 	}
 	switch requested {
 	case StrategyAuto:
 	case StrategyConcatenate:
 		switch {
 		case t.Format != FormatORC && t.Format != FormatRCFile:
-			return refuse(RuleConcatFormat, "CONCATENATE works only on ORC and RCFile tables; this one is %s (Hive refuses it with Error 30030): use safe_merge", t.Format)
+			return refuse(RuleConcatFormat, "", Args{"format": string(t.Format)})
 		case t.Transactional:
-			return refuse(RuleConcatACID, "CONCATENATE cannot merge a transactional table (Hive refuses it with Error 30035): use acid_compact")
+			return refuse(RuleConcatACID, "", nil)
 		case t.External:
-			return refuse(RuleConcatExternal, "CONCATENATE works only on managed tables and this one is external (Hive refuses it with Error 30034): use safe_merge")
+			return refuse(RuleConcatExternal, "", nil)
 		case t.Bucketed():
-			return refuse(RuleConcatBucketed, "CONCATENATE cannot merge a bucketed table, whose file count is its bucket count (Hive refuses it with Error 30031): use safe_merge")
+			return refuse(RuleConcatBucketed, "", nil)
 		}
 	case StrategySafeMerge, StrategyInsertOverwrite:
 		if t.Transactional {
-			return refuse(RuleRewriteACID, "a transactional table must not be rewritten directly, behind its transaction log: use acid_compact, which lets Hive's compactor merge its deltas")
+			return refuse(RuleRewriteACID, "", nil)
 		}
 	case StrategyACIDCompact:
 		if !t.Transactional {
-			return refuse(RuleCompactNotACID, "acid_compact needs a transactional table and this one is not: use safe_merge")
+			return refuse(RuleCompactNotACID, "", nil)
 		}
 	default:
-		return refuse(RuleUnknownStrategy, "merge strategy %q is not one of auto, safe_merge, concatenate, insert_overwrite, acid_compact", requested)
+		return refuse(RuleUnknownStrategy, "", Args{"strategy": string(requested)})
 	}
 	return nil
 }
@@ -196,43 +213,39 @@ func Choose(t TableFacts, files FileFacts, requested Strategy) (Decision, error)
 		return Decision{}, err
 	}
 	if requested != StrategyAuto {
-		return Decision{Strategy: requested, Rule: RuleRequested, Reason: fmt.Sprintf("%s was requested and Hive accepts it for this table", requested)}, nil
+		return decide(requested, RuleRequested, Say(RuleRequested, Args{"strategy": string(requested)})), nil
 	}
 	switch {
 	case t.Transactional:
-		return Decision{Strategy: StrategyACIDCompact, Rule: RuleAutoACID,
-			Reason: "the table is transactional, so only Hive's compactor may merge its files: a major compaction rewrites its deltas into one base"}, nil
+		return decide(StrategyACIDCompact, RuleAutoACID, Say(RuleAutoACID, nil)), nil
 	case (t.Format == FormatORC || t.Format == FormatRCFile) && !t.External && !t.Bucketed():
 		if t.Format == FormatORC && files.Files > 0 && files.AvgFileSize() < TinyStripeAvgFileSize {
-			return Decision{Strategy: StrategySafeMerge, Rule: RuleAutoTinyStripes,
-				Reason: fmt.Sprintf("the ORC files average %s, below %s: CONCATENATE would only append their tiny stripes, so a rewrite into a new location builds full stripes and can be validated and rolled back",
-					humanBytes(files.AvgFileSize()), humanBytes(TinyStripeAvgFileSize))}, nil
+			return decide(StrategySafeMerge, RuleAutoTinyStripes,
+				Say(RuleAutoTinyStripes, Args{"avg_bytes": files.AvgFileSize(), "min_bytes": TinyStripeAvgFileSize})), nil
 		}
-		return Decision{Strategy: StrategyConcatenate, Rule: RuleAutoConcatenate,
-			Reason: fmt.Sprintf("a managed, unbucketed %s table can be merged by CONCATENATE, which joins files without decoding rows", strings.ToUpper(string(t.Format)))}, nil
+		return decide(StrategyConcatenate, RuleAutoConcatenate, Say(RuleAutoConcatenate, Args{"format": strings.ToUpper(string(t.Format))})), nil
 	}
-	why := "the table is external"
+	why := Say(MsgAutoRewriteExternal, nil)
 	switch {
 	case t.Format != FormatORC && t.Format != FormatRCFile:
-		why = fmt.Sprintf("the table is %s, which CONCATENATE cannot merge", t.Format)
+		why = Say(MsgAutoRewriteFormat, Args{"format": string(t.Format)})
 	case t.Bucketed():
-		why = "the table is bucketed"
+		why = Say(MsgAutoRewriteBucketed, nil)
 	}
-	return Decision{Strategy: StrategySafeMerge, Rule: RuleAutoRewrite,
-		Reason: why + ": safe_merge rewrites the rows into a new location with the same format and SerDe, validates them and swaps the location atomically"}, nil
+	return decide(StrategySafeMerge, RuleAutoRewrite, why), nil
 }
 
 // Healthy reports whether files of bytes total are already as few as a merge to target-sized
 // files would leave (one file of slack), with the reason when they are.
-func Healthy(files, bytes, target int64) (bool, string) {
+func Healthy(files, bytes, target int64) (bool, Message) {
 	if files == 0 {
-		return true, "the partition has no files"
+		return true, Say(RuleEmpty, nil)
 	}
 	need := ceilDiv(bytes, target)
 	if files <= need+1 {
-		return true, fmt.Sprintf("%s of %s need no merge: target-sized files would still be %d", plural(files, "file"), humanBytes(bytes), max(need, 1))
+		return true, Say(RuleHealthy, Args{"files": files, "bytes": bytes, "files_after": max(need, 1)})
 	}
-	return false, ""
+	return false, Message{}
 }
 
 // ExpectedFiles is how many files a merge of files totalling bytes leaves: target-sized files,
@@ -248,7 +261,7 @@ func ExpectedFiles(files, bytes, target int64) int64 {
 type Assessment struct {
 	Skip          bool
 	Rule          string
-	Reason        string
+	Reason        Message
 	ExpectedFiles int64
 }
 
@@ -256,23 +269,23 @@ type Assessment struct {
 // writes exactly one file per bucket, so its bucket count is the floor.
 func Assess(t TableFacts, f FileFacts, target int64) Assessment {
 	if f.Files == 0 {
-		return Assessment{Skip: true, Rule: RuleEmpty, Reason: "the partition has no files"}
+		return Assessment{Skip: true, Rule: RuleEmpty, Reason: Say(RuleEmpty, nil)}
 	}
 	if t.Bucketed() && !t.Transactional {
 		want := int64(t.Buckets)
 		if f.Files <= max(want, ceilDiv(f.Bytes, target))+1 {
 			return Assessment{Skip: true, Rule: RuleBucketedFiles, ExpectedFiles: want,
-				Reason: fmt.Sprintf("%s for %d buckets need no merge: a rewrite writes one file per bucket", plural(f.Files, "file"), t.Buckets)}
+				Reason: Say(RuleBucketedFiles, Args{"files": f.Files, "buckets": want})}
 		}
 		return Assessment{Rule: RuleRewriteBucketed, ExpectedFiles: want,
-			Reason: fmt.Sprintf("%d files for %d buckets: a rewrite leaves one file per bucket", f.Files, t.Buckets)}
+			Reason: Say(RuleRewriteBucketed, Args{"files": f.Files, "buckets": want})}
 	}
 	exp := ExpectedFiles(f.Files, f.Bytes, target)
 	if ok, why := Healthy(f.Files, f.Bytes, target); ok {
 		return Assessment{Skip: true, Rule: RuleHealthy, Reason: why, ExpectedFiles: exp}
 	}
 	return Assessment{Rule: RuleNeedsMerge, ExpectedFiles: exp,
-		Reason: fmt.Sprintf("%d files averaging %s merge into %s of about %s", f.Files, humanBytes(f.AvgFileSize()), plural(exp, "file"), humanBytes(min(target, f.Bytes)))}
+		Reason: Say(RuleNeedsMerge, Args{"files": f.Files, "avg_bytes": f.AvgFileSize(), "files_after": exp, "bytes_after": min(target, f.Bytes)})}
 }
 
 // Blocks counts the HDFS blocks of the files: ceil(size/blockSize) per file and at least one
@@ -330,28 +343,12 @@ func (f Format) native() bool {
 	return false
 }
 
-func formatName(f TableFormat) string {
-	switch f {
-	case TableFormatIceberg:
-		return "an Iceberg table"
-	case TableFormatHudi:
-		return "a Hudi table"
-	case TableFormatDelta:
-		return "a Delta table"
-	}
-	return "a " + string(f) + " table"
-}
-
-func ownCompaction(f TableFormat) string {
-	switch f {
-	case TableFormatIceberg:
-		return "Iceberg's rewrite_data_files procedure"
-	case TableFormatHudi:
-		return "Hudi's clustering or compaction"
-	case TableFormatDelta:
-		return "Delta's OPTIMIZE"
-	}
-	return "the format's own compaction"
+// openTableFormatMessages name each open table format's own compaction; another format gets
+// RuleOpenTableFormat's generic text.
+var openTableFormatMessages = map[TableFormat]string{
+	TableFormatIceberg: MsgOpenTableFormatIceberg,
+	TableFormatHudi:    MsgOpenTableFormatHudi,
+	TableFormatDelta:   MsgOpenTableFormatDelta,
 }
 
 func plural(n int64, word string) string {

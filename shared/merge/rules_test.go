@@ -106,7 +106,7 @@ func TestHealthyAndExpectedFiles(t *testing.T) {
 			if ok != tc.healthy {
 				t.Errorf("Healthy(%d, %d, %d) = %v (%q), want %v", tc.files, tc.bytes, tc.target, ok, why, tc.healthy)
 			}
-			if ok && why == "" {
+			if ok && why.Text == "" {
 				t.Error("healthy without a reason")
 			}
 			if got := ExpectedFiles(tc.files, tc.bytes, tc.target); got != tc.expected {
@@ -139,7 +139,7 @@ func TestAssess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a := Assess(tc.table, tc.files, 256*mb)
-			if a.Skip != tc.skip || a.Rule != tc.rule || a.ExpectedFiles != tc.expected || a.Reason == "" {
+			if a.Skip != tc.skip || a.Rule != tc.rule || a.ExpectedFiles != tc.expected || a.Reason.Text == "" {
 				t.Errorf("Assess = %+v; want skip %v, rule %s, %d files, a reason", a, tc.skip, tc.rule, tc.expected)
 			}
 		})
