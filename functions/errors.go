@@ -38,6 +38,9 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// ReasonCode and ReasonArgs are a refusal's reason as a catalog message, for translation.
+	ReasonCode string     `json:"reason_code,omitempty"`
+	ReasonArgs merge.Args `json:"reason_args,omitempty"`
 }
 
 // classify returns the status and body for err. Only messages of *merge.Error and reasons of
@@ -46,13 +49,13 @@ type errorDetail struct {
 func classify(err error) (int, errorBody) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.kind) {
-			msg := k.msg
+			d := errorDetail{Code: k.code, Message: k.msg}
 			if me, ok := errors.AsType[*merge.Error](err); ok && me.Msg != "" {
-				msg = me.Msg
+				d.Message = me.Msg
 			} else if rf, ok := errors.AsType[*merge.Refusal](err); ok && rf.Reason != "" {
-				msg = rf.Reason
+				d.Message, d.ReasonCode, d.ReasonArgs = rf.Reason, rf.ReasonCode, rf.ReasonArgs
 			}
-			return k.status, errorBody{errorDetail{Code: k.code, Message: msg}}
+			return k.status, errorBody{d}
 		}
 	}
 	return http.StatusInternalServerError, errorBody{errorDetail{Code: "internal", Message: "internal error"}}

@@ -28,3 +28,16 @@ func TestErrorBusy(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorRefusal: a refusal answers 400 with its reason, and its code and arguments for
+// translation.
+func TestErrorRefusal(t *testing.T) {
+	err := fmt.Errorf("create: %w", merge.Check(merge.TableFacts{Format: merge.FormatText}, merge.StrategyConcatenate))
+	status, body := classify(err)
+	b, _ := json.Marshal(body)
+	want := `{"error":{"code":"invalid_argument","message":"CONCATENATE works only on ORC and RCFile tables; this one is text (Hive refuses it with Error 30030): use safe_merge",` +
+		`"reason_code":"concatenate-format","reason_args":{"format":"text"}}}`
+	if status != 400 || string(b) != want {
+		t.Errorf("classify = %d %s, want 400 %s", status, b, want)
+	}
+}
