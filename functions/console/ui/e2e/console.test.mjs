@@ -94,6 +94,28 @@ async function checkNoEnglish(page, where) {
   // Element Plus's own English.
   for (const s of ['No Data', 'Loading', 'Cancel', 'Confirm', 'Select', 'Go to']) if (text.includes(s)) leaks.push(s)
   assert.deepEqual(leaks, [], `English text on the Chinese ${where} page`)
+  assert.deepEqual(await untranslatedReasons(page), [], `English reasons on the Chinese ${where} page`)
+}
+
+// The reasons, health rules and warnings the API composes, as the console shows them.
+const reasons = '[data-test="reason"], [data-test="detail-reason"], [data-test="detail-rules"] li, [data-test="preview-warning"]'
+
+// untranslatedReasons are the reasons on the page without Chinese, or with an English word:
+// four lower-case letters or more that are not part of a name (safe_merge, NameNode), a
+// storage format or a strategy.
+async function untranslatedReasons(page) {
+  const names = new Set(['text', 'parquet', 'avro', 'rcfile', 'sequencefile', 'auto', 'concatenate'])
+  const words = (s) => (s.match(/(?<![\w./=-])[a-z]{4,}(?![\w./=-])/g) ?? []).filter((w) => !names.has(w))
+  return (await page.locator(reasons).allInnerTexts())
+    .map((s) => s.trim())
+    .filter((s) => s && s !== '—' && (!/\p{Script=Han}/u.test(s) || words(s).length > 0))
+}
+
+// sayPattern matches what the console shows for a message of code in locale t: its text with
+// any value in each placeholder, alone or within a longer text.
+function sayPattern(t, code, alone = true) {
+  const parts = t.reasons[code].split(/\{\w+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+  return alone ? new RegExp('^' + parts.join('.+') + '$', 's') : new RegExp(parts.join('.+'), 's')
 }
 
 for (const locale of ['en', 'zh-CN']) {
@@ -231,6 +253,7 @@ for (const locale of ['en', 'zh-CN']) {
       const row = page.locator('[data-test="table-list"] .el-table__row', { has: page.locator('[data-test="table-name"]', { hasText: /^audit_log$/ }) })
       await row.first().waitFor({ timeout: 60_000 })
       await shot(page, `${locale}-tables`)
+      assert.ok((await page.locator('[data-test="table-list"] [data-test="reason"]').count()) > 0, 'the tables page shows reasons')
       if (locale === 'zh-CN') await checkNoEnglish(page, 'tables')
 
       // The preview of the table's merge, then create and execute it.
@@ -240,6 +263,8 @@ for (const locale of ['en', 'zh-CN']) {
       const [before, predicted] = (await dialog.locator('[data-test="preview-files"]').innerText()).split('→').map((x) => Number(x.replace(/\D/g, '')))
       assert.ok(predicted < before, `the preview predicts ${before} → ${predicted} files`)
       await shot(page, `${locale}-merge-preview`)
+      assert.ok((await dialog.locator('[data-test="reason"]').count()) > 1, 'the preview shows its reasons')
+      if (locale === 'zh-CN') await checkNoEnglish(page, 'merge preview')
       await dialog.locator('[data-test="merge-start"]').click()
       await page.locator('[data-test="task-detail"]').waitFor()
       const id = decodeURIComponent(page.url().split('/tasks/')[1])
@@ -289,7 +314,8 @@ for (const locale of ['en', 'zh-CN']) {
       await page.locator('[data-test="partitions"] [data-test="partition-name"]').first().waitFor()
       assert.equal((await page.locator('[data-test="detail-files"]').innerText()).replace(/\D/g, ''), String(info.stats.files))
       assert.match(await page.locator('[data-test="detail-score"]').innerText(), new RegExp(String(info.health.score)))
-      assert.equal(await page.locator('[data-test="detail-reason"]').innerText(), info.recommendation.reason)
+      assert.match(await page.locator('[data-test="detail-reason"]').innerText(), sayPattern(t, info.recommendation.reason_code))
+      assert.equal(await page.locator('[data-test="detail-rules"] li').count(), info.health.rule_messages.length)
       assert.ok(partitions.length > 2)
       assert.equal(await page.locator('[data-test="partitions"] .el-table__body-wrapper [data-test="size-histogram"]').count(), partitions.length)
       await page.locator('[data-test="detail-trend"] canvas').waitFor()
@@ -348,10 +374,10 @@ for (const locale of ['en', 'zh-CN']) {
       assert.match(outcome('metrics'), new RegExp(t.bulk.created))
       assert.match(outcome('events'), new RegExp(t.bulk.conflict))
       assert.match(outcome('events_iceberg'), new RegExp(t.bulk.refused))
-      // The refusal is the API's own reason.
+      // The refusal is the API's own reason, translated.
       const refusal = await stack.api('POST', '/api/v1/tasks/', { cluster_id: 'demo', task_name: 'x', database_name: 'ops', table_name: 'events_iceberg' })
       assert.equal(refusal.status, 400)
-      assert.ok(outcome('events_iceberg').includes(refusal.body.error.message), outcome('events_iceberg'))
+      assert.match(outcome('events_iceberg'), sayPattern(t, refusal.body.error.reason_code, false))
       await shot(page, `${locale}-bulk-create`)
       if (locale === 'zh-CN') await checkNoEnglish(page, 'bulk creation')
 

@@ -1,3 +1,4 @@
+import type { Args, Message } from '../messages'
 import { token, signOut } from './token'
 
 // ApiError is an error the API answered ({"error":{"code","message"}}) or the network failed.
@@ -6,6 +7,7 @@ export class ApiError extends Error {
     readonly status: number, // 0 when no answer came
     readonly code: string, // the API's code, or network / bad_response
     message: string,
+    readonly reason?: Message, // a refusal's reason as a message, for translation
   ) {
     super(message)
     this.name = 'ApiError'
@@ -75,8 +77,10 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     data = undefined
   }
   if (!resp.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error
-    const e = new ApiError(resp.status, err?.code ?? 'http_' + resp.status, err?.message ?? (text.slice(0, 200) || resp.statusText))
+    const err = (data as { error?: { code?: string; message?: string; reason_code?: string; reason_args?: Args } } | undefined)?.error
+    const message = err?.message ?? (text.slice(0, 200) || resp.statusText)
+    const reason = err?.reason_code ? { code: err.reason_code, args: err.reason_args, text: message } : undefined
+    const e = new ApiError(resp.status, err?.code ?? 'http_' + resp.status, message, reason)
     if (e.unauthenticated) signOut()
     throw e
   }

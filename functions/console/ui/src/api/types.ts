@@ -1,5 +1,7 @@
 // The API's shapes (functions/openapi.json).
 
+import type { Args, Message } from '../messages'
+
 export type Status = 'pending' | 'running' | 'success' | 'failed' | 'cancelled'
 export const statuses: Status[] = ['pending', 'running', 'success', 'failed', 'cancelled']
 export const activeStatuses: Status[] = ['pending', 'running']
@@ -111,6 +113,8 @@ export interface PartitionPreview {
   strategy?: Strategy
   rule?: string
   reason?: string
+  reason_code?: string
+  reason_args?: Args
   skipped?: boolean
   skip_reason?: string
   statements?: string[]
@@ -126,6 +130,8 @@ export interface Preview {
   strategy?: Strategy
   rule?: string
   reason?: string
+  reason_code?: string
+  reason_args?: Args
   target_file_size_bytes?: number
   source?: 'listing' | 'metastore' | 'mixed'
   partitions?: PartitionPreview[]
@@ -141,6 +147,7 @@ export interface Preview {
     bytes_to_rewrite?: number
   }
   warnings?: string[]
+  warning_messages?: Message[]
   duration_estimate?: string
 }
 
@@ -152,6 +159,22 @@ export interface Savings {
   files?: number
   namenode_objects?: number
   heap_bytes?: number
+}
+
+// Health is a score with the rules behind it, in English (rules) and as messages.
+export interface Health {
+  score?: number
+  rules?: string[]
+  rule_messages?: Message[]
+}
+
+export interface Recommendation {
+  merge?: boolean
+  strategy?: Strategy
+  rule?: string
+  reason?: string
+  reason_code?: string
+  reason_args?: Args
 }
 
 export interface TableMetrics {
@@ -173,12 +196,12 @@ export interface TableMetrics {
   stats?: { files?: number; bytes?: number; small_files?: number; blocks?: number; histogram?: number[] }
   needs_merge?: boolean
   savings?: Savings
-  health?: { score?: number; rules?: string[] }
-  recommendation?: { merge?: boolean; strategy?: Strategy; rule?: string; reason?: string }
+  health?: Health
+  recommendation?: Recommendation
   avg_file_size?: number
   small_file_ratio?: number
   error?: string
-  growth?: { per_day?: number; alert?: boolean; reason?: string }
+  growth?: { per_day?: number; alert?: boolean; reason?: string; reason_code?: string; reason_args?: Args }
 }
 
 export interface Summary {
@@ -214,8 +237,8 @@ export interface PartitionMetrics {
   stats?: { files?: number; bytes?: number; small_files?: number; histogram?: number[] }
   needs_merge?: boolean
   savings?: Savings
-  health?: { score?: number; rules?: string[] }
-  recommendation?: { merge?: boolean; strategy?: Strategy; rule?: string; reason?: string }
+  health?: Health
+  recommendation?: Recommendation
   avg_file_size?: number
   small_file_ratio?: number
   source?: 'listing' | 'metastore' | 'mixed'
@@ -285,6 +308,8 @@ export interface Candidate {
   small_file_ratio?: number
   health_score?: number
   reason?: string
+  reason_code?: string
+  reason_args?: Args
 }
 
 export interface PolicySkip {
@@ -292,6 +317,8 @@ export interface PolicySkip {
   database_name: string
   table_name: string
   reason?: string
+  reason_code?: string
+  reason_args?: Args
 }
 
 export interface PolicyPlan {
