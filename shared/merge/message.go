@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 )
@@ -165,8 +164,8 @@ var catalog = map[string]string{
 
 var placeholder = regexp.MustCompile(`\{(\w+)(?::([\w:]+))?\}`)
 
-// Say renders message code with args. Every code hivemerge uses is in the catalog; an unknown
-// one is a programming error and panics in tests (see TestCatalog), never at a user's request.
+// Say renders message code with args. Callers name codes by the constants above, all in the
+// catalog, so an unknown code is a programming error: Say panics.
 func Say(code string, args Args) Message {
 	tmpl, ok := catalog[code]
 	if !ok {
@@ -212,6 +211,3 @@ func render(v any, verb string) string {
 // Catalog returns every message code with its English template, for clients that translate
 // them (the console checks it has a translation of each).
 func Catalog() map[string]string { return maps.Clone(catalog) }
-
-// Codes are the catalog's codes, sorted.
-func Codes() []string { return slices.Sorted(maps.Keys(catalog)) }
