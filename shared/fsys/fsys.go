@@ -46,6 +46,13 @@ type FS interface {
 	// the file is under both names, and never under neither.
 	MoveFile(ctx context.Context, oldpath, newpath string) error
 
+	// CopyFile copies the file src to dst, which must not exist (ErrExist) and whose parent
+	// directory must exist (ErrNotExist); it refuses a directory (ErrUnsupported) and leaves
+	// src as it was. The copy appears under dst whole or not at all, never over another
+	// file. It returns src as it was copied (its size and modification time), so a caller
+	// can tell later whether the original is still the version copied.
+	CopyFile(ctx context.Context, src, dst string) (Entry, error)
+
 	// Remove deletes the file or the empty directory name, permanently. A directory that is
 	// not empty is ErrExist and stays whole: unlike a check followed by RemoveAll, no file
 	// that arrives meanwhile can be lost. A missing name is ErrNotExist.

@@ -33,6 +33,10 @@ type Fixture struct {
 	// too). Backends that cannot fail so (the local
 	// disk) leave it nil.
 	Unavailable func(t *testing.T)
+	// NoData is set by backends whose test double keeps no file contents (the NameNode fake
+	// has no DataNodes): the suite then checks only CopyFile's refusals, which come before
+	// any data is read.
+	NoData bool
 }
 
 // Run runs the suite. newFixture is called once per subtest, so subtests are isolated.
@@ -49,6 +53,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		{"MkdirAll", testMkdirAll},
 		{"Rename", testRename},
 		{"MoveFile", testMoveFile},
+		{"CopyFile", testCopyFile},
 		{"Remove", testRemove},
 		{"RemoveAll", testRemoveAll},
 		{"Canceled", testCanceled},
@@ -446,6 +451,76 @@ func summary(t *testing.T, fx Fixture) fsys.Summary {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func testCopyFile(t *testing.T, fx Fixture) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		src, dst string
+		mkdir    string // created with MkdirAll first
+		wantErr  error
+	}{
+		{"file", "p/f", "p/g", "", nil},
+		{"into a directory made with MkdirAll", "p/f", "new/sub/f", "new/sub", nil},
+		{"into a subdirectory", "p/f", "p/src/f", "", nil},
+		{"destination exists", "p/x", "p/y", "", fsys.ErrExist},
+		{"destination is a directory", "p/x", "q", "", fsys.ErrExist},
+		{"source missing", "p/nope", "p/z", "", fsys.ErrNotExist},
+		{"destination parent missing", "p/x", "nope/x", "", fsys.ErrNotExist},
+		{"directory refused", "p/src", "p/dst", "", fsys.ErrUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.wantErr == nil && fx.NoData {
+				t.Skip("the backend's test double keeps no file contents")
+			}
+			fx := fx
+			fx.Root = join(fx, path.Base(t.Name()))
+			fx.WriteFile(t, join(fx, "p", "src", "a"), 5, mtime)
+			fx.WriteFile(t, join(fx, "p", "f"), 7, mtime)
+			fx.WriteFile(t, join(fx, "p", "x"), 9, mtime)
+			fx.WriteFile(t, join(fx, "p", "y"), 10, mtime)
+			fx.WriteFile(t, join(fx, "q", "keep"), 11, mtime)
+			if tt.mkdir != "" {
+				if err := fx.FS.MkdirAll(ctx, join(fx, tt.mkdir)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := summary(t, fx)
+			src, _ := fx.FS.Stat(ctx, join(fx, tt.src))
+
+			srcpath, dstpath := join(fx, tt.src), join(fx, tt.dst)
+			got, err := fx.FS.CopyFile(ctx, srcpath, dstpath)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("CopyFile(%q, %q) error = %v, want %v", tt.src, tt.dst, err, tt.wantErr)
+			}
+			if e, err := fx.FS.Stat(ctx, srcpath); tt.wantErr != fsys.ErrNotExist && (err != nil || e != src) {
+				t.Errorf("CopyFile changed the source: Stat = %+v, %v; want %+v", e, err, src)
+			}
+			after := summary(t, fx)
+			if err != nil {
+				checkError(t, err, tt.wantErr, errors.Unwrap(tt.wantErr))
+				if after.Files != before.Files || after.Bytes != before.Bytes {
+					t.Errorf("failed CopyFile changed the tree's totals from %+v to %+v", before, after)
+				}
+				if e, err := fx.FS.Stat(ctx, dstpath); err == nil && !e.IsDir && e.Size != 10 {
+					t.Errorf("failed CopyFile replaced %s: Stat = %+v", tt.dst, e)
+				}
+				return
+			}
+			if !got.ModTime.Equal(src.ModTime) || got.Size != src.Size || got.Name != src.Name || got.IsDir {
+				t.Errorf("CopyFile returned %+v, want the source as copied, %+v", got, src)
+			}
+			// One more file of the source's size, and nothing else: no temporary is left.
+			if after.Files != before.Files+1 || after.Bytes != before.Bytes+src.Size {
+				t.Errorf("after CopyFile the tree's totals are %+v, want %+v plus one file of %d bytes", after, before, src.Size)
+			}
+			if e, err := fx.FS.Stat(ctx, dstpath); err != nil || e.Name != path.Base(dstpath) || e.Size != src.Size || e.IsDir {
+				t.Errorf("after CopyFile, Stat(dst) = %+v, %v; want the source's %d bytes", e, err, src.Size)
+			}
+		})
+	}
 }
 
 func testRemove(t *testing.T, fx Fixture) {

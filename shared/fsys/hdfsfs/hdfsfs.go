@@ -344,6 +344,74 @@ func (f *FS) MoveFile(ctx context.Context, oldpath, newpath string) error {
 	})
 }
 
+// CopyFile streams the file through this process (HDFS has no server-side copy) into a
+// hidden file beside dst, then renames it into place with the same window as Rename. The
+// source's status is read before and after: a writer changing it meanwhile fails the copy.
+// Not retried: a rename whose reply was lost may have happened. The data's time is bounded by
+// ctx alone, not by the per-call timeout.
+func (f *FS) CopyFile(ctx context.Context, src, dst string) (fsys.Entry, error) {
+	var e fsys.Entry
+	err := f.do(ctx, "copy", src, nil, func(c *conn) error {
+		return c.call(ctx, 0, func() error {
+			fi, err := c.client.Stat(src)
+			if err != nil {
+				return err
+			}
+			if fi.IsDir() {
+				return &fsys.PathError{Op: "copy", Path: src, Kind: fsys.ErrUnsupported, Err: errors.New("is a directory: only files are copied one by one")}
+			}
+			if _, err := c.client.Stat(dst); err == nil {
+				return &fsys.PathError{Op: "copy", Path: src, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", dst)}
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			if pe, err := c.client.Stat(path.Dir(dst)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			} else if err != nil || !pe.IsDir() {
+				return &fsys.PathError{Op: "copy", Path: src, Kind: fsys.ErrNotExist, Err: fmt.Errorf("destination directory %s does not exist", path.Dir(dst))}
+			}
+			tmp := path.Join(path.Dir(dst), fmt.Sprintf(".%s.copying-%d", path.Base(dst), time.Now().UnixNano()))
+			if err := copyData(c.client, src, tmp); err != nil {
+				_ = c.client.Remove(tmp)
+				return err
+			}
+			after, err := c.client.Stat(src)
+			if err == nil && (after.Size() != fi.Size() || !after.ModTime().Equal(fi.ModTime())) {
+				err = &fsys.PathError{Op: "copy", Path: src, Err: errors.New("the file changed while it was copied")}
+			}
+			if err == nil {
+				if err = renameNoReplace(c.client, "copy", tmp, dst); errors.Is(err, fsys.ErrExist) {
+					err = &fsys.PathError{Op: "copy", Path: src, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", dst)}
+				}
+			}
+			if err != nil {
+				_ = c.client.Remove(tmp)
+				return err
+			}
+			e = entry(fi)
+			return nil
+		})
+	})
+	return e, err
+}
+
+func copyData(client *hdfs.Client, src, dst string) error {
+	in, err := client.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := client.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
 func renameNoReplace(client *hdfs.Client, op, oldpath, newpath string) error {
 	_, err := client.Stat(newpath)
 	if err == nil {

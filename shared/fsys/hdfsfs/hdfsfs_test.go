@@ -45,8 +45,9 @@ func TestConformance(t *testing.T) {
 		}
 		srv := namenodetest.Start(t, ns, namenodetest.Options{})
 		return fsystest.Fixture{
-			FS:   newFS(t, hdfsfs.Config{Addresses: []string{srv.Addr()}}),
-			Root: "/root",
+			FS:     newFS(t, hdfsfs.Config{Addresses: []string{srv.Addr()}}),
+			Root:   "/root",
+			NoData: true,
 			// Every connection drops: the first attempt and its retry.
 			Unavailable: func(*testing.T) { srv.DropConnections("getFileInfo", 1<<20) },
 			WriteFile: func(t *testing.T, name string, size int64, mtime time.Time) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -141,6 +142,64 @@ func (f *FS) MoveFile(ctx context.Context, oldpath, newpath string) error {
 		return errIsDir(oldpath)
 	}
 	return rename(filepath.FromSlash(oldpath), filepath.FromSlash(newpath))
+}
+
+// CopyFile writes the copy under a hidden name beside dst and renames it into place without
+// replacing anything, so dst is never seen half written. The source's size and modification
+// time are read from the open file before and after the copy: a writer changing it meanwhile
+// fails the copy rather than leaving a copy of no version in particular.
+func (f *FS) CopyFile(ctx context.Context, src, dst string) (fsys.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return fsys.Entry{}, err
+	}
+	in, err := os.Open(filepath.FromSlash(src))
+	if err != nil {
+		return fsys.Entry{}, pathError("copy", src, err)
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return fsys.Entry{}, pathError("copy", src, err)
+	}
+	if fi.IsDir() {
+		return fsys.Entry{}, &fsys.PathError{Op: "copy", Path: src, Kind: fsys.ErrUnsupported, Err: errors.New("is a directory: only files are copied one by one")}
+	}
+	if _, err := os.Lstat(filepath.FromSlash(dst)); err == nil {
+		return fsys.Entry{}, &fsys.PathError{Op: "copy", Path: src, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", dst)}
+	}
+	dir, base := filepath.Split(filepath.FromSlash(dst))
+	tmp, err := os.CreateTemp(dir, "."+base+".copying-*")
+	if err != nil {
+		return fsys.Entry{}, pathError("copy", dst, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := io.Copy(tmp, in); err != nil {
+		return fsys.Entry{}, pathError("copy", src, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fsys.Entry{}, pathError("copy", dst, err)
+	}
+	after, err := in.Stat()
+	if err != nil {
+		return fsys.Entry{}, pathError("copy", src, err)
+	}
+	if after.Size() != fi.Size() || !after.ModTime().Equal(fi.ModTime()) {
+		return fsys.Entry{}, &fsys.PathError{Op: "copy", Path: src, Err: errors.New("the file changed while it was copied")}
+	}
+	if err := rename(tmp.Name(), filepath.FromSlash(dst)); err != nil {
+		if errors.Is(err, fsys.ErrExist) {
+			return fsys.Entry{}, &fsys.PathError{Op: "copy", Path: src, Kind: fsys.ErrExist, Err: fmt.Errorf("destination %s exists", dst)}
+		}
+		return fsys.Entry{}, err
+	}
+	done = true
+	return fsys.Entry{Name: fi.Name(), Size: fi.Size(), ModTime: fi.ModTime()}, nil
 }
 
 func errIsDir(name string) error {
