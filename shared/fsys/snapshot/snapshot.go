@@ -298,12 +298,18 @@ func CarryOver(ctx context.Context, fs fsys.FS, snap Snapshot, oldDir, newDir st
 
 // moveFree moves src to rel in dir or, when that is taken, to the first free copy name.
 func moveFree(ctx context.Context, fs fsys.FS, src, dir, rel string) (string, error) {
+	return free(ctx, fs, "move", src, dir, rel, func(dst string) error { return fs.MoveFile(ctx, src, dst) })
+}
+
+// free puts src at rel in dir with put, or at the first free copy name when put finds the
+// name taken (fsys.ErrExist).
+func free(ctx context.Context, fs fsys.FS, op, src, dir, rel string, put func(dst string) error) (string, error) {
 	if err := fs.MkdirAll(ctx, path.Dir(path.Join(dir, rel))); err != nil {
 		return "", err
 	}
 	for n := range maxCopies {
 		name := copyName(rel, n)
-		err := fs.MoveFile(ctx, src, path.Join(dir, name))
+		err := put(path.Join(dir, name))
 		if err == nil {
 			return name, nil
 		}
@@ -311,7 +317,36 @@ func moveFree(ctx context.Context, fs fsys.FS, src, dir, rel string) (string, er
 			return "", err
 		}
 	}
-	return "", &fsys.PathError{Op: "move", Path: src, Kind: fsys.ErrExist, Err: fmt.Errorf("%d names taken in %s", maxCopies, dir)}
+	return "", &fsys.PathError{Op: op, Path: src, Kind: fsys.ErrExist, Err: fmt.Errorf("%d names taken in %s", maxCopies, dir)}
+}
+
+// Copy copies the files rels (paths relative to oldDir) into newDir, each at the same
+// relative path or, when that is taken, under Hive's copy name, as CarryOver names them;
+// nothing is overwritten and the originals stay. It returns the files as copied (paths
+// relative to oldDir; size and modification time of the version copied), to be added to the
+// snapshot of what a merge took, and their paths relative to newDir, also when it stops at
+// an error.
+func Copy(ctx context.Context, fs fsys.FS, oldDir string, rels []string, newDir string) (copied []File, names []string, err error) {
+	if overlap(oldDir, newDir) {
+		return nil, nil, merge.Errorf(merge.ErrInvalid, "copy from %s to %s: one is inside the other", oldDir, newDir)
+	}
+	for _, rel := range rels {
+		if err := checkPath(rel); err != nil {
+			return copied, names, err
+		}
+		src := path.Join(oldDir, rel)
+		var e fsys.Entry
+		name, err := free(ctx, fs, "copy", src, newDir, rel, func(dst string) (err error) {
+			e, err = fs.CopyFile(ctx, src, dst)
+			return err
+		})
+		if err != nil {
+			return copied, names, err
+		}
+		copied = append(copied, File{Path: rel, Size: e.Size, ModTime: millis(e.ModTime)})
+		names = append(names, name)
+	}
+	return copied, names, nil
 }
 
 // copyName is Hive's name for the n-th copy of a file whose name is taken: the suffix goes

@@ -61,7 +61,7 @@ var backends = []struct {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { fs.Close() })
-		return fsystest.Fixture{FS: fs, Root: "/root", WriteFile: func(t *testing.T, name string, size int64, mtime time.Time) {
+		return fsystest.Fixture{FS: fs, Root: "/root", NoData: true, WriteFile: func(t *testing.T, name string, size int64, mtime time.Time) {
 			if err := ns.WriteFile(name, size, mtime); err != nil {
 				t.Fatal(err)
 			}
@@ -279,6 +279,59 @@ func TestCarryOver(t *testing.T) {
 			t.Errorf("CarryOver again moved %q, %v; want nothing", moved, err)
 		}
 		check("after CarryOver again")
+	})
+}
+
+// TestCopy: late files are copied into the new directory under the names CarryOver would
+// give them, the originals stay, and what was copied can join the snapshot, so that
+// CarryOver leaves those originals alone and Cleanup deletes them.
+func TestCopy(t *testing.T) {
+	run(t, func(t *testing.T, fx fsystest.Fixture) {
+		if fx.NoData {
+			t.Skip("the backend's test double keeps no file contents")
+		}
+		ctx := context.Background()
+		snap := mergeSetup(t, fx)
+		oldDir, newDir := path.Join(fx.Root, "old"), path.Join(fx.Root, "new")
+		late := snapshot.Compare(snap, take(t, fx, "old")).Added
+		copied, names, err := snapshot.Copy(ctx, fx.FS, oldDir, late, newDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"000002_0_copy_1", "delta_5_5/bucket_00000", "part-1.orc"}; !slices.Equal(names, want) {
+			t.Errorf("Copy named the copies %q, want %q", names, want)
+		}
+		if got := tree(t, fx, "new"); !slices.Equal(got, wantNew) {
+			t.Errorf("new holds %q, want %q", got, wantNew)
+		}
+		wantOld := []string{"000000_0 10", "000001_0 10", "000002_0 3", "_tmp/000003_0 7", "delta_5_5/bucket_00000 6", "part-1.orc 4"}
+		if got := tree(t, fx, "old"); !slices.Equal(got, wantOld) {
+			t.Errorf("old holds %q, want %q: the originals stay", got, wantOld)
+		}
+		taken := snapshot.New(append(slices.Clone(snap.Files), copied...))
+		if d := snapshot.Compare(taken, take(t, fx, "old")); !d.Empty() {
+			t.Errorf("the snapshot with the copies differs from old: %+v", d)
+		}
+		if moved, err := snapshot.CarryOver(ctx, fx.FS, taken, oldDir, newDir); err != nil || len(moved) != 0 {
+			t.Errorf("CarryOver after the copies moved %q, %v; want nothing", moved, err)
+		}
+		res, err := snapshot.Cleanup(ctx, fx.FS, taken, oldDir, newDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Deleted) != 5 || len(res.Carried) != 0 {
+			t.Errorf("Cleanup deleted %q and carried %q; want the five files read or copied, and nothing carried", res.Deleted, res.Carried)
+		}
+		if got := tree(t, fx, "new"); !slices.Equal(got, wantNew) {
+			t.Errorf("after Cleanup new holds %q, want %q", got, wantNew)
+		}
+
+		if _, _, err := snapshot.Copy(ctx, fx.FS, oldDir, []string{"../x"}, newDir); !errors.Is(err, merge.ErrInvalid) {
+			t.Errorf("Copy of ../x: error %v, want ErrInvalid", err)
+		}
+		if _, _, err := snapshot.Copy(ctx, fx.FS, oldDir, late, path.Join(oldDir, "sub")); !errors.Is(err, merge.ErrInvalid) {
+			t.Errorf("Copy into old itself: error %v, want ErrInvalid", err)
+		}
 	})
 }
 
