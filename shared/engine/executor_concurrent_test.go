@@ -78,9 +78,10 @@ func TestConcurrentWriter(t *testing.T) {
 	if p := got.Checkpoint.Partitions[0]; p.LateFiles != 1 || p.RowsBefore != before.rows["dt=2024-01-01"].Rows {
 		t.Errorf("checkpoint %+v", p)
 	}
-	// The backup holds exactly the files the merge read.
-	if files, _ := walk(t, before.location["dt=2024-01-01"]); files != 20 {
-		t.Errorf("the backup holds %d files, want the 20 read", files)
+	// The backup holds exactly the files the merge read and the original of the late file,
+	// which was copied into the merged location before the swap.
+	if files, _ := walk(t, before.location["dt=2024-01-01"]); files != 21 {
+		t.Errorf("the backup holds %d files, want the 20 read and the late one copied", files)
 	}
 	if logs := e.logs(t, task.ID); !strings.Contains(logs, "appeared since the snapshot") {
 		t.Errorf("logs:\n%s", logs)

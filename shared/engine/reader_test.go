@@ -52,19 +52,6 @@ type reader struct {
 // is seen, it must stay.
 func (sb *sandbox) startReader(t *testing.T, table string, added ...hive.Checksum) (stop func()) {
 	t.Helper()
-	return sb.read(t, table, true, added)
-}
-
-// startReaderUnordered is startReader for a table whose added rows may come and go: a reader
-// may see them, then not (between the swap and the carry-over of a late file), then see them
-// again; it still sees no error and never fewer rows than the table had.
-func (sb *sandbox) startReaderUnordered(t *testing.T, table string, added ...hive.Checksum) (stop func()) {
-	t.Helper()
-	return sb.read(t, table, false, added)
-}
-
-func (sb *sandbox) read(t *testing.T, table string, ordered bool, added []hive.Checksum) (stop func()) {
-	t.Helper()
 	ctx := context.Background()
 	c := sb.newClient(t)
 	src := hql.Table{Database: "m", Name: table}
@@ -95,9 +82,9 @@ func (sb *sandbox) read(t *testing.T, table string, ordered bool, added []hive.C
 			switch {
 			case err != nil:
 				r.problems = append(r.problems, fmt.Sprintf("query %d: %v", r.queries, err))
-			case i < 0 || ordered && i < seen:
+			case i < 0 || i < seen:
 				r.problems = append(r.problems, fmt.Sprintf("query %d: %d rows (checksum %d), want %d (%d) or what writers added since", r.queries, got.Rows, got.Sum, states[seen].Rows, states[seen].Sum))
-			case ordered:
+			default:
 				seen = i
 			}
 			r.mu.Unlock()

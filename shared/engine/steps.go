@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/fsys"
+	"github.com/hivemerge/hivemerge/shared/fsys/snapshot"
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/merge"
@@ -175,8 +176,9 @@ func (r *run) write(ctx context.Context, step merge.Step, st *partStatements, st
 }
 
 // safeMerge: snapshot and checksum the source, write the merged rows into a staging table in a
-// hidden sibling directory, validate them, re-check the source, swap the partition's location,
-// carry over late files, refresh statistics and drop the staging table. Steps before the swap
+// hidden sibling directory, validate them, re-check the source and copy the files a writer
+// added meanwhile into the staging directory, swap the partition's location, carry over the
+// files that arrived after that, refresh statistics and drop the staging table. Steps before the swap
 // leave the table untouched, so a resumed partition that had not swapped starts them over.
 // fresh says that the partition's location was read just now, by the plan.
 func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *partStatements, fresh bool) error {
@@ -322,9 +324,6 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 		return nil, err
 	}
 	r.log(ctx, merge.LevelInfo, string(merge.StepValidated), fmt.Sprintf("partition %s validated: %d rows, checksum %d, same schema and storage", displayName(p.Partition), got.Rows, got.Sum))
-	if err := r.savePartition(ctx, p, merge.StepValidated); err != nil {
-		return nil, err
-	}
 
 	// Just before the swap: the files read must all still be there, unchanged.
 	d, err := snaps.Changed(ctx, fs, oldPath, snap)
@@ -335,9 +334,18 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 		return nil, fmt.Errorf("%d source file(s) were removed or modified since the snapshot, so the merged output no longer matches the partition; the merge was abandoned", d.Removed)
 	}
 	if len(d.Added) > 0 {
-		r.log(ctx, merge.LevelInfo, string(merge.StepValidated), fmt.Sprintf("%d file(s) appeared since the snapshot (%s); they are carried over after the swap", len(d.Added), summarize(d.Added)))
+		if snap, err = r.copyLate(ctx, p, fs, oldPath, stagePath, snap, d.Added); err != nil {
+			return nil, err
+		}
 	}
+	// What the merge took (the snapshot and the copies) is durable before the swap: a worker
+	// that resumes after it must not carry the copied originals over again, and cleanup
+	// deletes them with the files read.
+	p.Snapshot = snap.Mark()
 	if err := r.recordBackup(ctx, p, snap); err != nil {
+		return nil, err
+	}
+	if err := r.savePartition(ctx, p, merge.StepValidated); err != nil {
 		return nil, err
 	}
 	if _, err := r.exec(ctx, nil, merge.StepSwapped, st.swap, false); err != nil {
@@ -345,6 +353,24 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 	}
 	r.keepBackup(p)
 	return snap, r.savePartition(ctx, p, merge.StepSwapped)
+}
+
+// copyLate copies the files a writer added to the old location since the snapshot into the
+// staging location, so that it holds their rows at the moment the swap makes it live, while
+// the originals stay visible where readers look until then. It returns the snapshot with the
+// copies added as copied: the merge took them, so they are not carried over after the swap,
+// and cleanup deletes them unless they change afterwards (then they stay in the backup, and
+// cleanup says so). A file that arrives after the copy, from a writer whose job resolved the
+// old location before the swap, is still carried over after it.
+func (r *run) copyLate(ctx context.Context, p *merge.PartitionCheckpoint, fs fsys.FS, oldPath, stagePath string, snap *Snapshot, added []string) (*Snapshot, error) {
+	copied, names, err := snapshot.Copy(ctx, fs, oldPath, added, stagePath)
+	if err != nil {
+		return nil, fmt.Errorf("copy the %d file(s) that appeared since the snapshot into the merged location: %w", len(added), err)
+	}
+	p.Merged = append(p.Merged, names...) // a rollback removes the copies, not carries them back
+	p.LateFiles += int64(len(copied))
+	r.log(ctx, merge.LevelInfo, string(merge.StepValidated), fmt.Sprintf("%d file(s) appeared since the snapshot (%s); they were copied into the merged location before the swap", len(added), summarize(added)))
+	return snap.with(copied), nil
 }
 
 // snapshotAttempts is how many times readSource lists and counts a partition a writer keeps

@@ -104,6 +104,11 @@ func wrap(full snapshot.Snapshot, at time.Time) *Snapshot {
 	return s
 }
 
+// with is s, taken by this worker, with files added.
+func (s *Snapshot) with(files []snapshot.File) *Snapshot {
+	return wrap(snapshot.New(append(slices.Clone(s.full.Files), files...)), s.TakenAt)
+}
+
 // Diff is how a directory changed since its snapshot. Modified files count as removed: the
 // version read is gone.
 type Diff struct {
