@@ -351,6 +351,15 @@ func (r *run) save(ctx context.Context, step string, percent int) error {
 	return nil
 }
 
+// advance moves p to step without a write: the next save records it, and the lease renewal
+// reports it as progress meanwhile. It is for the steps nothing depends on after a restart.
+func (r *run) advance(p *merge.PartitionCheckpoint, step merge.Step) {
+	p.Step = step
+	r.mu.Lock()
+	r.step, r.percent = fmt.Sprintf("%s: %s", displayName(p.Partition), step), r.progress(p)
+	r.mu.Unlock()
+}
+
 // savePartition records p's new step.
 func (r *run) savePartition(ctx context.Context, p *merge.PartitionCheckpoint, step merge.Step) error {
 	p.Step = step

@@ -19,14 +19,13 @@ import (
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 )
 
-// writerBeforeTheSwap is engine.FileSnapshots with a writer that commits a file to dir through
-// the sandbox's warehouse just before the merge lists dir for the last time before the swap
-// (its second listing for a comparison, after the staging output is validated), and a reader
-// that queries the partition when the merge carries late files over after the swap.
-type writerBeforeTheSwap struct {
+// beforeTheSwap is engine.FileSnapshots with act run just before the merge lists dir for the
+// last time before the swap (its second listing for a comparison, after the staging output is
+// validated), and query, when set, run when the merge carries late files over after the swap.
+type beforeTheSwap struct {
 	engine.FileSnapshots
 	dir   string
-	write func() error
+	act   func() error
 	query func() (hive.Checksum, error)
 
 	mu          sync.Mutex
@@ -34,12 +33,12 @@ type writerBeforeTheSwap struct {
 	atCarryOver []hive.Checksum
 }
 
-func (w *writerBeforeTheSwap) Changed(ctx context.Context, fs fsys.FS, dir string, snap *engine.Snapshot) (engine.Diff, error) {
+func (w *beforeTheSwap) Changed(ctx context.Context, fs fsys.FS, dir string, snap *engine.Snapshot) (engine.Diff, error) {
 	w.mu.Lock()
 	if dir == w.dir {
 		w.compared++
 		if w.compared == 2 {
-			if err := w.write(); err != nil {
+			if err := w.act(); err != nil {
 				w.mu.Unlock()
 				return engine.Diff{}, err
 			}
@@ -49,8 +48,8 @@ func (w *writerBeforeTheSwap) Changed(ctx context.Context, fs fsys.FS, dir strin
 	return w.FileSnapshots.Changed(ctx, fs, dir, snap)
 }
 
-func (w *writerBeforeTheSwap) CarryOver(ctx context.Context, fs fsys.FS, snap *engine.Snapshot, oldDir, newDir string) ([]string, error) {
-	if oldDir == w.dir {
+func (w *beforeTheSwap) CarryOver(ctx context.Context, fs fsys.FS, snap *engine.Snapshot, oldDir, newDir string) ([]string, error) {
+	if oldDir == w.dir && w.query != nil {
 		got, err := w.query()
 		if err != nil {
 			return nil, err
@@ -135,9 +134,9 @@ func TestLateFileBeforeTheSwap(t *testing.T) {
 			}
 			reader := e.newClient(t)
 			var lateFile string
-			w := &writerBeforeTheSwap{
+			w := &beforeTheSwap{
 				dir: path(t, before.location["dt=2024-01-01"]),
-				write: func() (err error) {
+				act: func() (err error) {
 					lateFile, err = e.srv.Warehouse().AppendFile(ctx, "m", "logs", part, rows)
 					return err
 				},

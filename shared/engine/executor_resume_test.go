@@ -134,40 +134,23 @@ func TestSourceRemovedBeforeSwap(t *testing.T) {
 	e := newEnv(t)
 	e.logsTable(t)
 	before := e.state(t, "logs")
-	// A file of the source disappears once the staging output is written: the validation
-	// query waits (on fired) until the file is gone.
-	fired := make(chan struct{})
-	e.srv.Inject(hivesandbox.Fault{Match: `^SELECT COUNT.*hivemerge_.*2024-01-01`, Action: hivesandbox.FaultSlow, Delay: time.Millisecond, Times: 1, Fired: fired})
-	task := e.newTask(t, "logs", merge.StrategySafeMerge)
-	done := make(chan *merge.Task, 1)
-	go func() {
-		got, err := e.ex.Run(context.Background(), task.ID, "w")
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		done <- got
-	}()
-	e.waitStep(t, task.ID, 0, merge.StepStaged)
+	// A file of the source disappears once the staging output is validated, just before the
+	// last listing before the swap.
 	dir := path(t, before.location["dt=2024-01-01"])
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var victim string
-	for _, en := range entries {
-		if !strings.HasPrefix(en.Name(), ".") && !strings.HasPrefix(en.Name(), "_") {
-			victim = filepath.Join(dir, en.Name())
-			break
+	e.ex.Snapshots = &beforeTheSwap{dir: dir, act: func() error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
 		}
-	}
-	if err := os.Remove(victim); err != nil {
-		t.Fatal(err)
-	}
-	<-fired
-	got := <-done
-	if got == nil {
-		t.FailNow()
-	}
+		for _, en := range entries {
+			if !strings.HasPrefix(en.Name(), ".") && !strings.HasPrefix(en.Name(), "_") {
+				return os.Remove(filepath.Join(dir, en.Name()))
+			}
+		}
+		return errors.New("no source file to remove")
+	}}
+	task := e.newTask(t, "logs", merge.StrategySafeMerge)
+	got := e.run(t, task.ID, "w")
 	if got.Status != merge.StatusFailed || !strings.Contains(got.Error, "removed or modified since the snapshot") {
 		t.Fatalf("status %s: %s", got.Status, got.Error)
 	}
@@ -176,23 +159,6 @@ func TestSourceRemovedBeforeSwap(t *testing.T) {
 		t.Errorf("locations changed: %s", describe(after.location))
 	}
 	e.noStaging(t, "logs", task.ID)
-}
-
-// waitStep polls the task until partition i reached step, or fails after a deadline.
-func (e *env) waitStep(t *testing.T, id string, i int, step merge.Step) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		task, err := e.svc.GetTask(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cp := task.Checkpoint; cp != nil && len(cp.Partitions) > i && cp.Partitions[i].Step == step {
-			return
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
-	}
-	t.Fatalf("partition %d of task %s never reached %s", i, id, step)
 }
 
 func TestRollbackCleansAfterDeadWorker(t *testing.T) {
@@ -313,7 +279,8 @@ func TestResumeAfterUnrecordedSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := stopped.Checkpoint.Partitions[0]
-	if p.Step != merge.StepStaged {
+	// Staged is progress only: a partition that had not swapped starts over.
+	if p.Step != merge.StepSnapshotted {
 		t.Fatalf("the killed worker left %s", p.Step)
 	}
 	spec, err := hql.NewSpec([]hql.Column{{Name: "dt", Type: "string"}}, map[string]string{"dt": "2024-01-01"})

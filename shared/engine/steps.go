@@ -243,7 +243,11 @@ func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *p
 		if _, err := r.exec(ctx, nil, merge.StepAnalyzed, st.analyze, false); err != nil {
 			return err
 		}
-		if err := r.savePartition(ctx, p, merge.StepAnalyzed); err != nil {
+		// A resume at swapped carries over and analyzes again, both harmless twice: analyzed
+		// is progress, unless files were carried over, whose count a resume could not redo.
+		if len(moved) == 0 {
+			r.advance(p, merge.StepAnalyzed)
+		} else if err := r.savePartition(ctx, p, merge.StepAnalyzed); err != nil {
 			return err
 		}
 	}
@@ -308,9 +312,9 @@ func (r *run) stage(ctx context.Context, p *merge.PartitionCheckpoint, st *partS
 		return nil, err
 	}
 	p.Merged, p.FilesAfter, p.BytesAfter = out.Paths, out.Files, out.Bytes
-	if err := r.savePartition(ctx, p, merge.StepStaged); err != nil {
-		return nil, err
-	}
+	// A partition that had not swapped starts over on resume, whatever step it recorded:
+	// staged is progress, recorded with validated.
+	r.advance(p, merge.StepStaged)
 
 	got, err := r.checksum(ctx, merge.StepValidated, st.checksumTmp)
 	if err != nil {
