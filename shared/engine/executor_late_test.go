@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,19 +85,26 @@ func TestLateFileBeforeTheSwap(t *testing.T) {
 			return e.run(t, id, "w2")
 		}, false, false},
 		{"worker killed before recording the swap", func(t *testing.T, e *env, id string) *merge.Task {
-			e.kill(t, id, "w1", `^ANALYZE TABLE.*2024-01-01`)
-			// The swap reached the metastore but not the task: the dead worker's last save says
-			// validated.
+			// The worker dies in its swap, after recording validated; the swap reached the
+			// metastore but not the task.
+			e.kill(t, id, "w1", "^ALTER TABLE `m`.`logs` PARTITION .*2024-01-01.* SET LOCATION")
 			task, err := e.svc.GetTask(context.Background(), id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cp := *task.Checkpoint
-			cp.Partitions = slices.Clone(cp.Partitions)
-			cp.Partitions[0].Step = merge.StepValidated
-			if _, err := e.svc.SaveCheckpoint(context.Background(), id, task.LeaseOwner, e.ex.Lease, &cp, merge.Progress{Percent: task.Progress}); err != nil {
+			p := task.Checkpoint.Partitions[0]
+			if p.Step != merge.StepValidated {
+				t.Fatalf("the killed worker left %s", p.Step)
+			}
+			spec, err := hql.NewSpec([]hql.Column{{Name: "dt", Type: "string"}}, map[string]string{"dt": "2024-01-01"})
+			if err != nil {
 				t.Fatal(err)
 			}
+			swap, err := hql.SetLocation(hql.Table{Database: "m", Name: "logs"}, spec, p.Staging)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.exec(t, swap)
 			e.expire(t)
 			got := e.run(t, id, "w2")
 			if logs := e.logs(t, id); !strings.Contains(logs, "already points at the merged files") {

@@ -272,15 +272,15 @@ func TestResumeAfterUnrecordedSwap(t *testing.T) {
 	e.logsTable(t)
 	before := e.state(t, "logs")
 	task := e.newTask(t, "logs", merge.StrategySafeMerge)
-	// The worker dies after validating; its swap reached the metastore but not the task.
-	e.kill(t, task.ID, `w1`, `^SELECT COUNT.*hivemerge_.*2024-01-01`)
+	// The worker dies in its swap, after recording validated; the swap reached the metastore
+	// but not the task.
+	e.kill(t, task.ID, `w1`, "^ALTER TABLE `m`.`logs` PARTITION .*2024-01-01.* SET LOCATION")
 	stopped, err := e.svc.GetTask(context.Background(), task.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := stopped.Checkpoint.Partitions[0]
-	// Staged is progress only: a partition that had not swapped starts over.
-	if p.Step != merge.StepSnapshotted {
+	if p.Step != merge.StepValidated || len(p.Merged) == 0 {
 		t.Fatalf("the killed worker left %s", p.Step)
 	}
 	spec, err := hql.NewSpec([]hql.Column{{Name: "dt", Type: "string"}}, map[string]string{"dt": "2024-01-01"})
