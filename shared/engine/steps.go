@@ -178,8 +178,9 @@ func (r *run) write(ctx context.Context, step merge.Step, st *partStatements, st
 // safeMerge: snapshot and checksum the source, write the merged rows into a staging table in a
 // hidden sibling directory, validate them, re-check the source and copy the files a writer
 // added meanwhile into the staging directory, swap the partition's location, carry over the
-// files that arrived after that, refresh statistics and drop the staging table. Steps before the swap
-// leave the table untouched, so a resumed partition that had not swapped starts them over.
+// files that arrived after that, refresh statistics and drop the staging table. Steps before
+// the swap leave the table untouched, so a resumed partition that had not swapped starts them
+// over.
 // fresh says that the partition's location was read just now, by the plan.
 func (r *run) safeMerge(ctx context.Context, p *merge.PartitionCheckpoint, st *partStatements, fresh bool) error {
 	fs, oldPath, err := r.e.Files.Open(ctx, p.OldLocation)
