@@ -69,8 +69,9 @@ type PartitionCheckpoint struct {
 	// LateFiles counts the files a concurrent writer added to the old location after the
 	// snapshot, carried into the live location.
 	LateFiles int64 `json:"late_files,omitempty"`
-	// Merged names the files the staging write produced (a handful per partition), so a
-	// rollback knows which files in the live location are late files to carry back.
+	// Merged names the files the staging write produced (a handful per partition) and the
+	// copies of late files made before the swap, so a rollback knows which files in the live
+	// location are late files to carry back and which are its own.
 	Merged []string `json:"merged_files,omitempty"`
 	// CompactionID is acid_compact's compaction, once queued.
 	CompactionID int64 `json:"compaction_id,omitempty"`
