@@ -198,8 +198,18 @@ func (c *Client) Query(ctx context.Context, stmt string, ev *Events) (*Result, e
 	return c.do(ctx, stmt, ev, true)
 }
 
+// maxRetries bounds how many times a repeatable statement whose connection dropped is sent
+// again: a cluster that drops every connection should fail the caller soon.
+const maxRetries = 2
+
+// do runs a statement on a pooled session. A statement the server refused because it had lost
+// the session was not run and is sent once more; a repeatable one (hql.Kind) whose connection
+// dropped is sent again up to maxRetries times, after a backoff. Others that dropped may have
+// run: the caller decides (the engine resumes from its recorded step).
 func (c *Client) do(ctx context.Context, stmt string, ev *Events, rows bool) (*Result, error) {
-	for attempt := 0; ; attempt++ {
+	kind := hql.KindOf(stmt)
+	lost, retries := false, 0
+	for {
 		cn, err := c.acquire(ctx)
 		if err != nil {
 			return nil, err
@@ -215,16 +225,38 @@ func (c *Client) do(ctx context.Context, stmt string, ev *Events, rows bool) (*R
 			c.release(cn)
 		}
 		var nr *errNotRun
-		if errors.As(err, &nr) && attempt == 0 && ctx.Err() == nil {
+		if errors.As(err, &nr) && !lost && ctx.Err() == nil {
 			// The server had lost the session (restart, idle timeout): the statement was not
 			// run, so a fresh session can run it.
+			lost = true
 			c.log.Info("hive: session lost, retrying on a new one", "conn", cn.id, "err", err)
 			continue
 		}
 		if nr != nil {
 			err = nr.err
 		}
+		if errors.Is(err, errDropped) && kind.Repeatable() && retries < maxRetries && ctx.Err() == nil {
+			retries++
+			c.log.Warn("hive: connection dropped, sending the statement again on a new session",
+				"conn", cn.id, "kind", kind, "retry", retries, "err", err)
+			if err := c.backoff(ctx, retries); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		return res, err
+	}
+}
+
+// backoff waits before the nth retry, or until ctx ends.
+func (c *Client) backoff(ctx context.Context, n int) error {
+	t := time.NewTimer(c.cfg.RetryBackoff << (n - 1))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctxError(ctx, "waiting to send a statement again")
 	}
 }
 

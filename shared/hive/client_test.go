@@ -322,8 +322,8 @@ func TestDroppedConnectionIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	remove := sb.srv.Inject(hivesandbox.Fault{Match: `^SHOW DATABASES`, Action: hivesandbox.FaultDropConnection, Times: 1})
-	err := c.Exec(ctx, "SHOW DATABASES", nil)
+	remove := sb.srv.Inject(hivesandbox.Fault{Match: `^CREATE DATABASE d2`, Action: hivesandbox.FaultDropConnection, Times: 1})
+	err := c.Exec(ctx, "CREATE DATABASE d2", nil)
 	remove()
 	if !errors.Is(err, merge.ErrUnavailable) {
 		t.Fatalf("statement on a dropped connection: %v, want merge.ErrUnavailable", err)

@@ -44,6 +44,7 @@ const (
 	DefaultPollInterval     = 500 * time.Millisecond
 	DefaultHealthCheckAfter = 30 * time.Second
 	DefaultFetchSize        = 1000
+	DefaultRetryBackoff     = 250 * time.Millisecond
 	// DefaultUsername is sent when Config.Username is empty, instead of gohive's fallback to
 	// the operating-system user (which fails in some containers).
 	DefaultUsername = "hivemerge"
@@ -83,6 +84,9 @@ type Config struct {
 	HealthCheckAfter time.Duration
 	// FetchSize is the number of rows fetched per request.
 	FetchSize int64
+	// RetryBackoff is the pause before a repeatable statement (hql.Kind) whose connection
+	// dropped is sent again on a new session; it doubles for the next try.
+	RetryBackoff time.Duration
 	// Session holds settings applied to every session at open, on top of
 	// hive.variable.substitute=false, which is always set.
 	Session map[string]string
@@ -176,6 +180,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FetchSize <= 0 {
 		c.FetchSize = DefaultFetchSize
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = DefaultRetryBackoff
 	}
 	settings := map[string]string{substituteKey: "false"}
 	for k, v := range c.Session {

@@ -341,7 +341,7 @@ func (cn *conn) run(ctx context.Context, stmt string, ev *Events, rows bool, pol
 		e := cur.Err
 		if transportFailure(e) {
 			cn.markBroken()
-			return nil, unavailable("execute", e)
+			return nil, dropped("execute", e)
 		}
 		if sessionGone(e) {
 			cn.markBroken()
@@ -360,7 +360,11 @@ func (cn *conn) run(ctx context.Context, stmt string, ev *Events, rows bool, pol
 		st := cur.Poll(true)
 		if cur.Err != nil {
 			e := cur.Err
-			if transportFailure(e) || sessionGone(e) {
+			if transportFailure(e) {
+				cn.markBroken()
+				return nil, dropped("status", e)
+			}
+			if sessionGone(e) {
 				cn.markBroken()
 			}
 			return nil, fromGohive("status", e)
@@ -476,6 +480,7 @@ func (cn *conn) fetch(cur *gohive.Cursor) (*Result, error) {
 	if cur.Err != nil {
 		if transportFailure(cur.Err) {
 			cn.markBroken()
+			return nil, dropped("result metadata", cur.Err)
 		}
 		return nil, fromGohive("result metadata", cur.Err)
 	}
@@ -490,6 +495,7 @@ func (cn *conn) fetch(cur *gohive.Cursor) (*Result, error) {
 		if cur.Err != nil {
 			if transportFailure(cur.Err) {
 				cn.markBroken()
+				return nil, dropped("fetch", cur.Err)
 			}
 			return nil, fromGohive("fetch", cur.Err)
 		}
@@ -504,6 +510,7 @@ func (cn *conn) fetch(cur *gohive.Cursor) (*Result, error) {
 		if cur.Err != nil {
 			if transportFailure(cur.Err) {
 				cn.markBroken()
+				return nil, dropped("fetch", cur.Err)
 			}
 			return nil, fromGohive("fetch", cur.Err)
 		}

@@ -121,6 +121,15 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: hive %s: %w", merge.ErrUnavailable, op, err)
 }
 
+// errDropped marks a transport failure in the middle of a statement: the connection broke
+// while the statement was sent or running, so whether Hive ran it is unknown.
+var errDropped = errors.New("connection dropped, the statement may or may not have run")
+
+// dropped wraps a transport failure of a statement as merge.ErrUnavailable and errDropped.
+func dropped(op string, err error) error {
+	return fmt.Errorf("%w: hive %s: %w: %w", merge.ErrUnavailable, op, errDropped, err)
+}
+
 // authFailure reports whether err is the server refusing the credentials.
 func authFailure(err error) bool {
 	if err == nil {
