@@ -6,6 +6,8 @@
 // Failures are translated into the domain errors of package merge: statements Hive refuses
 // become *Error (errors.Is-able to merge.ErrNotFound, merge.ErrInvalid, ...), connection
 // failures and timeouts merge.ErrUnavailable, refused credentials merge.ErrUnauthenticated.
+// A statement whose connection drops is sent again on a new session (at most twice) only when
+// hql.KindOf says repeating it is harmless; a write may have run, so its caller decides.
 //
 // # Kerberos
 //
