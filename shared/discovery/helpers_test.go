@@ -2,8 +2,6 @@ package discovery_test
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +19,7 @@ import (
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 )
@@ -30,8 +29,7 @@ const cluster = "sb"
 // env is a sandbox registered as cluster "sb" in a bolt store, with a filesystem that counts
 // the directories it lists.
 type env struct {
-	srv    *hivesandbox.Server
-	dir    string
+	srv    *sandboxtest.Sandbox
 	client *hive.Client
 	store  *bolt.Store
 	svc    *merge.Service
@@ -41,42 +39,20 @@ type env struct {
 // start starts the sandbox, with its configuration changed by opts.
 func start(t testing.TB, opts ...func(*hivesandbox.Config)) *env {
 	t.Helper()
-	dir := t.TempDir()
-	if d, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = d
-	}
-	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: filepath.Join(dir, "warehouse"), Logger: quiet}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv, err := hivesandbox.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("start sandbox: %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	host, port, err := net.SplitHostPort(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := strconv.Atoi(port)
-	client, err := hive.New(hive.Config{Name: "sb", Host: host, Port: p, Transport: hive.TransportBinary, Auth: hive.AuthNoSASL, PoolSize: 4, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	store, err := bolt.Open(filepath.Join(dir, "hivemerge.db"))
+	srv := sandboxtest.Start(t, opts...)
+	client := srv.Client(t, hive.Config{Name: "sb", PoolSize: 4})
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "hivemerge.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
 	svc := merge.NewService(store, store)
-	if _, err := svc.CreateCluster(context.Background(), merge.Cluster{ID: cluster, Host: host, Port: p, Auth: merge.AuthNoSASL}); err != nil {
+	if _, err := svc.CreateCluster(context.Background(), merge.Cluster{ID: cluster, Host: srv.Host, Port: srv.Port, Auth: merge.AuthNoSASL}); err != nil {
 		t.Fatal(err)
 	}
 	res := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
 	t.Cleanup(func() { res.Close() })
-	return &env{srv: srv, dir: srv.Warehouse().Dir(), client: client, store: store, svc: svc, files: &countingFiles{res: res}}
+	return &env{srv: srv, client: client, store: store, svc: svc, files: &countingFiles{res: res}}
 }
 
 // connector gives the Hive client that app.Clusters keeps for a registered cluster, as the
@@ -113,12 +89,7 @@ func (e *env) service(t testing.TB) *discovery.Service {
 
 func (e *env) exec(t testing.TB, stmts ...string) {
 	t.Helper()
-	for _, s := range stmts {
-		s = strings.ReplaceAll(s, "$WAREHOUSE", e.dir)
-		if err := e.client.Exec(context.Background(), s, nil); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	e.srv.Exec(t, e.client, stmts...)
 }
 
 // location is the directory of a table, from Hive.
@@ -138,12 +109,9 @@ func (e *env) location(t testing.TB, db, table string) string {
 // append writes n data files into a table or partition, as a writer outside Hive would.
 func (e *env) append(t testing.TB, db, table string, part map[string]string, n int) {
 	t.Helper()
-	for i := range n {
-		rows := [][]string{{strconv.Itoa(i), "value-" + strconv.Itoa(i)}}
-		if _, err := e.srv.Warehouse().AppendFile(context.Background(), db, table, part, rows); err != nil {
-			t.Fatalf("append to %s.%s %v: %v", db, table, part, err)
-		}
-	}
+	e.srv.AppendFiles(t, db, table, part, n, func(i int) [][]string {
+		return [][]string{{strconv.Itoa(i), "value-" + strconv.Itoa(i)}}
+	})
 }
 
 // sparse writes a file of size bytes that takes no disk space.

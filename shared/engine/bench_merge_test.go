@@ -363,7 +363,7 @@ func BenchmarkDemoWarehouseReduction(b *testing.B) {
 			b.Fatalf("tables before the merges %v, after %v", tables, after)
 		}
 		// Nor any staging table's directory.
-		err = filepath.WalkDir(e.dir, func(p string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(e.srv.Dir, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && d.IsDir() && strings.HasPrefix(d.Name(), ".hivemerge_") {
 				err = fmt.Errorf("a staging table's directory is left: %s", p)
 			}

@@ -210,9 +210,7 @@ var writerRows = [][]string{{"7001", "late-a"}, {"7002", "late-b"}, {"7003", "la
 func (e *env) lateChecksum(t *testing.T, rows [][]string) hive.Checksum {
 	t.Helper()
 	e.exec(t, "CREATE TABLE m.late (id bigint, msg string) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' STORED AS TEXTFILE")
-	if _, err := e.srv.Warehouse().AppendFile(context.Background(), "m", "late", nil, rows); err != nil {
-		t.Fatal(err)
-	}
+	e.srv.AppendFiles(t, "m", "late", nil, 1, func(int) [][]string { return rows })
 	return e.state(t, "late").rows[""]
 }
 

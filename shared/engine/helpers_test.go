@@ -1,14 +1,10 @@
 package engine_test
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,74 +13,45 @@ import (
 	"github.com/hivemerge/hivemerge/shared/fsys/fsystest"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
 	"github.com/hivemerge/hivemerge/shared/hive"
-	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 )
 
 // sandbox is a running sandbox with a client and a planner over it.
 type sandbox struct {
-	srv     *hivesandbox.Server
-	dir     string // the warehouse directory
+	srv     *sandboxtest.Sandbox
 	client  *hive.Client
 	planner *engine.Planner
 }
 
 func startSandbox(t testing.TB) *sandbox {
 	t.Helper()
-	dir := t.TempDir()
-	// Resolve symlinks (macOS /var -> /private/var) so that locations and walks agree.
-	if d, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = d
-	}
-	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: dir, Logger: quiet})
-	if err != nil {
-		t.Fatalf("start sandbox: %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	host, port, err := net.SplitHostPort(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := strconv.Atoi(port)
-	client, err := hive.New(hive.Config{
-		Name: "sandbox", Host: host, Port: p, Transport: hive.TransportBinary, Auth: hive.AuthNoSASL,
-		PoolSize: 8, PollInterval: 5 * time.Millisecond, ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second,
-		Logger: quiet,
+	srv := sandboxtest.Start(t)
+	client := srv.Client(t, hive.Config{
+		Name: "sandbox", PoolSize: 8, PollInterval: 5 * time.Millisecond, ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second,
 	})
-	if err != nil {
-		t.Fatalf("hive.New: %v", err)
-	}
-	t.Cleanup(func() { client.Close() })
 	files := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
 	t.Cleanup(func() { files.Close() })
-	return &sandbox{srv: srv, dir: dir, client: client, planner: &engine.Planner{Hive: client, Files: files}}
+	return &sandbox{srv: srv, client: client, planner: &engine.Planner{Hive: client, Files: files}}
 }
 
 // exec runs HiveQL written by the test itself (fixtures), through the client.
 func (sb *sandbox) exec(t testing.TB, stmts ...string) {
 	t.Helper()
-	for _, s := range stmts {
-		s = strings.ReplaceAll(s, "$WAREHOUSE", sb.dir)
-		if err := sb.client.Exec(context.Background(), s, nil); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	sb.srv.Exec(t, sb.client, stmts...)
 }
 
 // files writes n data files of rows rows each into a table or partition, as a writer outside
 // Hive would (the partition is registered if new).
 func (sb *sandbox) files(t testing.TB, table string, part map[string]string, n, rows int) {
 	t.Helper()
-	for i := range n {
+	sb.srv.AppendFiles(t, "m", table, part, n, func(i int) [][]string {
 		var data [][]string
 		for r := range rows {
 			id := strconv.Itoa(i*1000 + r)
 			data = append(data, []string{id, "value-" + id})
 		}
-		if _, err := sb.srv.Warehouse().AppendFile(context.Background(), "m", table, part, data); err != nil {
-			t.Fatalf("append to m.%s %v: %v", table, part, err)
-		}
-	}
+		return data
+	})
 }
 
 // fixture creates the tables every test reads: one per layout the planner must handle.
@@ -112,7 +79,7 @@ func fixture(t testing.TB) *sandbox {
 	sb.files(t, "events", map[string]string{"dt": "2024-01-04"}, 5, 2)
 	// Names Hive skips: a success marker and a writer's hidden staging directory.
 	for _, p := range []string{"m.db/events/dt=2024-01-01/_SUCCESS", "m.db/events/dt=2024-01-01/.hive-staging_1/000000_0"} {
-		p = filepath.Join(sb.dir, p)
+		p = filepath.Join(sb.srv.Dir, p)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -191,7 +191,7 @@ func TestPreviewRefuses(t *testing.T) {
 		})
 	}
 	// Nothing was created by a refused preview.
-	if _, err := os.Stat(filepath.Join(sb.dir, "m.db", "events", ".hivemerge-"+engine.PreviewTaskID)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(sb.srv.Dir, "m.db", "events", ".hivemerge-"+engine.PreviewTaskID)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a preview created a staging directory: %v", err)
 	}
 }
@@ -408,7 +408,7 @@ func TestPreviewGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.ReplaceAll(string(b), sb.dir, "/WAREHOUSE") + "\n"
+	got := strings.ReplaceAll(string(b), sb.srv.Dir, "/WAREHOUSE") + "\n"
 	path := filepath.Join("testdata", "preview-events.json")
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -436,7 +436,7 @@ func TestPreviewOddPartitions(t *testing.T) {
 	)
 	sb.files(t, "odd", map[string]string{"dt": "quoted"}, 4, 1)
 	sb.files(t, "odd", map[string]string{"dt": "fine"}, 4, 1)
-	if err := os.RemoveAll(filepath.Join(sb.dir, "warehouse", "m.db", "odd", "dt=gone")); err != nil {
+	if err := os.RemoveAll(filepath.Join(sb.srv.Dir, "warehouse", "m.db", "odd", "dt=gone")); err != nil {
 		t.Fatal(err)
 	}
 

@@ -3,9 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,20 +16,9 @@ import (
 // no fault on the engine's statements touches.
 func (sb *sandbox) newClient(t testing.TB) *hive.Client {
 	t.Helper()
-	host, port, err := net.SplitHostPort(sb.srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := strconv.Atoi(port)
-	c, err := hive.New(hive.Config{
-		Name: "reader", Host: host, Port: p, Transport: hive.TransportBinary, Auth: hive.AuthNoSASL,
-		PoolSize: 1, PollInterval: 5 * time.Millisecond, ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second,
+	return sb.srv.Client(t, hive.Config{
+		Name: "reader", PoolSize: 1, PollInterval: 5 * time.Millisecond, ConnectTimeout: 10 * time.Second, SocketTimeout: 60 * time.Second,
 	})
-	if err != nil {
-		t.Fatalf("hive.New: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 // reader is a user querying a table throughout a merge: it counts and checksums every row of
