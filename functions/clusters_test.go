@@ -1,7 +1,6 @@
 package functions
 
 import (
-	"context"
 	"encoding/json"
 	"maps"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
@@ -137,8 +137,8 @@ const (
 )
 
 func TestTestClusterConnection(t *testing.T) {
-	nosasl := startSandbox(t, nil)
-	ldap := startSandbox(t, map[string]string{"alice": hivePassword})
+	nosasl := sandboxtest.Start(t)
+	ldap := sandboxtest.Start(t, func(c *hivesandbox.Config) { c.Users = map[string]string{"alice": hivePassword} })
 	t.Setenv("HIVEMERGE_SECRET_FUNCTIONS_HIVE_PASSWORD", hivePassword)
 	t.Setenv("HIVEMERGE_SECRET_FUNCTIONS_WRONG_PASSWORD", wrongPassword)
 	secretDir := t.TempDir()
@@ -148,10 +148,10 @@ func TestTestClusterConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	clusters := []clusterBody{
-		{ID: "nosasl", Host: nosasl.host, Port: nosasl.port, Auth: merge.AuthNoSASL},
-		{ID: "ldap-env", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HIVEMERGE_SECRET_FUNCTIONS_HIVE_PASSWORD"},
-		{ID: "ldap-file", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "file:" + pwFile},
-		{ID: "ldap-wrong", Host: ldap.host, Port: ldap.port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HIVEMERGE_SECRET_FUNCTIONS_WRONG_PASSWORD"},
+		{ID: "nosasl", Host: nosasl.Host, Port: nosasl.Port, Auth: merge.AuthNoSASL},
+		{ID: "ldap-env", Host: ldap.Host, Port: ldap.Port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HIVEMERGE_SECRET_FUNCTIONS_HIVE_PASSWORD"},
+		{ID: "ldap-file", Host: ldap.Host, Port: ldap.Port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "file:" + pwFile},
+		{ID: "ldap-wrong", Host: ldap.Host, Port: ldap.Port, Auth: merge.AuthLDAP, Username: "alice", PasswordRef: "env:HIVEMERGE_SECRET_FUNCTIONS_WRONG_PASSWORD"},
 		{ID: "dead", Host: "127.0.0.1", Port: deadPort(t), Auth: merge.AuthNoSASL},
 	}
 
@@ -227,29 +227,6 @@ func TestTestClusterConnection(t *testing.T) {
 
 // connectionTestKeys are the fields of a connection test result.
 var connectionTestKeys = []string{"cluster_id", "databases", "duration_ms", "latency_ms", "message", "ok", "stage", "tested_at"}
-
-// sandboxAddr is where a test's HiveServer2 sandbox listens.
-type sandboxAddr struct {
-	host string
-	port int
-}
-
-// startSandbox starts a HiveServer2 sandbox on a free port: NOSASL without users, SASL PLAIN
-// (LDAP) with them.
-func startSandbox(t *testing.T, users map[string]string) sandboxAddr {
-	t.Helper()
-	srv, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: t.TempDir(), Users: users})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	host, port, err := net.SplitHostPort(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := strconv.Atoi(port)
-	return sandboxAddr{host, n}
-}
 
 // deadPort returns a loopback port nothing listens on: one just released.
 func deadPort(t *testing.T) int {

@@ -2,8 +2,6 @@ package functions
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,50 +13,29 @@ import (
 	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
 	"github.com/hivemerge/hivemerge/shared/hive"
-	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 // discoveryEnv is a server over bolt with discovery wired to a sandbox registered as "wh".
 func discoveryEnv(t *testing.T) (*env, *discovery.Service) {
 	t.Helper()
-	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sb, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: t.TempDir(), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	host, port, _ := net.SplitHostPort(sb.Addr())
-	p, _ := strconv.Atoi(port)
-	client, err := hive.New(hive.Config{Name: "wh", Host: host, Port: p, Auth: hive.AuthNoSASL, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	for _, s := range []string{
+	sb := sandboxtest.Start(t)
+	client := sb.Client(t, hive.Config{Name: "wh"})
+	sb.Exec(t, client,
 		"CREATE DATABASE m",
 		"CREATE TABLE m.events (id bigint, msg string) PARTITIONED BY (dt string) STORED AS TEXTFILE",
 		"CREATE TABLE m.flat (id bigint, msg string) STORED AS TEXTFILE",
 		"CREATE TABLE m.one (id bigint, msg string) STORED AS TEXTFILE",
-	} {
-		if err := client.Exec(context.Background(), s, nil); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	write := func(table string, part map[string]string, n int) {
-		for i := range n {
-			if _, err := sb.Warehouse().AppendFile(context.Background(), "m", table, part, [][]string{{strconv.Itoa(i), "x"}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	write("events", map[string]string{"dt": "2024-01-01"}, 7)
-	write("events", map[string]string{"dt": "2024-01-02"}, 4)
-	write("flat", nil, 3)
-	write("one", nil, 1)
+	)
+	row := func(i int) [][]string { return [][]string{{strconv.Itoa(i), "x"}} }
+	sb.AppendFiles(t, "m", "events", map[string]string{"dt": "2024-01-01"}, 7, row)
+	sb.AppendFiles(t, "m", "events", map[string]string{"dt": "2024-01-02"}, 4, row)
+	sb.AppendFiles(t, "m", "flat", nil, 3, row)
+	sb.AppendFiles(t, "m", "one", nil, 1, row)
 
 	e := newEnv(t, openBolt(t), nil)
-	body := `{"id":"wh","host":"` + host + `","port":` + port + `,"auth":"NOSASL"}`
+	body := `{"id":"wh","host":"` + sb.Host + `","port":` + strconv.Itoa(sb.Port) + `,"auth":"NOSASL"}`
 	if r := e.do(t, "POST", "/api/v1/clusters", adminToken, body); r.status != http.StatusCreated {
 		t.Fatalf("register the sandbox: %d %s", r.status, r.body)
 	}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,7 +16,7 @@ import (
 	"github.com/hivemerge/hivemerge/shared/app"
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
-	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
@@ -29,36 +27,15 @@ import (
 // partitions are merged.
 func TestMergeMultiKeyPartitionsOverHTTP(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if d, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = d
-	}
-	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sb, err := hivesandbox.Start(ctx, hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: dir, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	host, port, _ := net.SplitHostPort(sb.Addr())
-	p, _ := strconv.Atoi(port)
-	client, err := hive.New(hive.Config{Name: "check", Host: host, Port: p, Auth: hive.AuthNoSASL, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	for _, s := range []string{"CREATE DATABASE m", "CREATE TABLE m.t (id bigint, msg string) PARTITIONED BY (d date, h int) STORED AS TEXTFILE"} {
-		if err := client.Exec(ctx, s, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	quiet := sandboxtest.Logger(t)
+	sb := sandboxtest.Start(t)
+	client := sb.Client(t, hive.Config{Name: "check"})
+	sb.Exec(t, client, "CREATE DATABASE m", "CREATE TABLE m.t (id bigint, msg string) PARTITIONED BY (d date, h int) STORED AS TEXTFILE")
 	parts := []map[string]string{{"d": "2024-01-01", "h": "0"}, {"d": "2024-01-01", "h": "13"}, {"d": "2024-01-02", "h": "0"}}
 	for _, part := range parts {
-		for i := range 6 {
-			rows := [][]string{{strconv.Itoa(i), "a"}, {strconv.Itoa(i + 100), "b"}}
-			if _, err := sb.Warehouse().AppendFile(ctx, "m", "t", part, rows); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sb.AppendFiles(t, "m", "t", part, 6, func(i int) [][]string {
+			return [][]string{{strconv.Itoa(i), "a"}, {strconv.Itoa(i + 100), "b"}}
+		})
 	}
 
 	env := map[string]string{"HIVEMERGE_STORE": "bolt", "HIVEMERGE_BOLT_PATH": filepath.Join(t.TempDir(), "tasks.db")}
@@ -67,7 +44,7 @@ func TestMergeMultiKeyPartitionsOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	if _, err := a.Service.CreateCluster(ctx, merge.Cluster{ID: "wh", Host: host, Port: p, Auth: merge.AuthNoSASL, FSDefault: "file://" + dir}); err != nil {
+	if _, err := a.Service.CreateCluster(ctx, merge.Cluster{ID: "wh", Host: sb.Host, Port: sb.Port, Auth: merge.AuthNoSASL, FSDefault: "file://" + sb.Dir}); err != nil {
 		t.Fatal(err)
 	}
 	const token = "operator-token-0123456789"

@@ -4,11 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +15,8 @@ import (
 	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
 	"github.com/hivemerge/hivemerge/shared/hive"
-	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox/hiveql"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 )
@@ -37,34 +33,19 @@ type sandboxEnv struct {
 
 func startSandbox(t *testing.T) *sandboxEnv {
 	t.Helper()
-	dir := t.TempDir()
-	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := hivesandbox.Start(t.Context(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: filepath.Join(dir, "warehouse"), Logger: quiet})
-	if err != nil {
-		t.Fatalf("start sandbox: %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := sandboxtest.Start(t)
 	if _, err := hiveql.Generate(t.Context(), srv.Warehouse(), hiveql.GenerateOptions{Seed: 7, Scale: 10}); err != nil {
 		t.Fatal(err)
 	}
-	host, port, err := net.SplitHostPort(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := strconv.Atoi(port)
 	st := openBolt(t)
 	now := func() time.Time { return time.Now().Add(2 * time.Hour) }
 	tasks := merge.NewService(st, st).WithClock(now)
-	if _, err := tasks.CreateCluster(t.Context(), merge.Cluster{ID: "sb", Host: host, Port: p, Auth: merge.AuthNoSASL}); err != nil {
+	if _, err := tasks.CreateCluster(t.Context(), merge.Cluster{ID: "sb", Host: srv.Host, Port: srv.Port, Auth: merge.AuthNoSASL}); err != nil {
 		t.Fatal(err)
 	}
 	res := fsys.NewResolver(map[string]fsys.Opener{"file": localfs.Opener()})
 	t.Cleanup(func() { res.Close() })
-	client, err := hive.New(hive.Config{Name: "sb", Host: host, Port: p, Auth: hive.AuthNoSASL, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t, hive.Config{Name: "sb"})
 	conn := discoverytest.Connector{Registry: st, Hive: client, Files: res}
 	disc := &discovery.Service{Store: st, Connector: conn, Now: now}
 	t.Cleanup(func() { disc.Close() })

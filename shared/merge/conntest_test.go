@@ -13,6 +13,7 @@ import (
 
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/secretref"
 )
@@ -22,12 +23,8 @@ const ldapPassword = "correct-horse-battery"
 // startSandbox starts a HiveServer2 sandbox: NOSASL without users, SASL PLAIN (LDAP) with.
 func startSandbox(t *testing.T, users map[string]string) (host string, port int) {
 	t.Helper()
-	srv, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: t.TempDir(), Users: users})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return splitAddr(t, srv.Addr())
+	sb := sandboxtest.Start(t, func(c *hivesandbox.Config) { c.Users = users })
+	return sb.Host, sb.Port
 }
 
 func splitAddr(t *testing.T, addr string) (string, int) {
