@@ -3,15 +3,13 @@ package app
 import (
 	"context"
 	"errors"
-	"net"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hivemerge/hivemerge/shared/fsys"
-	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/secretref"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
@@ -43,17 +41,10 @@ func sandboxCluster(t *testing.T, id string) merge.Cluster {
 }
 
 // startSandbox starts a sandbox and returns the registration of cluster id on it.
-func startSandbox(t *testing.T, id string) (merge.Cluster, *hivesandbox.Server) {
+func startSandbox(t *testing.T, id string) (merge.Cluster, *sandboxtest.Sandbox) {
 	t.Helper()
-	dir := t.TempDir()
-	sb, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	host, port, _ := net.SplitHostPort(sb.Addr())
-	p, _ := strconv.Atoi(port)
-	return merge.Cluster{ID: id, Host: host, Port: p, Auth: merge.AuthNoSASL, FSDefault: "file://" + dir}, sb
+	sb := sandboxtest.Start(t)
+	return merge.Cluster{ID: id, Host: sb.Host, Port: sb.Port, Auth: merge.AuthNoSASL, FSDefault: "file://" + sb.Dir}, sb
 }
 
 // TestClustersRebuildWhenAClusterChanges: a changed registration gets new clients, and the

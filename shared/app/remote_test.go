@@ -21,7 +21,7 @@ import (
 	"github.com/hivemerge/hivemerge/functions"
 	"github.com/hivemerge/hivemerge/scheduler"
 	"github.com/hivemerge/hivemerge/shared/hive"
-	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
@@ -90,7 +90,7 @@ func newDeployment(t *testing.T) *deployment {
 	if _, err := a.Service.CreateCluster(ctx, reg); err != nil {
 		t.Fatal(err)
 	}
-	d.table(t, reg, sb)
+	d.table(t, sb)
 	return d
 }
 
@@ -104,30 +104,18 @@ func (d *deployment) remoteEngine(t *testing.T, target string) *Engine {
 }
 
 // table creates m.events on the cluster's sandbox: two partitions of four small files.
-func (d *deployment) table(t *testing.T, reg merge.Cluster, sb *hivesandbox.Server) {
+func (d *deployment) table(t *testing.T, sb *sandboxtest.Sandbox) {
 	t.Helper()
-	ctx := context.Background()
-	client, err := hive.New(hive.Config{Name: "setup", Host: reg.Host, Port: reg.Port, Transport: hive.TransportBinary,
-		Auth: hive.AuthNoSASL, PollInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	for _, s := range []string{
+	client := sb.Client(t, hive.Config{Name: "setup", PollInterval: 5 * time.Millisecond})
+	sb.Exec(t, client,
 		"CREATE DATABASE IF NOT EXISTS m",
 		"CREATE TABLE m.events (id bigint, msg string) PARTITIONED BY (dt string) STORED AS TEXTFILE",
-	} {
-		if err := client.Exec(ctx, s, nil); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	)
 	for _, dt := range []string{"2024-01-01", "2024-01-02"} {
-		for i := range 4 {
+		sb.AppendFiles(t, "m", "events", map[string]string{"dt": dt}, 4, func(i int) [][]string {
 			id := strconv.Itoa(i)
-			if _, err := sb.Warehouse().AppendFile(ctx, "m", "events", map[string]string{"dt": dt}, [][]string{{id, "v" + id}}); err != nil {
-				t.Fatal(err)
-			}
-		}
+			return [][]string{{id, "v" + id}}
+		})
 	}
 }
 

@@ -8,19 +8,15 @@ import (
 	"testing"
 
 	"github.com/hivemerge/hivemerge/shared/app"
-	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox/hiveql"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 // The demo cluster is scanned at the first start, and only then.
 func TestDemoIsScannedAtFirstStart(t *testing.T) {
 	ctx := context.Background()
-	sb, err := hivesandbox.Start(ctx, hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := sandboxtest.Start(t)
 	s := sb.Warehouse().NewSession("test")
 	for _, stmt := range []string{"CREATE DATABASE sales", "CREATE TABLE sales.orders (id int) STORED AS TEXTFILE"} {
 		if _, err := s.Execute(ctx, stmt, hiveql.Events{}); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -19,24 +18,18 @@ import (
 func TestDispatchRespectsPolicyCap(t *testing.T) {
 	d := startDemo(t)
 	ctx := context.Background()
-	for _, s := range []string{
+	d.sb.Exec(t, d.client,
 		"CREATE DATABASE IF NOT EXISTS m",
 		"CREATE TABLE m.events (id bigint, msg string) PARTITIONED BY (dt string) STORED AS TEXTFILE",
-	} {
-		if err := d.client.Exec(ctx, s, nil); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	)
 	var dts []string
 	for day := 1; day <= 10; day++ {
 		dt := fmt.Sprintf("2024-01-%02d", day)
 		dts = append(dts, dt)
-		for i := range 3 {
+		d.sb.AppendFiles(t, "m", "events", map[string]string{"dt": dt}, 3, func(i int) [][]string {
 			id := strconv.Itoa(day*10 + i)
-			if _, err := d.sb.Warehouse().AppendFile(ctx, "m", "events", map[string]string{"dt": dt}, [][]string{{id, "value-" + id}}); err != nil {
-				t.Fatal(err)
-			}
-		}
+			return [][]string{{id, "value-" + id}}
+		})
 	}
 
 	st, err := bolt.Open(d.env["HIVEMERGE_BOLT_PATH"])
@@ -44,8 +37,8 @@ func TestDispatchRespectsPolicyCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := merge.NewService(st, st)
-	if _, err := svc.CreateCluster(ctx, merge.Cluster{ID: "demo", Host: "127.0.0.1", Port: d.sbPort(t), Transport: merge.TransportBinary,
-		Auth: merge.AuthNoSASL, FSDefault: "file://" + d.dir, MaxRunningTasks: 10}); err != nil {
+	if _, err := svc.CreateCluster(ctx, merge.Cluster{ID: "demo", Host: "127.0.0.1", Port: d.sb.Port, Transport: merge.TransportBinary,
+		Auth: merge.AuthNoSASL, FSDefault: "file://" + d.sb.Dir, MaxRunningTasks: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.CreatePolicy(ctx, &merge.Policy{Name: "nightly", Enabled: true, MaxRunningPerCluster: 2, MaxTasksPerRun: 10,
@@ -100,17 +93,4 @@ func TestDispatchRespectsPolicyCap(t *testing.T) {
 	if most == 0 {
 		t.Errorf("no listing caught a task running")
 	}
-}
-
-func (d *demo) sbPort(t *testing.T) int {
-	t.Helper()
-	_, port, err := net.SplitHostPort(d.sb.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 )
 
 const token = "demo-admin-token"
@@ -238,11 +238,7 @@ func TestRunRefuses(t *testing.T) {
 // TestRunDemoConnection follows the demo: the demo cluster points at HIVEMERGE_SANDBOX_ADDR,
 // and testing its connection reaches the sandbox listening there.
 func TestRunDemoConnection(t *testing.T) {
-	sb, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := sandboxtest.Start(t)
 	s := start(t, map[string]string{
 		"HIVEMERGE_API_TOKEN":    token,
 		"HIVEMERGE_BOLT_PATH":    filepath.Join(t.TempDir(), "db"),

@@ -21,42 +21,28 @@ import (
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
 
 // demo is a sandbox with a warehouse, a gohive client on it, and the environment that points
 // the local server's demo cluster at it.
 type demo struct {
-	sb     *hivesandbox.Server
-	dir    string
+	sb     *sandboxtest.Sandbox
 	client *hive.Client
 	env    map[string]string
 }
 
 func startDemo(t *testing.T) *demo {
 	t.Helper()
-	dir := t.TempDir()
-	if d, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = d
-	}
-	sb, err := hivesandbox.Start(context.Background(), hivesandbox.Config{Addr: "127.0.0.1:0", Warehouse: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	host, port, _ := net.SplitHostPort(sb.Addr())
-	p, _ := strconv.Atoi(port)
-	client, err := hive.New(hive.Config{Name: "test", Host: host, Port: p, Transport: hive.TransportBinary, Auth: hive.AuthNoSASL, PollInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	return &demo{sb: sb, dir: dir, client: client, env: map[string]string{
+	sb := sandboxtest.Start(t)
+	client := sb.Client(t, hive.Config{Name: "test", PollInterval: 5 * time.Millisecond})
+	return &demo{sb: sb, client: client, env: map[string]string{
 		"HIVEMERGE_STORE":                  "bolt",
 		"HIVEMERGE_BOLT_PATH":              filepath.Join(t.TempDir(), "hivemerge.db"),
 		"HIVEMERGE_API_TOKEN":              token,
 		"HIVEMERGE_SANDBOX_ADDR":           sb.Addr(),
-		"HIVEMERGE_SANDBOX_WAREHOUSE":      dir,
+		"HIVEMERGE_SANDBOX_WAREHOUSE":      sb.Dir,
 		"HIVEMERGE_TASK_LEASE":             "3s",
 		"HIVEMERGE_SCHEDULE_CHECK_PENDING": "@every 1s",
 	}}
@@ -66,26 +52,19 @@ func startDemo(t *testing.T) *demo {
 // partitions.
 func (d *demo) table(t *testing.T, name string, files int) {
 	t.Helper()
-	ctx := context.Background()
-	for _, s := range []string{
+	d.sb.Exec(t, d.client,
 		"CREATE DATABASE IF NOT EXISTS m",
-		"CREATE TABLE m." + name + " (id bigint, msg string) PARTITIONED BY (dt string) STORED AS TEXTFILE",
-	} {
-		if err := d.client.Exec(ctx, s, nil); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+		"CREATE TABLE m."+name+" (id bigint, msg string) PARTITIONED BY (dt string) STORED AS TEXTFILE",
+	)
 	for _, dt := range []string{"2024-01-01", "2024-01-02"} {
-		for i := range files {
+		d.sb.AppendFiles(t, "m", name, map[string]string{"dt": dt}, files, func(i int) [][]string {
 			var rows [][]string
 			for r := range 3 {
 				id := strconv.Itoa(i*10 + r)
 				rows = append(rows, []string{id, "value-" + dt + "-" + id})
 			}
-			if _, err := d.sb.Warehouse().AppendFile(ctx, "m", name, map[string]string{"dt": dt}, rows); err != nil {
-				t.Fatal(err)
-			}
-		}
+			return rows
+		})
 	}
 }
 
