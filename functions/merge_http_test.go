@@ -15,7 +15,6 @@ import (
 	"github.com/hivemerge/hivemerge/functions"
 	"github.com/hivemerge/hivemerge/shared/app"
 	"github.com/hivemerge/hivemerge/shared/hive"
-	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 )
@@ -98,8 +97,8 @@ func TestMergeMultiKeyPartitionsOverHTTP(t *testing.T) {
 	}
 	after := tableState(t, client)
 	for _, name := range []string{"d=2024-01-01/h=0", "d=2024-01-01/h=13", "d=2024-01-02/h=0"} {
-		moved := after[name].location != before[name].location
-		if after[name].rows != before[name].rows || moved != strings.HasPrefix(name, "d=2024-01-01") {
+		moved := after[name].Location != before[name].Location
+		if after[name].Rows != before[name].Rows || moved != strings.HasPrefix(name, "d=2024-01-01") {
 			t.Errorf("partition %s: before %+v, after %+v", name, before[name], after[name])
 		}
 	}
@@ -114,39 +113,12 @@ func TestMergeMultiKeyPartitionsOverHTTP(t *testing.T) {
 	}
 }
 
-type partState struct {
-	rows     hive.Checksum
-	location string
-}
-
 // tableState is m.t's rows and location per partition, read through gohive.
-func tableState(t *testing.T, c *hive.Client) map[string]partState {
+func tableState(t *testing.T, c *hive.Client) map[string]sandboxtest.Partition {
 	t.Helper()
-	ctx := context.Background()
-	src := hql.Table{Database: "m", Name: "t"}
-	tb, err := c.DescribeTable(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts, err := c.Partitions(ctx, src, hql.Spec{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]partState{}
-	for _, p := range parts {
-		spec, err := tb.Spec(p.Spec())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := c.Checksum(ctx, src, tb.DataColumns(), spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := c.DescribePartition(ctx, src, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[p.Name] = partState{sum, d.Location}
+	out := map[string]sandboxtest.Partition{}
+	for _, p := range sandboxtest.Partitions(t, c, "m", "t") {
+		out[p.Name] = p
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hivemerge/hivemerge/shared/fsys/localfs"
 	"github.com/hivemerge/hivemerge/shared/hive"
 	"github.com/hivemerge/hivemerge/shared/hive/hql"
+	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
 	"github.com/hivemerge/hivemerge/shared/taskstore/bolt"
 )
@@ -94,39 +95,10 @@ type state struct {
 
 func (e *env) state(t *testing.T, table string) state {
 	t.Helper()
-	ctx := context.Background()
-	src := hql.Table{Database: "m", Name: table}
-	tb, err := e.client.DescribeTable(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := state{rows: map[string]hive.Checksum{}, location: map[string]string{}}
-	if !tb.Partitioned() {
-		s.partitions = []string{""}
-		if s.rows[""], err = e.client.Checksum(ctx, src, tb.DataColumns(), hql.Spec{}); err != nil {
-			t.Fatal(err)
-		}
-		s.location[""] = tb.Location
-		return s
-	}
-	parts, err := e.client.Partitions(ctx, src, hql.Spec{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range parts {
-		spec, err := tb.Spec(p.Spec())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, p := range sandboxtest.Partitions(t, e.client, "m", table) {
 		s.partitions = append(s.partitions, p.Name)
-		if s.rows[p.Name], err = e.client.Checksum(ctx, src, tb.DataColumns(), spec); err != nil {
-			t.Fatal(err)
-		}
-		d, err := e.client.DescribePartition(ctx, src, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.location[p.Name] = d.Location
+		s.rows[p.Name], s.location[p.Name] = p.Rows, p.Location
 	}
 	return s
 }

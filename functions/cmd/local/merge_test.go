@@ -19,7 +19,6 @@ import (
 
 	"github.com/hivemerge/hivemerge/shared/fsys"
 	"github.com/hivemerge/hivemerge/shared/hive"
-	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox/sandboxtest"
 	"github.com/hivemerge/hivemerge/shared/merge"
@@ -77,34 +76,12 @@ type tableState map[string]struct {
 
 func (d *demo) state(t *testing.T, name string) tableState {
 	t.Helper()
-	ctx := context.Background()
-	src := hql.Table{Database: "m", Name: name}
-	tb, err := d.client.DescribeTable(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts, err := d.client.Partitions(ctx, src, hql.Spec{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := tableState{}
-	for _, p := range parts {
-		spec, err := tb.Spec(p.Spec())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := d.client.Checksum(ctx, src, tb.DataColumns(), spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pd, err := d.client.DescribePartition(ctx, src, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, p := range sandboxtest.Partitions(t, d.client, "m", name) {
 		s[p.Name] = struct {
 			location string
 			sum      hive.Checksum
-		}{pd.Location, sum}
+		}{p.Location, p.Rows}
 	}
 	return s
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hivemerge/hivemerge/shared/hive"
+	"github.com/hivemerge/hivemerge/shared/hive/hql"
 	"github.com/hivemerge/hivemerge/shared/hivesandbox"
 )
 
@@ -105,4 +106,52 @@ func (s *Sandbox) AppendFiles(t testing.TB, db, table string, part map[string]st
 			t.Fatalf("append to %s.%s %v: %v", db, table, part, err)
 		}
 	}
+}
+
+// Partition is what a merge must keep of a partition, its rows, and what it may change, its
+// location, as a user reads them through Hive.
+type Partition struct {
+	Name     string        // as SHOW PARTITIONS names it; "" for a table without partitions
+	Rows     hive.Checksum // count and checksum
+	Location string
+}
+
+// Partitions reads db.table through c: every partition in Hive's order, or the table alone
+// when it has no partition columns.
+func Partitions(t testing.TB, c *hive.Client, db, table string) []Partition {
+	t.Helper()
+	ctx := context.Background()
+	src := hql.Table{Database: db, Name: table}
+	tb, err := c.DescribeTable(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tb.Partitioned() {
+		rows, err := c.Checksum(ctx, src, tb.DataColumns(), hql.Spec{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []Partition{{Rows: rows, Location: tb.Location}}
+	}
+	parts, err := c.Partitions(ctx, src, hql.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Partition
+	for _, p := range parts {
+		spec, err := tb.Spec(p.Spec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := c.Checksum(ctx, src, tb.DataColumns(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.DescribePartition(ctx, src, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Partition{Name: p.Name, Rows: rows, Location: d.Location})
+	}
+	return out
 }
