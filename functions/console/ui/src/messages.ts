@@ -68,6 +68,12 @@ function formatSeconds(s: number): string {
   return m ? `${h} h ${m} min` : `${h} h`
 }
 
+// ruleLabel names a planner rule id (a task's strategy_reason; src/rules.json lists them) in
+// the console's language, or returns the id itself when it is one this console does not know.
+export function ruleLabel(id: string | undefined, t: Translate, te: (key: string) => boolean): string {
+  return id && te('rules.' + id) ? t('rules.' + id) : (id ?? '')
+}
+
 // sayNow renders m in the console's current language, outside a component.
 export function sayNow(m: Message): string {
   const g = i18n.global
@@ -80,5 +86,6 @@ export function useMessages() {
   return {
     say: (m: Message) => render(m, t as Translate, (k) => te(k), locale.value),
     reason: (o?: Parameters<typeof reasonOf>[0]) => render(reasonOf(o), t as Translate, (k) => te(k), locale.value),
+    rule: (id?: string) => ruleLabel(id, t as Translate, (k) => te(k)),
   }
 }

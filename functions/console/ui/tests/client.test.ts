@@ -47,13 +47,13 @@ describe('request', () => {
 
   const cases: { name: string; status: number; body: string; code: string; message: string; signedOut: boolean; text: string }[] = [
     {
-      name: 'the API error is kept',
+      name: 'the API error is kept, after what its code means',
       status: 409,
       body: '{"error":{"code":"conflict","message":"an active task already targets sales.orders"}}',
       code: 'conflict',
       message: 'an active task already targets sales.orders',
       signedOut: false,
-      text: 'errors.generic {"message":"an active task already targets sales.orders"}',
+      text: 'errors.coded {"summary":"errors.codes.conflict","message":"an active task already targets sales.orders"}',
     },
     {
       name: '401 signs out',

@@ -58,14 +58,26 @@ describe('render', () => {
 })
 
 describe('errorText', () => {
-  it("translates a refusal's reason", async () => {
+  it.each([
+    [
+      "a refusal's reason, translated",
+      'zh-CN',
+      [400, 'invalid_argument', 'a view has no files of its own: merge the tables it reads instead', { code: 'view', text: 'a view ...' }],
+      '请求无效：视图没有自己的文件：请合并它所读取的表',
+    ],
+    ['a conflict: Chinese first, the API text as detail', 'zh-CN', [409, 'conflict', 'active task t1 already targets ops.events'], '请求与当前状态冲突：active task t1 already targets ops.events'],
+    ['a full cluster', 'zh-CN', [429, 'busy', 'cluster demo runs 2 tasks, its limit'], '集群运行的任务已达上限，请稍后重试：cluster demo runs 2 tasks, its limit'],
+    ['a missing task', 'zh-CN', [404, 'not_found', 'task t9 not found'], '未找到：task t9 not found'],
+    ['an unavailable backend', 'zh-CN', [503, 'unavailable', 'a backend is unavailable; retry later'], '后端服务暂不可用，请稍后重试：a backend is unavailable; retry later'],
+    ['English does not repeat a generic message', 'en', [404, 'not_found', 'not found'], 'Not found'],
+    ['English', 'en', [409, 'conflict', 'active task t1 already targets ops.events'], 'The request conflicts with the current state: active task t1 already targets ops.events'],
+    ['an unknown code keeps the API text', 'zh-CN', [502, 'http_502', 'Bad Gateway'], 'Bad Gateway'],
+  ])('%s', async (_, locale, args, want) => {
     const { ApiError } = await import('../src/api/client')
     const { errorText } = await import('../src/api/errors')
     const { i18n } = await import('../src/i18n')
-    i18n.global.locale.value = 'zh-CN'
-    const e = new ApiError(400, 'invalid_argument', 'a view has no files of its own: merge the tables it reads instead', { code: 'view', text: 'a view ...' })
-    expect(errorText(e, i18n.global.t as never)).toBe('视图没有自己的文件：请合并它所读取的表')
-    const plain = new ApiError(409, 'conflict', 'active task t1 already targets ops.events')
-    expect(errorText(plain, i18n.global.t as never)).toBe('active task t1 already targets ops.events')
+    i18n.global.locale.value = locale as 'en'
+    const [status, code, message, reason] = args as [number, string, string, Message | undefined]
+    expect(errorText(new ApiError(status, code, message, reason), i18n.global.t as never)).toBe(want)
   })
 })
