@@ -97,8 +97,10 @@ async function checkNoEnglish(page, where) {
   assert.deepEqual(await untranslatedReasons(page), [], `English reasons on the Chinese ${where} page`)
 }
 
-// The reasons, health rules and warnings the API composes, as the console shows them.
-const reasons = '[data-test="reason"], [data-test="detail-reason"], [data-test="detail-rules"] li, [data-test="preview-warning"]'
+// The reasons, health rules, warnings, planner rules and run summaries the API composes, as the
+// console shows them.
+const reasons =
+  '[data-test="reason"], [data-test="detail-reason"], [data-test="detail-rules"] li, [data-test="preview-warning"], [data-test="strategy-reason"], [data-test="run-summary"]'
 
 // untranslatedReasons are the reasons on the page without Chinese, or with an English word:
 // four lower-case letters or more that are not part of a name (safe_merge, NameNode), a
@@ -272,6 +274,9 @@ for (const locale of ['en', 'zh-CN']) {
       const done = (await stack.api('GET', '/api/v1/tasks/' + id)).body
       assert.ok(done.statistics.files_after < done.statistics.files_before, JSON.stringify(done.statistics))
       await page.locator('[data-test="statistics"] .el-table__row').first().waitFor()
+      // The planner's rule, named in the console's language.
+      assert.ok(t.rules[done.strategy_reason], `no label for rule ${done.strategy_reason}`)
+      assert.equal(await page.locator('[data-test="strategy-reason"]').innerText(), t.rules[done.strategy_reason])
       await shot(page, `${locale}-task-detail-success`)
       if (locale === 'zh-CN') await checkNoEnglish(page, 'finished task')
 
@@ -510,7 +515,11 @@ for (const locale of ['en', 'zh-CN']) {
       await page.locator('.el-message', { hasText: 'check-pending' }).waitFor()
       const { body: runs } = await stack.api('GET', '/api/v1/scheduler/runs?job=check-pending')
       assert.ok(runs.runs.length > 0)
-      await page.locator('[data-test="run-table"] .el-table__row', { has: page.locator('[data-test="run-job-name"]', { hasText: 'check-pending' }) }).first().waitFor()
+      const checkRow = page.locator('[data-test="run-table"] .el-table__row', { has: page.locator('[data-test="run-job-name"]', { hasText: 'check-pending' }) }).first()
+      await checkRow.waitFor()
+      // Its summary is worded from its counts in the console's language.
+      const requeued = t.runSummary['check-pending'].split('{requeued}').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      assert.match(await checkRow.locator('[data-test="run-summary"]').innerText(), new RegExp('^' + requeued.join('\\d+') + '$'))
       await shot(page, `${locale}-scheduler-runs`)
       if (locale === 'zh-CN') await checkNoEnglish(page, 'runs')
 
