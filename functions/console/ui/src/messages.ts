@@ -74,6 +74,18 @@ export function ruleLabel(id: string | undefined, t: Translate, te: (key: string
   return id && te('rules.' + id) ? t('rules.' + id) : (id ?? '')
 }
 
+// stepLabel words a task's step in the console's language: the executor records a step
+// ("planned") or a partition's ("dt=1: merged", "(table): done" for an unpartitioned table).
+// A step this console does not know stays as recorded.
+export function stepLabel(step: string | undefined, t: Translate, te: (key: string) => boolean): string {
+  if (!step) return ''
+  const i = step.lastIndexOf(': ')
+  const [part, name] = i < 0 ? ['', step] : [step.slice(0, i), step.slice(i + 2)]
+  if (!te('steps.' + name)) return step
+  if (i < 0) return t('steps.' + name)
+  return (part === '(table)' ? t('task.wholeTable') : part) + ': ' + t('steps.' + name)
+}
+
 // sayNow renders m in the console's current language, outside a component.
 export function sayNow(m: Message): string {
   const g = i18n.global
@@ -87,5 +99,6 @@ export function useMessages() {
     say: (m: Message) => render(m, t as Translate, (k) => te(k), locale.value),
     reason: (o?: Parameters<typeof reasonOf>[0]) => render(reasonOf(o), t as Translate, (k) => te(k), locale.value),
     rule: (id?: string) => ruleLabel(id, t as Translate, (k) => te(k)),
+    step: (s?: string) => stepLabel(s, t as Translate, (k) => te(k)),
   }
 }

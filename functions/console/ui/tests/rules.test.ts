@@ -3,7 +3,7 @@ import { createI18n } from 'vue-i18n'
 import rules from '../src/rules.json'
 import en from '../src/locales/en.json'
 import zhCN from '../src/locales/zh-CN.json'
-import { ruleLabel } from '../src/messages'
+import { ruleLabel, stepLabel } from '../src/messages'
 
 // The Go tests write shared/merge's rule ids to src/rules.json: a rule the planner can record
 // as a task's strategy_reason without a label here fails this test, not a Chinese screen.
@@ -25,5 +25,18 @@ describe('rule labels', () => {
     ['none', undefined, ''],
   ])('%s', (_, id, want) => {
     expect(ruleLabel(id, g.t as never, (k) => g.te(k))).toBe(want)
+  })
+})
+
+describe('stepLabel', () => {
+  const g = createI18n({ legacy: false, locale: 'zh-CN', fallbackLocale: 'en', messages: { en, 'zh-CN': zhCN } }).global
+  it.each([
+    ['a task step', 'planned', '已规划'],
+    ["an unpartitioned table's step", '(table): done', '整张表: 完成'],
+    ["a partition's step", 'dt=2026-01-01/hr=00: rolled_back', 'dt=2026-01-01/hr=00: 已回滚'],
+    ['an unknown step stays as it is', 'dt=1: compacting', 'dt=1: compacting'],
+    ['none', undefined, ''],
+  ])('%s', (_, step, want) => {
+    expect(stepLabel(step, g.t as never, (k) => g.te(k))).toBe(want)
   })
 })
