@@ -284,8 +284,11 @@ for (const locale of ['en', 'zh-CN']) {
       await shot(page, `${locale}-task-detail-success`)
       // The planner's rule and the last step, named in the console's language.
       assert.ok(t.rules[done.strategy_reason], `no label for rule ${done.strategy_reason}`)
+      // The page polls: wait until it shows the finished task's rule, then compare exactly.
+      await page.locator('[data-test="strategy-reason"]', { hasText: t.rules[done.strategy_reason] }).waitFor({ timeout: 10_000 })
       assert.equal(await page.locator('[data-test="strategy-reason"]').innerText(), t.rules[done.strategy_reason])
       assert.equal(done.step, '(table): done')
+      await page.locator('[data-test="task-step"]', { hasText: `${t.task.wholeTable}: ${t.steps.done}` }).waitFor({ timeout: 10_000 })
       assert.equal(await page.locator('[data-test="task-step"]').innerText(), `${t.task.wholeTable}: ${t.steps.done}`)
       if (locale === 'zh-CN') await checkNoEnglish(page, 'finished task')
 
