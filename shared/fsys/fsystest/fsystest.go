@@ -400,18 +400,7 @@ func testMoveFile(t *testing.T, fx Fixture) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fx := fx
-			fx.Root = join(fx, path.Base(t.Name()))
-			fx.WriteFile(t, join(fx, "p", "src", "a"), 5, mtime)
-			fx.WriteFile(t, join(fx, "p", "f"), 7, mtime)
-			fx.WriteFile(t, join(fx, "p", "x"), 9, mtime)
-			fx.WriteFile(t, join(fx, "p", "y"), 10, mtime)
-			fx.WriteFile(t, join(fx, "q", "keep"), 11, mtime)
-			if tt.mkdir != "" {
-				if err := fx.FS.MkdirAll(ctx, join(fx, tt.mkdir)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			fx := fileTree(t, fx, tt.mkdir)
 			before := summary(t, fx)
 			src, _ := fx.FS.Stat(ctx, join(fx, tt.old))
 
@@ -442,6 +431,24 @@ func testMoveFile(t *testing.T, fx Fixture) {
 			}
 		})
 	}
+}
+
+// fileTree gives the subtest a root of its own holding the files that testMoveFile and
+// testCopyFile move and copy (p/f, p/x, p/y, p/src/a, q/keep), and mkdir when it is set.
+func fileTree(t *testing.T, fx Fixture, mkdir string) Fixture {
+	t.Helper()
+	fx.Root = join(fx, path.Base(t.Name()))
+	fx.WriteFile(t, join(fx, "p", "src", "a"), 5, mtime)
+	fx.WriteFile(t, join(fx, "p", "f"), 7, mtime)
+	fx.WriteFile(t, join(fx, "p", "x"), 9, mtime)
+	fx.WriteFile(t, join(fx, "p", "y"), 10, mtime)
+	fx.WriteFile(t, join(fx, "q", "keep"), 11, mtime)
+	if mkdir != "" {
+		if err := fx.FS.MkdirAll(context.Background(), join(fx, mkdir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fx
 }
 
 func summary(t *testing.T, fx Fixture) fsys.Summary {
@@ -475,18 +482,7 @@ func testCopyFile(t *testing.T, fx Fixture) {
 			if tt.wantErr == nil && fx.NoData {
 				t.Skip("the backend's test double keeps no file contents")
 			}
-			fx := fx
-			fx.Root = join(fx, path.Base(t.Name()))
-			fx.WriteFile(t, join(fx, "p", "src", "a"), 5, mtime)
-			fx.WriteFile(t, join(fx, "p", "f"), 7, mtime)
-			fx.WriteFile(t, join(fx, "p", "x"), 9, mtime)
-			fx.WriteFile(t, join(fx, "p", "y"), 10, mtime)
-			fx.WriteFile(t, join(fx, "q", "keep"), 11, mtime)
-			if tt.mkdir != "" {
-				if err := fx.FS.MkdirAll(ctx, join(fx, tt.mkdir)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			fx := fileTree(t, fx, tt.mkdir)
 			before := summary(t, fx)
 			src, _ := fx.FS.Stat(ctx, join(fx, tt.src))
 
